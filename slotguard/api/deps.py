@@ -1,0 +1,70 @@
+"""What routes depend on, as Annotated aliases: the container's parts and the authenticated business."""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+
+from slotguard.config import Settings
+from slotguard.domain.catalog import Business
+from slotguard.domain.errors import NotFound, Unauthorized
+from slotguard.services.catalog import owned_business
+from slotguard.services.ports import Clock, UnitOfWorkFactory
+
+
+@dataclass(frozen=True)
+class Container:
+    settings: Settings
+    uows: UnitOfWorkFactory
+    clock: Clock
+
+
+def _container(request: Request) -> Container:
+    container: Container = request.app.state.container
+    return container
+
+
+ContainerDep = Annotated[Container, Depends(_container)]
+
+
+def _uows(container: ContainerDep) -> UnitOfWorkFactory:
+    return container.uows
+
+
+def _clock(container: ContainerDep) -> Clock:
+    return container.clock
+
+
+UowsDep = Annotated[UnitOfWorkFactory, Depends(_uows)]
+ClockDep = Annotated[Clock, Depends(_clock)]
+
+
+def bearer(authorization: Annotated[str | None, Header()] = None) -> str | None:
+    if authorization is None:
+        return None
+    scheme, _, token = authorization.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+BearerDep = Annotated[str | None, Depends(bearer)]
+
+
+async def _owner_business(slug: str, uows: UowsDep, token: BearerDep) -> Business:
+    return await owned_business(uows, slug, token)
+
+
+OwnerBusiness = Annotated[Business, Depends(_owner_business)]
+
+
+def _admin(container: ContainerDep, token: BearerDep) -> None:
+    expected = container.settings.admin_token
+    if expected is None:
+        raise NotFound("route (set SLOTGUARD_ADMIN_TOKEN to enable it)")
+    if token is None or not hmac.compare_digest(token, expected.get_secret_value()):
+        raise Unauthorized()
+
+
+AdminToken = Depends(_admin)

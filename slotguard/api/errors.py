@@ -1,0 +1,97 @@
+"""The single map from what went wrong to the contract's status, code and envelope."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from slotguard.domain import errors as domain
+from slotguard.domain.availability import Opening
+
+log = logging.getLogger("slotguard.api")
+
+# Most specific first: the first matching class wins.
+STATUS_AND_CODE: list[tuple[type[domain.BookingError], int, str]] = [
+    (domain.Unauthorized, 401, "UNAUTHORIZED"),
+    (domain.Forbidden, 403, "FORBIDDEN"),
+    (domain.NotFound, 404, "NOT_FOUND"),
+    (domain.ValidationFailed, 422, "VALIDATION_ERROR"),
+    (domain.OutsideAvailability, 422, "OUTSIDE_AVAILABILITY"),
+    (domain.TimeConflict, 409, "TIME_CONFLICT"),
+    (domain.SlotUnavailable, 409, "SLOT_UNAVAILABLE"),
+    (domain.HoldExpired, 409, "HOLD_EXPIRED"),
+    (domain.InvalidTransition, 409, "INVALID_TRANSITION"),
+    (domain.ServiceUnavailable, 503, "SERVICE_UNAVAILABLE"),
+]
+
+RETRY_AFTER_SECONDS = "1"
+
+
+def error_response(status: int, code: str, message: str, **extra: Any) -> JSONResponse:
+    body: dict[str, Any] = {"success": False, "error": {"code": code, "message": message}}
+    body.update({key: value for key, value in extra.items() if value is not None})
+    headers = {"Retry-After": RETRY_AFTER_SECONDS} if status in (429, 503) else None
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def alternatives_json(openings: list[Opening]) -> list[dict[str, str]]:
+    return [
+        {"startTime": _z(o.start_at.isoformat()), "endTime": _z(o.end_at.isoformat()), "staffId": str(o.staff_ids[0])}
+        for o in openings
+    ]
+
+
+def _z(iso: str) -> str:
+    return iso.replace("+00:00", "Z")
+
+
+async def _booking_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, domain.BookingError)
+    status, code = next(
+        ((status, code) for kind, status, code in STATUS_AND_CODE if isinstance(exc, kind)),
+        (500, "INTERNAL_ERROR"),  # every BookingError subclass is in the table; this is a safety net
+    )
+    alternatives = getattr(exc, "alternatives", None)
+    return error_response(
+        status,
+        code,
+        exc.message,
+        alternatives=alternatives_json(alternatives) if alternatives is not None else None,
+        details=getattr(exc, "details", None),
+    )
+
+
+async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = exc.errors()
+    if any(error.get("type") == "json_invalid" for error in errors):
+        return error_response(400, "BAD_REQUEST", "The request body is not valid JSON")
+    details = [
+        {"field": ".".join(str(part) for part in error["loc"] if part != "body"), "message": error["msg"]}
+        for error in errors
+    ]
+    return error_response(422, "VALIDATION_ERROR", "Some fields are missing or invalid", details=details)
+
+
+async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HTTPException)
+    codes = {400: "BAD_REQUEST", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 413: "PAYLOAD_TOO_LARGE"}
+    code = codes.get(exc.status_code, "HTTP_ERROR")
+    return error_response(exc.status_code, code, str(exc.detail))
+
+
+async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unexpected error", exc_info=exc)
+    return error_response(500, "INTERNAL_ERROR", "Something went wrong on our side; nothing was booked")
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(domain.BookingError, _booking_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)

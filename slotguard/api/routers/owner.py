@@ -1,0 +1,131 @@
+"""Owner routes (bearer API key of the business): settings, services, staff, calendar, audit log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Never
+from uuid import UUID, uuid4
+
+from fastapi import APIRouter, Query
+
+from slotguard.api import schemas, views
+from slotguard.api.deps import ClockDep, OwnerBusiness, UowsDep
+from slotguard.api.pagination import MAX_LIMIT, decode_cursor, encode_cursor
+from slotguard.domain.bookings import Status
+from slotguard.domain.catalog import Service, StaffMember, WorkingHours
+from slotguard.domain.errors import ValidationFailed
+from slotguard.domain.intervals import Interval
+from slotguard.services import catalog, queries
+from slotguard.services.booking import cancel_booking
+
+router = APIRouter(prefix="/api/v1/businesses/{slug}", tags=["owner"])
+
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
+
+
+@router.patch("")
+async def patch_business(
+    body: schemas.BusinessPatchIn, business: OwnerBusiness, uows: UowsDep
+) -> schemas.Ok[schemas.BusinessOut]:
+    changes = body.model_dump(exclude_unset=True, exclude_none=True)
+    updated = await catalog.update_business(uows, business, changes)
+    return schemas.Ok(data=views.business_out(updated))
+
+
+@router.post("/services", status_code=201)
+async def post_service(
+    body: schemas.ServiceIn, business: OwnerBusiness, uows: UowsDep
+) -> schemas.Ok[schemas.ServiceOut]:
+    service = Service(id=uuid4(), business_id=business.id, **body.model_dump())
+    return schemas.Ok(data=views.service_out(await catalog.add_service(uows, service)))
+
+
+@router.post("/staff", status_code=201)
+async def post_staff(body: schemas.StaffIn, business: OwnerBusiness, uows: UowsDep) -> schemas.Ok[schemas.StaffOut]:
+    member = StaffMember(
+        id=uuid4(),
+        business_id=business.id,
+        name=body.name,
+        email=body.email,
+        online_booking_enabled=body.online_booking_enabled,
+        service_ids=frozenset(body.service_ids),
+        working_hours=WorkingHours.parse({day: [list(p) for p in pairs] for day, pairs in body.working_hours.items()}),
+        time_off=tuple(Interval(o.start_time, o.end_time) for o in body.time_off),
+    )
+    return schemas.Ok(data=views.staff_out(await catalog.add_staff(uows, member)))
+
+
+@router.get("/appointments")
+async def get_appointments(
+    business: OwnerBusiness,
+    uows: UowsDep,
+    clock: ClockDep,
+    from_: Annotated[datetime | None, Query(alias="from")] = None,
+    to: datetime | None = None,
+    staff_id: Annotated[UUID | None, Query(alias="staffId")] = None,
+    status: Status | None = None,
+    limit: Limit = 100,
+    cursor: str | None = None,
+) -> schemas.Page[schemas.BookingOut]:
+    window = _window(from_, to)
+    after = None
+    if cursor:
+        start, booking_id = decode_cursor(cursor)
+        after = (_parse_cursor_time(start), UUID(booking_id))
+    rows = await queries.calendar(
+        uows, clock, business.id, window=window, staff_id=staff_id, status=status, after=after, limit=limit + 1
+    )
+    now = clock()
+    page = rows[:limit]
+    next_cursor = encode_cursor(page[-1].time.start_at.isoformat(), page[-1].id) if len(rows) > limit else None
+    return schemas.Page(data=[views.booking_out(b, now) for b in page], meta=schemas.PageMeta(next_cursor=next_cursor))
+
+
+@router.post("/appointments/{booking_id}/cancel")
+async def post_cancel(
+    booking_id: UUID, business: OwnerBusiness, uows: UowsDep, clock: ClockDep
+) -> schemas.Ok[schemas.BookingOut]:
+    cancelled = await cancel_booking(uows, clock, business_id=business.id, booking_id=booking_id, actor="owner")
+    return schemas.Ok(data=views.booking_out(cancelled, clock()))
+
+
+@router.get("/audit-log")
+async def get_audit_log(
+    business: OwnerBusiness,
+    uows: UowsDep,
+    booking_id: Annotated[UUID | None, Query(alias="bookingId")] = None,
+    limit: Limit = 100,
+    cursor: str | None = None,
+) -> schemas.Page[schemas.AuditEntryOut]:
+    after_id = None
+    if cursor:
+        (last_id,) = decode_cursor(cursor)
+        after_id = int(last_id) if last_id.isdigit() else _bad_cursor()
+    rows = await queries.audit_entries(uows, business.id, booking_id=booking_id, after_id=after_id, limit=limit + 1)
+    page = rows[:limit]
+    next_cursor = encode_cursor(page[-1].id) if len(rows) > limit else None
+    return schemas.Page(data=[views.audit_out(e) for e in page], meta=schemas.PageMeta(next_cursor=next_cursor))
+
+
+def _window(from_: datetime | None, to: datetime | None) -> Interval | None:
+    if from_ is None and to is None:
+        return None
+    for name, value in (("from", from_), ("to", to)):
+        if value is not None and value.tzinfo is None:
+            raise ValidationFailed("Timestamps need an offset", [{"field": name, "message": "add Z or +HH:MM"}])
+    start = from_ or datetime.fromisoformat("1970-01-01T00:00:00+00:00")
+    end = to or datetime.fromisoformat("9999-01-01T00:00:00+00:00")
+    if end <= start:
+        raise ValidationFailed("Empty time window", [{"field": "to", "message": "must be after from"}])
+    return Interval(start, end)
+
+
+def _parse_cursor_time(value: str) -> datetime:
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return _bad_cursor()
+
+
+def _bad_cursor() -> Never:
+    raise ValidationFailed("Invalid cursor", [{"field": "cursor", "message": "not a cursor we issued"}])

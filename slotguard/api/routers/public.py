@@ -1,0 +1,77 @@
+"""Public routes (no token): what a business offers, its availability, and booking."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Query
+
+from slotguard.api import schemas, views
+from slotguard.api.deps import ClockDep, UowsDep
+from slotguard.domain.bookings import Client
+from slotguard.services import availability, catalog
+from slotguard.services.booking import AppointmentRequest, book_appointment, cancel_booking, find_booking
+
+router = APIRouter(prefix="/api/v1/public", tags=["public"])
+
+
+@router.get("/{slug}")
+async def get_business(slug: str, uows: UowsDep) -> schemas.Ok[schemas.PublicBusinessOut]:
+    business, services, staff = await catalog.public_catalog(uows, slug)
+    return schemas.Ok(
+        data=schemas.PublicBusinessOut(
+            slug=business.slug,
+            name=business.name,
+            timezone=business.rules.timezone,
+            slot_interval_minutes=business.rules.slot_interval_minutes,
+            services=[views.service_out(s) for s in services],
+            staff=[schemas.PublicStaffOut(id=m.id, name=m.name, service_ids=sorted(m.service_ids)) for m in staff],
+        )
+    )
+
+
+@router.get("/{slug}/availability")
+async def get_availability(
+    slug: str,
+    uows: UowsDep,
+    clock: ClockDep,
+    service_id: Annotated[UUID, Query(alias="serviceId")],
+    day: Annotated[date, Query(alias="date")],
+    staff_id: Annotated[UUID | None, Query(alias="staffId")] = None,
+) -> schemas.Ok[schemas.AvailabilityOut]:
+    business, openings = await availability.day_openings(uows, clock, slug, service_id, day, staff_id)
+    return schemas.Ok(
+        data=schemas.AvailabilityOut(
+            date=day, timezone=business.rules.timezone, slots=[views.opening_out(o) for o in openings]
+        )
+    )
+
+
+@router.post("/{slug}/book", status_code=201)
+async def post_book(
+    slug: str, body: schemas.AppointmentIn, uows: UowsDep, clock: ClockDep
+) -> schemas.Ok[schemas.BookedOut]:
+    request = AppointmentRequest(
+        service_id=body.service_id,
+        start_at=body.start_time,
+        client=Client(body.first_name, body.last_name, str(body.email), body.phone),
+        staff_id=body.staff_id,
+        notes=body.notes,
+    )
+    booked = await book_appointment(uows, clock, slug, request)
+    return schemas.Ok(data=views.booked_out(booked.booking, clock(), booked.manage_token))
+
+
+@router.get("/bookings/{manage_token}")
+async def get_managed_booking(manage_token: str, uows: UowsDep, clock: ClockDep) -> schemas.Ok[schemas.BookingOut]:
+    async with uows(write=False) as uow:
+        booking = await find_booking(uow, business_id=None, booking_id=None, manage_token=manage_token)
+    return schemas.Ok(data=views.booking_out(booking, clock()))
+
+
+@router.post("/bookings/{manage_token}/cancel")
+async def post_managed_cancel(manage_token: str, uows: UowsDep, clock: ClockDep) -> schemas.Ok[schemas.BookingOut]:
+    cancelled = await cancel_booking(uows, clock, manage_token=manage_token, actor="customer")
+    return schemas.Ok(data=views.booking_out(cancelled, clock()))

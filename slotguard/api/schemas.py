@@ -1,0 +1,262 @@
+"""The JSON shapes of the HTTP contract: camelCase, `*In` for requests and `*Out` for replies."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, Generic, Literal, TypeVar
+from uuid import UUID
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    PlainSerializer,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+from pydantic.alias_generators import to_camel
+
+from slotguard.domain.catalog import MAX_BLOCK_MINUTES, WorkingHours
+
+T = TypeVar("T")
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Email = Annotated[EmailStr, StringConstraints(max_length=254)]
+Phone = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=40, pattern=r"^[0-9+() .-]+$")]
+Notes = Annotated[str, StringConstraints(max_length=2000)]
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9](?:[a-z0-9-]{0,98}[a-z0-9])?$")]
+Utc = Annotated[
+    datetime, PlainSerializer(lambda d: d.astimezone(UTC).isoformat().replace("+00:00", "Z"), return_type=str)
+]
+
+
+class In(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+
+class Out(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True)
+
+
+class Ok(Out, Generic[T]):
+    success: Literal[True] = True
+    data: T
+
+
+class PageMeta(Out):
+    next_cursor: str | None
+
+
+class Page(Out, Generic[T]):
+    success: Literal[True] = True
+    data: list[T]
+    meta: PageMeta
+
+
+class ErrorBody(Out):
+    code: str
+    message: str
+
+
+class ErrorOut(Out):
+    success: Literal[False] = False
+    error: ErrorBody
+    alternatives: list[AlternativeOut] | None = None
+    details: list[dict[str, Any]] | None = None
+
+
+class AlternativeOut(Out):
+    start_time: Utc
+    end_time: Utc
+    staff_id: UUID
+
+
+# -- businesses, services, staff -------------------------------------------------------------------
+
+
+class BusinessSettings(In):
+    slot_interval_minutes: int = Field(15, ge=5, le=240)
+    min_notice_minutes: int = Field(60, ge=0, le=525_600)
+    horizon_days: int = Field(60, ge=1, le=730)
+    hold_ttl_seconds: int = Field(300, ge=1, le=86_400)
+
+
+class BusinessIn(BusinessSettings):
+    slug: Slug
+    name: Name
+    timezone: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+
+
+class BusinessPatchIn(In):
+    name: Name | None = None
+    timezone: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
+    slot_interval_minutes: int | None = Field(None, ge=5, le=240)
+    min_notice_minutes: int | None = Field(None, ge=0, le=525_600)
+    horizon_days: int | None = Field(None, ge=1, le=730)
+    hold_ttl_seconds: int | None = Field(None, ge=1, le=86_400)
+
+
+class BusinessOut(Out):
+    id: UUID
+    slug: str
+    name: str
+    timezone: str
+    slot_interval_minutes: int
+    min_notice_minutes: int
+    horizon_days: int
+    hold_ttl_seconds: int
+
+
+class NewBusinessOut(BusinessOut):
+    api_key: str
+
+
+class ServiceIn(In):
+    name: Name
+    duration_minutes: int = Field(ge=1, le=MAX_BLOCK_MINUTES)
+    price_cents: int = Field(0, ge=0, le=100_000_000)
+    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] = "USD"
+    buffer_before_minutes: int = Field(0, ge=0, le=720)
+    buffer_after_minutes: int = Field(0, ge=0, le=720)
+
+    @model_validator(mode="after")
+    def _block_fits(self) -> ServiceIn:
+        if self.duration_minutes + self.buffer_before_minutes + self.buffer_after_minutes > MAX_BLOCK_MINUTES:
+            raise ValueError(f"duration plus buffers must not exceed {MAX_BLOCK_MINUTES} minutes")
+        return self
+
+
+class ServiceOut(Out):
+    id: UUID
+    name: str
+    duration_minutes: int
+    price_cents: int
+    currency: str
+    buffer_before_minutes: int
+    buffer_after_minutes: int
+
+
+class TimeOffIn(In):
+    start_time: AwareDatetime
+    end_time: AwareDatetime
+
+    @model_validator(mode="after")
+    def _ordered(self) -> TimeOffIn:
+        if self.end_time <= self.start_time:
+            raise ValueError("endTime must be after startTime")
+        return self
+
+
+class StaffIn(In):
+    name: Name
+    email: Email | None = None
+    online_booking_enabled: bool = True
+    service_ids: list[UUID] = Field(default_factory=list, max_length=200)
+    working_hours: dict[str, list[tuple[str, str]]] = Field(default_factory=dict)
+    time_off: list[TimeOffIn] = Field(default_factory=list, max_length=500)
+
+    @field_validator("working_hours")
+    @classmethod
+    def _valid_hours(cls, value: dict[str, list[tuple[str, str]]]) -> dict[str, list[tuple[str, str]]]:
+        WorkingHours.parse({day: [list(pair) for pair in pairs] for day, pairs in value.items()})
+        return value
+
+
+class StaffOut(Out):
+    id: UUID
+    name: str
+    email: str | None = None
+    online_booking_enabled: bool
+    service_ids: list[UUID]
+    working_hours: dict[str, list[list[str]]]
+
+
+class PublicStaffOut(Out):
+    id: UUID
+    name: str
+    service_ids: list[UUID]
+
+
+class PublicBusinessOut(Out):
+    slug: str
+    name: str
+    timezone: str
+    slot_interval_minutes: int
+    services: list[ServiceOut]
+    staff: list[PublicStaffOut]
+
+
+# -- bookings ----------------------------------------------------------------------------------------
+
+
+class ClientIn(In):
+    first_name: Name
+    last_name: Name
+    email: Email
+    phone: Phone | None = None
+
+
+class AppointmentIn(ClientIn):
+    service_id: UUID
+    staff_id: UUID | None = None
+    start_time: AwareDatetime
+    notes: Notes | None = None
+    hold_id: UUID | None = None
+
+
+class ClientOut(Out):
+    first_name: str
+    last_name: str
+    email: str
+    phone: str | None = None
+
+
+class BookingOut(Out):
+    id: UUID
+    kind: str
+    status: str
+    service_id: UUID
+    staff_id: UUID | None
+    slot_id: UUID | None = None
+    start_time: Utc
+    end_time: Utc
+    guests: int
+    client: ClientOut | None
+    created_at: Utc
+
+
+class BookedOut(BookingOut):
+    manage_token: str
+
+
+class OpeningOut(Out):
+    start_time: Utc
+    end_time: Utc
+    staff_ids: list[UUID]
+
+
+class AvailabilityOut(Out):
+    date: date
+    timezone: str
+    slots: list[OpeningOut]
+
+
+class AuditEntryOut(Out):
+    id: int
+    booking_id: UUID | None
+    action: str
+    from_status: str | None
+    to_status: str | None
+    actor: str
+    at: Utc
+    details: dict[str, Any]
+
+
+class HealthOut(Out):
+    status: str
+
+
+ErrorOut.model_rebuild()

@@ -1,0 +1,73 @@
+"""Domain objects → reply models. The only place that knows both."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from slotguard.api import schemas
+from slotguard.domain.availability import Opening
+from slotguard.domain.bookings import Booking
+from slotguard.domain.catalog import Business, Service, StaffMember
+from slotguard.domain.events import AuditEntry
+
+
+def business_out(business: Business) -> schemas.BusinessOut:
+    rules = business.rules
+    return schemas.BusinessOut(
+        id=business.id,
+        slug=business.slug,
+        name=business.name,
+        timezone=rules.timezone,
+        slot_interval_minutes=rules.slot_interval_minutes,
+        min_notice_minutes=rules.min_notice_minutes,
+        horizon_days=rules.horizon_days,
+        hold_ttl_seconds=rules.hold_ttl_seconds,
+    )
+
+
+def service_out(service: Service) -> schemas.ServiceOut:
+    return schemas.ServiceOut.model_validate(service, from_attributes=True)
+
+
+def staff_out(member: StaffMember) -> schemas.StaffOut:
+    return schemas.StaffOut(
+        id=member.id,
+        name=member.name,
+        email=member.email,
+        online_booking_enabled=member.online_booking_enabled,
+        service_ids=sorted(member.service_ids),
+        working_hours=member.working_hours.to_raw(),
+    )
+
+
+def booking_out(booking: Booking, now: datetime) -> schemas.BookingOut:
+    return schemas.BookingOut(**_booking_fields(booking, now))
+
+
+def booked_out(booking: Booking, now: datetime, manage_token: str) -> schemas.BookedOut:
+    return schemas.BookedOut(**_booking_fields(booking, now), manage_token=manage_token)
+
+
+def _booking_fields(booking: Booking, now: datetime) -> dict[str, object]:
+    client = booking.client
+    return {
+        "id": booking.id,
+        "kind": booking.kind.value,
+        "status": booking.effective_status(now).value,
+        "service_id": booking.service_id,
+        "staff_id": booking.staff_id,
+        "slot_id": booking.slot_id,
+        "start_time": booking.time.start_at,
+        "end_time": booking.time.end_at,
+        "guests": booking.guests,
+        "client": schemas.ClientOut.model_validate(client, from_attributes=True) if client else None,
+        "created_at": booking.created_at,
+    }
+
+
+def opening_out(opening: Opening) -> schemas.OpeningOut:
+    return schemas.OpeningOut(start_time=opening.start_at, end_time=opening.end_at, staff_ids=list(opening.staff_ids))
+
+
+def audit_out(entry: AuditEntry) -> schemas.AuditEntryOut:
+    return schemas.AuditEntryOut.model_validate(entry, from_attributes=True)

@@ -1,0 +1,24 @@
+"""Settings from SLOTGUARD_* environment variables (or a .env file). Built once, passed down."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SLOTGUARD_", env_file=".env", extra="ignore")
+
+    database_url: str = "sqlite:///./slotguard.db"
+    admin_token: SecretStr | None = None
+    redis_url: str | None = None
+    payment_provider: Literal["local", "stripe"] = "local"
+    webhook_secret: SecretStr | None = None
+    smtp_url: str | None = None
+    rate_limit: str = "off"
+    pool_size: int = 10
+    max_body_bytes: int = 64 * 1024
+    # Test-only switches (e.g. to prove a race is real); never set in production.
+    test_hooks: bool = False

@@ -1,0 +1,150 @@
+"""Which start times can be booked: working hours, time off, notice, horizon, grid and busy time.
+
+Working hours are local wall time in the business's zone; everything returned is aware UTC. The grid is
+counted from local midnight, so on a DST change a 09:00 start stays 09:00 on the wall. A wall time that
+does not exist (the spring-forward gap) is never offered; one that exists twice (fall-back) is offered
+twice, once per real instant.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from slotguard.domain.catalog import WEEKDAYS, BookingRules, Service, StaffMember
+from slotguard.domain.intervals import Interval
+
+
+@dataclass(frozen=True, slots=True)
+class Opening:
+    """A bookable start time and the staff members free for it."""
+
+    start_at: datetime
+    end_at: datetime
+    staff_ids: tuple[UUID, ...]
+
+
+def local_instants(day: date, clock: time, zone: ZoneInfo) -> list[datetime]:
+    """The real UTC instants at which the wall clock in `zone` shows `clock` on `day`."""
+    instants: list[datetime] = []
+    for fold in (0, 1):
+        local = datetime.combine(day, clock, tzinfo=zone).replace(fold=fold)
+        instant = local.astimezone(UTC)
+        round_trip = instant.astimezone(zone)
+        if round_trip.replace(tzinfo=None) == local.replace(tzinfo=None) and instant not in instants:
+            instants.append(instant)
+    return instants
+
+
+def local_day(rules: BookingRules, day: date) -> Interval:
+    """The UTC span of a local calendar day (23, 24 or 25 hours long)."""
+    zone = rules.zone
+    start = datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
+    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone).astimezone(UTC)
+    return Interval(start, end)
+
+
+def local_date_of(rules: BookingRules, instant: datetime) -> date:
+    return instant.astimezone(rules.zone).date()
+
+
+def candidate_starts(
+    rules: BookingRules, service: Service, staff: StaffMember, day: date, now: datetime
+) -> list[datetime]:
+    """Grid starts on `day` inside working hours, clear of time off, within notice and horizon."""
+    zone = rules.zone
+    earliest = now + timedelta(minutes=rules.min_notice_minutes)
+    latest = now + timedelta(days=rules.horizon_days)
+    starts: list[datetime] = []
+    for window_start, window_end in staff.working_hours.windows.get(WEEKDAYS[day.weekday()], ()):
+        window = _window_in_utc(day, window_start, window_end, zone)
+        first_minute = _minutes(window_start)
+        first_minute += -first_minute % rules.slot_interval_minutes
+        last_minute = _minutes(window_end) or 24 * 60
+        for minute in range(first_minute, last_minute, rules.slot_interval_minutes):
+            clock = time(minute // 60, minute % 60)
+            for start_at in local_instants(day, clock, zone):
+                appointment = Interval.of_minutes(start_at, service.duration_minutes)
+                if not earliest <= start_at < latest or not window.contains(appointment):
+                    continue
+                if any(appointment.overlaps(off) for off in staff.time_off):
+                    continue
+                starts.append(start_at)
+    return sorted(set(starts))
+
+
+def _window_in_utc(day: date, start: time, end: time, zone: ZoneInfo) -> Interval:
+    start_at = datetime.combine(day, start, tzinfo=zone).astimezone(UTC)
+    end_day = day + timedelta(days=1) if end == time(0) else day
+    end_at = datetime.combine(end_day, end, tzinfo=zone).astimezone(UTC)
+    return Interval(start_at, end_at)
+
+
+def _minutes(clock: time) -> int:
+    return clock.hour * 60 + clock.minute
+
+
+def free_starts(
+    rules: BookingRules,
+    service: Service,
+    staff: StaffMember,
+    busy: Iterable[Interval],
+    day: date,
+    now: datetime,
+) -> list[datetime]:
+    """Candidate starts on `day` whose buffered block is clear of every busy block."""
+    busy_sorted = sorted(busy, key=lambda b: b.start_at)
+    return [
+        start_at
+        for start_at in candidate_starts(rules, service, staff, day, now)
+        if _clear(service.block_for(Interval.of_minutes(start_at, service.duration_minutes)), busy_sorted)
+    ]
+
+
+def _clear(block: Interval, busy_sorted: Sequence[Interval]) -> bool:
+    # Only blocks starting before this one ends can overlap it; busy is sorted by start.
+    stop = bisect_left(busy_sorted, block.end_at, key=lambda b: b.start_at)
+    return not any(b.end_at > block.start_at for b in busy_sorted[:stop])
+
+
+def openings(
+    rules: BookingRules,
+    service: Service,
+    staff: Sequence[StaffMember],
+    busy_by_staff: Mapping[UUID, Sequence[Interval]],
+    day: date,
+    now: datetime,
+) -> list[Opening]:
+    """Every bookable start on `day`, each with the staff members free for it."""
+    free_by_start: dict[datetime, list[UUID]] = {}
+    for member in staff:
+        for start_at in free_starts(rules, service, member, busy_by_staff.get(member.id, ()), day, now):
+            free_by_start.setdefault(start_at, []).append(member.id)
+    return [
+        Opening(start_at, start_at + timedelta(minutes=service.duration_minutes), tuple(ids))
+        for start_at, ids in sorted(free_by_start.items())
+    ]
+
+
+def nearest_openings(
+    rules: BookingRules,
+    service: Service,
+    staff: Sequence[StaffMember],
+    busy_by_staff: Mapping[UUID, Sequence[Interval]],
+    requested_at: datetime,
+    now: datetime,
+    days: Iterable[date],
+    limit: int = 5,
+) -> list[Opening]:
+    """Up to `limit` openings on `days`, nearest to `requested_at` first (earlier wins a tie)."""
+    found = [opening for day in days for opening in openings(rules, service, staff, busy_by_staff, day, now)]
+    found.sort(key=lambda o: (abs(o.start_at - requested_at), o.start_at))
+    return found[:limit]
+
+
+def days_around(center: date, radius_days: int) -> list[date]:
+    return [center + timedelta(days=offset) for offset in range(-radius_days, radius_days + 1)]

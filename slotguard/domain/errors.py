@@ -1,0 +1,96 @@
+"""Everything a booking operation can refuse, each mapped 1:1 to an API error code.
+
+BookingError
+ ├── Unauthorized             401 UNAUTHORIZED
+ ├── Forbidden                403 FORBIDDEN
+ ├── NotFound                 404 NOT_FOUND
+ ├── ValidationFailed         422 VALIDATION_ERROR
+ ├── OutsideAvailability      422 OUTSIDE_AVAILABILITY   (+ alternatives)
+ ├── InvalidTransition        409 INVALID_TRANSITION     (e.g. cancelling a cancelled booking)
+ ├── Conflict
+ │    ├── TimeConflict        409 TIME_CONFLICT          (+ alternatives)
+ │    ├── SlotUnavailable     409 SLOT_UNAVAILABLE
+ │    └── HoldExpired         409 HOLD_EXPIRED
+ └── ServiceUnavailable       503 SERVICE_UNAVAILABLE    (retries exhausted; nothing written)
+
+StorageFailure                raised by storage adapters, never shown to a client as such
+ └── TransientStorageFailure  serialization failure, deadlock, busy file, lost connection: retry
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+
+class BookingError(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class Unauthorized(BookingError):
+    def __init__(self) -> None:
+        super().__init__("A valid API key is required: Authorization: Bearer <apiKey>")
+
+
+class Forbidden(BookingError):
+    def __init__(self) -> None:
+        super().__init__("This API key belongs to another business")
+
+
+class NotFound(BookingError):
+    def __init__(self, what: str) -> None:
+        super().__init__(f"{what} not found")
+
+
+class ValidationFailed(BookingError):
+    def __init__(self, message: str, details: Sequence[dict[str, Any]] = ()) -> None:
+        super().__init__(message)
+        self.details = list(details)
+
+
+class OutsideAvailability(BookingError):
+    def __init__(self, message: str, alternatives: Sequence[Any] = ()) -> None:
+        super().__init__(message)
+        self.alternatives = list(alternatives)
+
+
+class InvalidTransition(BookingError):
+    def __init__(self, from_status: str, to_status: str) -> None:
+        super().__init__(f"a {from_status} booking cannot become {to_status}")
+
+
+class Conflict(BookingError):
+    pass
+
+
+class TimeConflict(Conflict):
+    def __init__(self, alternatives: Sequence[Any] = ()) -> None:
+        super().__init__("This time is no longer available")
+        self.alternatives = list(alternatives)
+
+
+class SlotUnavailable(Conflict):
+    def __init__(self, guests: int) -> None:
+        noun = "guest" if guests == 1 else "guests"
+        super().__init__(f"This slot is no longer available for {guests} {noun}")
+        self.guests = guests
+
+
+class HoldExpired(Conflict):
+    def __init__(self) -> None:
+        super().__init__("The hold has expired or was already used")
+
+
+class ServiceUnavailable(BookingError):
+    def __init__(self, message: str = "The booking store is unavailable; nothing was written") -> None:
+        super().__init__(message)
+
+
+class StorageFailure(Exception):
+    pass
+
+
+class TransientStorageFailure(StorageFailure):
+    pass

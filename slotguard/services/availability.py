@@ -1,0 +1,85 @@
+"""The read side: open start times for a day, and the nearest alternatives to a taken time."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from uuid import UUID
+
+from slotguard.domain import availability as rules_of
+from slotguard.domain.availability import Opening
+from slotguard.domain.catalog import Business, Service, StaffMember
+from slotguard.domain.errors import NotFound
+from slotguard.domain.intervals import Interval
+from slotguard.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
+
+ALTERNATIVES = 5
+
+
+async def bookable(
+    uow: UnitOfWork, slug: str, service_id: UUID, staff_id: UUID | None
+) -> tuple[Business, Service, list[StaffMember]]:
+    """The business, the service, and the online-bookable staff offering it (only `staff_id` if named)."""
+    business = await uow.catalog.business_by_slug(slug)
+    if business is None:
+        raise NotFound("business")
+    service = await uow.catalog.service(business.id, service_id)
+    if service is None:
+        raise NotFound("service")
+    staff = [
+        member
+        for member in await uow.catalog.staff(business.id, service_id=service.id, staff_id=staff_id)
+        if member.online_booking_enabled
+    ]
+    if staff_id is not None and not staff:
+        raise NotFound("staff member offering this service")
+    return business, service, staff
+
+
+async def day_openings(
+    uows: UnitOfWorkFactory, clock: Clock, slug: str, service_id: UUID, day: date, staff_id: UUID | None
+) -> tuple[Business, list[Opening]]:
+    async with uows(write=False) as uow:
+        business, service, staff = await bookable(uow, slug, service_id, staff_id)
+        return business, await openings_on(uow, business, service, staff, [day], clock())
+
+
+async def openings_on(
+    uow: UnitOfWork, business: Business, service: Service, staff: list[StaffMember], days: list[date], now: datetime
+) -> list[Opening]:
+    rules = business.rules
+    busy = await _busy_around(uow, business, service, staff, days, now)
+    return [opening for day in days for opening in rules_of.openings(rules, service, staff, busy, day, now)]
+
+
+async def nearest_openings(
+    uows: UnitOfWorkFactory, clock: Clock, slug: str, service_id: UUID, staff_id: UUID | None, requested_at: datetime
+) -> list[Opening]:
+    """Up to five bookable times nearest to `requested_at`, as of now (same staff if one was named)."""
+    async with uows(write=False) as uow:
+        business, service, staff = await bookable(uow, slug, service_id, staff_id)
+        now = clock()
+        center = rules_of.local_date_of(business.rules, requested_at)
+        found: list[Opening] = []
+        for radius_days in (1, 7, 21):
+            days = rules_of.days_around(center, radius_days)
+            busy = await _busy_around(uow, business, service, staff, days, now)
+            found = rules_of.nearest_openings(
+                business.rules, service, staff, busy, requested_at, now, days, ALTERNATIVES
+            )
+            if len(found) == ALTERNATIVES:
+                break
+        return found
+
+
+async def _busy_around(
+    uow: UnitOfWork, business: Business, service: Service, staff: list[StaffMember], days: list[date], now: datetime
+) -> dict[UUID, list[Interval]]:
+    if not staff:
+        return {}
+    first = rules_of.local_day(business.rules, min(days))
+    last = rules_of.local_day(business.rules, max(days))
+    # A candidate's block reaches back by the buffer and forward by the duration plus buffer.
+    window = Interval(first.start_at, last.end_at).widened(
+        service.buffer_before_minutes, service.duration_minutes + service.buffer_after_minutes
+    )
+    return await uow.bookings.busy_blocks([m.id for m in staff], window, now)

@@ -1,0 +1,169 @@
+"""Use cases that create and change bookings. Each runs in one write transaction, retried as a whole."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import Enum
+from uuid import UUID, uuid4
+
+from slotguard.domain import availability as rules_of
+from slotguard.domain.bookings import Booking, Client, Kind, Status
+from slotguard.domain.catalog import Business, Service, StaffMember
+from slotguard.domain.errors import NotFound, OutsideAvailability, TimeConflict, TransientStorageFailure
+from slotguard.domain.events import StatusChanged
+from slotguard.domain.intervals import Interval
+from slotguard.services.availability import bookable, nearest_openings
+from slotguard.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
+from slotguard.services.retry import with_retries
+from slotguard.services.secrets import digest, new_manage_token
+
+
+@dataclass(frozen=True, slots=True)
+class AppointmentRequest:
+    service_id: UUID
+    start_at: datetime
+    client: Client
+    staff_id: UUID | None = None
+    notes: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Booked:
+    booking: Booking
+    manage_token: str
+
+
+class _Refused(Enum):
+    TAKEN = "taken"
+    OUTSIDE = "outside"
+
+
+async def book_appointment(
+    uows: UnitOfWorkFactory, clock: Clock, slug: str, request: AppointmentRequest, actor: str = "customer"
+) -> Booked:
+    """Confirm an appointment, or raise TimeConflict / OutsideAvailability with alternatives."""
+    # Chosen once, outside the retries: if a commit succeeded but its reply was lost, the retry
+    # finds this id stored and answers with it instead of conflicting with itself.
+    booking_id, manage_token = uuid4(), new_manage_token()
+
+    async def attempt(number: int) -> Booking | _Refused:
+        async with uows(write=True) as uow:
+            business, service, staff = await bookable(uow, slug, request.service_id, request.staff_id)
+            if number > 1 and (done := await uow.bookings.get(business.id, booking_id)):
+                return done
+            now = clock()
+            day = rules_of.local_date_of(business.rules, request.start_at)
+            offered = [
+                m for m in staff if request.start_at in rules_of.candidate_starts(business.rules, service, m, day, now)
+            ]
+            if not offered:
+                return _Refused.OUTSIDE
+            client_id = await uow.catalog.upsert_client(business.id, request.client)
+            for member in await _fairest_first(uow, business, offered, request.start_at, now):
+                booking = _appointment(booking_id, business, service, member, request, client_id, now)
+                if await claim_time(uow, booking, digest(manage_token), now):
+                    await uow.audit.record([StatusChanged.created(booking, actor)], now)
+                    await uow.commit()
+                    return booking
+            return _Refused.TAKEN
+
+    outcome = await with_retries(attempt)
+    if isinstance(outcome, Booking):
+        return Booked(outcome, manage_token)
+    alternatives = await nearest_openings(uows, clock, slug, request.service_id, request.staff_id, request.start_at)
+    if outcome is _Refused.OUTSIDE:
+        raise OutsideAvailability("This time is outside the bookable hours", alternatives)
+    raise TimeConflict(alternatives)
+
+
+async def claim_time(uow: UnitOfWork, booking: Booking, manage_token_hash: str | None, now: datetime) -> bool:
+    """Store `booking` unless its staff time is taken by an active booking.
+
+    A lapsed hold still marked `held` blocks nothing: if the first try meets one, it is expired (and
+    audited) in this transaction and the claim is tried once more.
+    """
+    if await uow.bookings.claim_time(booking, manage_token_hash):
+        return True
+    stale = await uow.bookings.expire_stale_blocking(booking, now)
+    if not stale:
+        return False
+    await uow.audit.record([StatusChanged.moved(b, "expired", Status.EXPIRED, "system") for b in stale], now)
+    return await uow.bookings.claim_time(booking, manage_token_hash)
+
+
+async def _fairest_first(
+    uow: UnitOfWork, business: Business, staff: list[StaffMember], start_at: datetime, now: datetime
+) -> list[StaffMember]:
+    """Least booked that day first; ties in random order so racers spread over free staff."""
+    if len(staff) == 1:
+        return staff
+    day = rules_of.local_day(business.rules, rules_of.local_date_of(business.rules, start_at))
+    counts = await uow.bookings.active_counts([m.id for m in staff], day, now)
+    return sorted(staff, key=lambda m: (counts.get(m.id, 0), random.random()))
+
+
+def _appointment(
+    booking_id: UUID,
+    business: Business,
+    service: Service,
+    member: StaffMember,
+    request: AppointmentRequest,
+    client_id: UUID,
+    now: datetime,
+) -> Booking:
+    time = Interval(request.start_at, request.start_at + timedelta(minutes=service.duration_minutes))
+    return Booking(
+        id=booking_id,
+        business_id=business.id,
+        kind=Kind.APPOINTMENT,
+        status=Status.CONFIRMED,
+        service_id=service.id,
+        time=time,
+        block=service.block_for(time),
+        created_at=now,
+        staff_id=member.id,
+        client_id=client_id,
+        client=request.client,
+        notes=request.notes,
+    )
+
+
+async def cancel_booking(
+    uows: UnitOfWorkFactory,
+    clock: Clock,
+    *,
+    business_id: UUID | None = None,
+    booking_id: UUID | None = None,
+    manage_token: str | None = None,
+    actor: str,
+) -> Booking:
+    """Cancel an active booking, by id (owner) or by manage token (customer)."""
+
+    async def attempt(_number: int) -> Booking:
+        async with uows(write=True) as uow:
+            booking = await find_booking(uow, business_id=business_id, booking_id=booking_id, manage_token=manage_token)
+            now = clock()
+            cancelled = booking.cancelled(now)
+            if not await uow.bookings.change_status(booking, Status.CANCELLED, now, expires_at=None):
+                raise TransientStorageFailure("booking changed concurrently")  # re-read and decide again
+            await uow.audit.record([StatusChanged.moved(booking, "cancelled", Status.CANCELLED, actor)], now)
+            await uow.commit()
+            return cancelled
+
+    return await with_retries(attempt)
+
+
+async def find_booking(
+    uow: UnitOfWork, *, business_id: UUID | None, booking_id: UUID | None, manage_token: str | None
+) -> Booking:
+    if manage_token is not None:
+        booking = await uow.bookings.by_manage_token_hash(digest(manage_token))
+    elif business_id is not None and booking_id is not None:
+        booking = await uow.bookings.get(business_id, booking_id)
+    else:
+        raise TypeError("name a booking by business and id, or by manage token")
+    if booking is None:
+        raise NotFound("booking")
+    return booking

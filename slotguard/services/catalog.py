@@ -1,0 +1,128 @@
+"""Setting up a business: the business itself, its services and staff, and owner authentication."""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass, replace
+from typing import Any
+from uuid import UUID, uuid4
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from slotguard.domain.catalog import BookingRules, Business, Service, StaffMember
+from slotguard.domain.errors import Forbidden, NotFound, Unauthorized, ValidationFailed
+from slotguard.services.ports import UnitOfWork, UnitOfWorkFactory
+from slotguard.services.retry import with_retries
+from slotguard.services.secrets import digest, new_api_key
+
+
+@dataclass(frozen=True, slots=True)
+class NewBusiness:
+    business: Business
+    api_key: str
+
+
+def check_timezone(name: str) -> None:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValidationFailed(
+            "Unknown time zone", [{"field": "timezone", "message": f"{name!r} is not an IANA time zone"}]
+        ) from None
+
+
+async def create_business(uows: UnitOfWorkFactory, slug: str, name: str, rules: BookingRules) -> NewBusiness:
+    check_timezone(rules.timezone)
+    api_key = new_api_key()
+    business = Business(id=uuid4(), slug=slug, name=name, rules=rules)
+
+    async def attempt(_number: int) -> NewBusiness:
+        async with uows(write=True) as uow:
+            if await uow.catalog.business_by_slug(slug) is not None:
+                raise ValidationFailed("Slug already taken", [{"field": "slug", "message": "already taken"}])
+            await uow.catalog.add_business(business, digest(api_key))
+            await uow.commit()
+        return NewBusiness(business, api_key)
+
+    return await with_retries(attempt)
+
+
+async def owned_business(uows: UnitOfWorkFactory, slug: str, api_key: str | None) -> Business:
+    """The business `slug`, if `api_key` is its key: 401 for no or unknown key, 403 for another's."""
+    async with uows(write=False) as uow:
+        if not api_key:
+            raise Unauthorized()
+        business = await uow.catalog.business_by_slug(slug)
+        key_owner = await uow.catalog.business_id_by_key_hash(digest(api_key))
+        if key_owner is None:
+            raise Unauthorized()
+        if business is None:
+            raise NotFound("business")
+        if not hmac.compare_digest(str(key_owner), str(business.id)):
+            raise Forbidden()
+        return business
+
+
+async def rotate_api_key(uows: UnitOfWorkFactory, business: Business) -> str:
+    """Replace the business's API key; the old one stops working at once."""
+    api_key = new_api_key()
+
+    async def attempt(_number: int) -> str:
+        async with uows(write=True) as uow:
+            await uow.catalog.set_api_key_hash(business.id, digest(api_key))
+            await uow.commit()
+        return api_key
+
+    return await with_retries(attempt)
+
+
+async def update_business(uows: UnitOfWorkFactory, business: Business, changes: dict[str, Any]) -> Business:
+    name = changes.pop("name", business.name)
+    rules = replace(business.rules, **changes)
+    check_timezone(rules.timezone)
+    updated = replace(business, name=name, rules=rules)
+
+    async def attempt(_number: int) -> Business:
+        async with uows(write=True) as uow:
+            await uow.catalog.update_business(updated)
+            await uow.commit()
+        return updated
+
+    return await with_retries(attempt)
+
+
+async def add_service(uows: UnitOfWorkFactory, service: Service) -> Service:
+    async def attempt(_number: int) -> Service:
+        async with uows(write=True) as uow:
+            await uow.catalog.add_service(service)
+            await uow.commit()
+        return service
+
+    return await with_retries(attempt)
+
+
+async def add_staff(uows: UnitOfWorkFactory, member: StaffMember) -> StaffMember:
+    async def attempt(_number: int) -> StaffMember:
+        async with uows(write=True) as uow:
+            await _check_services_exist(uow, member.business_id, member.service_ids)
+            await uow.catalog.add_staff(member)
+            await uow.commit()
+        return member
+
+    return await with_retries(attempt)
+
+
+async def _check_services_exist(uow: UnitOfWork, business_id: UUID, service_ids: frozenset[UUID]) -> None:
+    known = {s.id for s in await uow.catalog.services(business_id)}
+    unknown = sorted(str(sid) for sid in service_ids - known)
+    if unknown:
+        raise NotFound(f"service {', '.join(unknown)}")
+
+
+async def public_catalog(uows: UnitOfWorkFactory, slug: str) -> tuple[Business, list[Service], list[StaffMember]]:
+    async with uows(write=False) as uow:
+        business = await uow.catalog.business_by_slug(slug)
+        if business is None:
+            raise NotFound("business")
+        services = await uow.catalog.services(business.id)
+        staff = [m for m in await uow.catalog.staff(business.id) if m.online_booking_enabled]
+        return business, services, staff

@@ -1,0 +1,35 @@
+"""Owner reads: the calendar and the audit log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from slotguard.domain.bookings import Booking, Status
+from slotguard.domain.events import AuditEntry
+from slotguard.domain.intervals import Interval
+from slotguard.services.ports import Clock, UnitOfWorkFactory
+
+
+async def calendar(
+    uows: UnitOfWorkFactory,
+    clock: Clock,
+    business_id: UUID,
+    *,
+    window: Interval | None,
+    staff_id: UUID | None,
+    status: Status | None,
+    after: tuple[datetime, UUID] | None,
+    limit: int,
+) -> list[Booking]:
+    async with uows(write=False) as uow:
+        return await uow.bookings.calendar(
+            business_id, clock(), window=window, staff_id=staff_id, status=status, after=after, limit=limit
+        )
+
+
+async def audit_entries(
+    uows: UnitOfWorkFactory, business_id: UUID, *, booking_id: UUID | None, after_id: int | None, limit: int
+) -> list[AuditEntry]:
+    async with uows(write=False) as uow:
+        return await uow.audit.entries(business_id, booking_id=booking_id, after_id=after_id, limit=limit)

@@ -1,0 +1,40 @@
+"""The one place transient storage failures are retried.
+
+A transaction that hit a serialization failure, a deadlock, a busy SQLite file or a dropped connection
+wrote nothing, so running it again from the start is safe. Backoff is exponential with full jitter, so
+racers that failed together do not retry together.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from slotguard.domain.errors import ServiceUnavailable, StorageFailure, TransientStorageFailure
+
+T = TypeVar("T")
+log = logging.getLogger("slotguard.retry")
+
+ATTEMPTS = 6
+BASE_DELAY_SECONDS = 0.01
+MAX_DELAY_SECONDS = 0.4
+
+
+async def with_retries(operation: Callable[[int], Awaitable[T]], *, attempts: int = ATTEMPTS) -> T:
+    """Run `operation(attempt)` until it succeeds, retrying transient failures; 503 when exhausted."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return await operation(attempt)
+        except TransientStorageFailure as failure:
+            if attempt == attempts:
+                log.warning("giving up after %d attempts: %s", attempts, failure)
+                raise ServiceUnavailable() from failure
+            log.info("transient storage failure, attempt %d: %s", attempt, failure)
+            delay = min(MAX_DELAY_SECONDS, BASE_DELAY_SECONDS * 2**attempt)
+            await asyncio.sleep(random.uniform(0, delay))
+        except StorageFailure as failure:
+            raise ServiceUnavailable() from failure
+    raise AssertionError("unreachable")

@@ -1,0 +1,58 @@
+"""The append-only audit log: one row per booking state change, written in the change's transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from slotguard.domain.events import AuditEntry, StatusChanged
+from slotguard.storage.schema import audit_log
+
+
+class AuditStore:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def record(self, events: list[StatusChanged], at: datetime) -> None:
+        if not events:
+            return
+        rows = [
+            {
+                "business_id": e.business_id,
+                "booking_id": e.booking_id,
+                "action": e.action,
+                "from_status": e.from_status.value if e.from_status else None,
+                "to_status": e.to_status.value,
+                "actor": e.actor,
+                "at": at,
+                "details": e.details,
+            }
+            for e in events
+        ]
+        await self._conn.execute(audit_log.insert(), rows)
+
+    async def entries(
+        self, business_id: UUID, *, booking_id: UUID | None = None, after_id: int | None = None, limit: int = 100
+    ) -> list[AuditEntry]:
+        query = select(audit_log).where(audit_log.c.business_id == business_id)
+        if booking_id is not None:
+            query = query.where(audit_log.c.booking_id == booking_id)
+        if after_id is not None:
+            query = query.where(audit_log.c.id > after_id)
+        query = query.order_by(audit_log.c.id).limit(limit)
+        return [
+            AuditEntry(
+                id=row.id,
+                booking_id=row.booking_id,
+                action=row.action,
+                from_status=row.from_status,
+                to_status=row.to_status,
+                actor=row.actor,
+                at=row.at,
+                details=row.details,
+            )
+            for row in await self._conn.execute(query)
+        ]

@@ -1,0 +1,205 @@
+"""Bookings: the claim of staff time, status changes, and the reads behind availability and calendars."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from slotguard.domain.bookings import BLOCKING_STATUSES, EXPIRING_STATUSES, Booking, Client, Kind, Status
+from slotguard.domain.catalog import MAX_BLOCK_MINUTES
+from slotguard.domain.intervals import Interval
+from slotguard.storage.dialects import insert_unless_overlapping, overlapping
+from slotguard.storage.schema import bookings, clients
+
+_BLOCKING = [s.value for s in BLOCKING_STATUSES]
+_EXPIRING = [s.value for s in EXPIRING_STATUSES]
+
+
+class BookingStore:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    def _now(self, now: datetime) -> Any:
+        # On PostgreSQL the database clock judges expiry, so servers with skewed clocks agree.
+        return func.now() if self._conn.dialect.name == "postgresql" else now
+
+    async def claim_time(self, booking: Booking, manage_token_hash: str | None) -> bool:
+        """Store an appointment (or appointment hold) unless its staff time is taken."""
+        return await insert_unless_overlapping(self._conn, _row(booking, manage_token_hash))
+
+    async def add(self, booking: Booking, manage_token_hash: str | None) -> None:
+        await self._conn.execute(bookings.insert().values(_row(booking, manage_token_hash)))
+
+    async def expire_stale_blocking(self, booking: Booking, now: datetime) -> list[Booking]:
+        """Mark expired the lapsed holds and checkouts that still sit on `booking`'s staff time."""
+        assert booking.staff_id is not None
+        condition = and_(
+            overlapping(booking.staff_id, _row(booking, None)),
+            bookings.c.status.in_(_EXPIRING),
+            bookings.c.expires_at <= self._now(now),
+        )
+        return await self._expire_where(condition, now)
+
+    async def _expire_where(self, condition: ColumnElement[bool], now: datetime) -> list[Booking]:
+        stale = [_booking(row._mapping) for row in await self._conn.execute(select(bookings).where(condition))]
+        if stale:
+            ids = [b.id for b in stale]
+            await self._conn.execute(
+                update(bookings)
+                .where(bookings.c.id.in_(ids), bookings.c.status.in_(_EXPIRING))
+                .values(status=Status.EXPIRED.value, updated_at=now)
+            )
+        return stale
+
+    async def change_status(self, booking: Booking, to_status: Status, now: datetime, **values: Any) -> bool:
+        """Move `booking` on from the status it was read in; False if someone else moved it first."""
+        result = await self._conn.execute(
+            update(bookings)
+            .where(bookings.c.id == booking.id, bookings.c.status == booking.status.value)
+            .values(status=to_status.value, updated_at=now, **values)
+        )
+        return result.rowcount == 1
+
+    async def get(self, business_id: UUID, booking_id: UUID) -> Booking | None:
+        query = _with_client().where(bookings.c.id == booking_id, bookings.c.business_id == business_id)
+        row = (await self._conn.execute(query)).first()
+        return _booking(row._mapping) if row else None
+
+    async def by_manage_token_hash(self, token_hash: str) -> Booking | None:
+        row = (await self._conn.execute(_with_client().where(bookings.c.manage_token_hash == token_hash))).first()
+        return _booking(row._mapping) if row else None
+
+    async def busy_blocks(
+        self, staff_ids: Sequence[UUID], window: Interval, now: datetime
+    ) -> dict[UUID, list[Interval]]:
+        """Blocks of active bookings of these staff that meet `window`."""
+        query = select(bookings.c.staff_id, bookings.c.block_start_at, bookings.c.block_end_at).where(
+            bookings.c.staff_id.in_(staff_ids),
+            _active(now),
+            bookings.c.block_start_at < window.end_at,
+            bookings.c.block_end_at > window.start_at,
+            bookings.c.block_start_at > window.start_at - timedelta(minutes=MAX_BLOCK_MINUTES),
+        )
+        busy: dict[UUID, list[Interval]] = defaultdict(list)
+        for row in await self._conn.execute(query):
+            busy[row.staff_id].append(Interval(row.block_start_at, row.block_end_at))
+        return busy
+
+    async def active_counts(self, staff_ids: Sequence[UUID], window: Interval, now: datetime) -> dict[UUID, int]:
+        """How many active appointments each staff member has starting in `window`."""
+        query = (
+            select(bookings.c.staff_id, func.count())
+            .where(
+                bookings.c.staff_id.in_(staff_ids),
+                _active(now),
+                bookings.c.start_at >= window.start_at,
+                bookings.c.start_at < window.end_at,
+            )
+            .group_by(bookings.c.staff_id)
+        )
+        return {row[0]: row[1] for row in await self._conn.execute(query)}
+
+    async def calendar(
+        self,
+        business_id: UUID,
+        now: datetime,
+        *,
+        window: Interval | None = None,
+        staff_id: UUID | None = None,
+        status: Status | None = None,
+        after: tuple[datetime, UUID] | None = None,
+        limit: int = 100,
+    ) -> list[Booking]:
+        """The owner's calendar, ordered by start then id; at most `limit` rows after `after`."""
+        query = _with_client().where(bookings.c.business_id == business_id, bookings.c.client_id.is_not(None))
+        if window is not None:
+            query = query.where(bookings.c.start_at < window.end_at, bookings.c.end_at > window.start_at)
+        if staff_id is not None:
+            query = query.where(bookings.c.staff_id == staff_id)
+        if status is not None:
+            query = query.where(_effective_status_is(status, now))
+        if after is not None:
+            start_at, booking_id = after
+            query = query.where(
+                or_(bookings.c.start_at > start_at, and_(bookings.c.start_at == start_at, bookings.c.id > booking_id))
+            )
+        query = query.order_by(bookings.c.start_at, bookings.c.id).limit(limit)
+        return [_booking(row._mapping) for row in await self._conn.execute(query)]
+
+
+def _active(now: datetime) -> ColumnElement[bool]:
+    return and_(
+        bookings.c.status.in_(_BLOCKING),
+        or_(bookings.c.expires_at.is_(None), bookings.c.expires_at > now),
+    )
+
+
+def _effective_status_is(status: Status, now: datetime) -> ColumnElement[bool]:
+    lapsed = and_(bookings.c.status.in_(_EXPIRING), bookings.c.expires_at <= now)
+    if status is Status.EXPIRED:
+        return or_(bookings.c.status == Status.EXPIRED.value, lapsed)
+    if status in EXPIRING_STATUSES:
+        return and_(bookings.c.status == status.value, bookings.c.expires_at > now)
+    return bookings.c.status == status.value
+
+
+def _with_client() -> Any:
+    return select(
+        bookings,
+        clients.c.first_name,
+        clients.c.last_name,
+        clients.c.email,
+        clients.c.phone,
+    ).select_from(bookings.outerjoin(clients, clients.c.id == bookings.c.client_id))
+
+
+def _row(booking: Booking, manage_token_hash: str | None) -> dict[str, Any]:
+    return {
+        "id": booking.id,
+        "business_id": booking.business_id,
+        "kind": booking.kind.value,
+        "status": booking.status.value,
+        "service_id": booking.service_id,
+        "staff_id": booking.staff_id,
+        "slot_id": booking.slot_id,
+        "start_at": booking.time.start_at,
+        "end_at": booking.time.end_at,
+        "block_start_at": booking.block.start_at,
+        "block_end_at": booking.block.end_at,
+        "guests": booking.guests,
+        "client_id": booking.client_id,
+        "expires_at": booking.expires_at,
+        "manage_token_hash": manage_token_hash,
+        "notes": booking.notes,
+        "created_at": booking.created_at,
+        "updated_at": booking.created_at,
+    }
+
+
+def _booking(row: Any) -> Booking:
+    client = None
+    if row.get("email") is not None:
+        client = Client(row["first_name"], row["last_name"], row["email"], row["phone"])
+    return Booking(
+        id=row["id"],
+        business_id=row["business_id"],
+        kind=Kind(row["kind"]),
+        status=Status(row["status"]),
+        service_id=row["service_id"],
+        time=Interval(row["start_at"], row["end_at"]),
+        block=Interval(row["block_start_at"], row["block_end_at"]),
+        created_at=row["created_at"],
+        staff_id=row["staff_id"],
+        slot_id=row["slot_id"],
+        guests=row["guests"],
+        client_id=row["client_id"],
+        client=client,
+        expires_at=row["expires_at"],
+        notes=row["notes"],
+    )

@@ -1,0 +1,184 @@
+"""Businesses, services, staff and clients: rows ↔ domain objects."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+from sqlalchemy import RowMapping, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from slotguard.domain.bookings import Client
+from slotguard.domain.catalog import BookingRules, Business, Service, StaffMember, WorkingHours
+from slotguard.domain.intervals import Interval
+from slotguard.storage.schema import businesses, clients, services, staff, staff_services, time_off
+
+
+class CatalogStore:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def add_business(self, business: Business, api_key_hash: str) -> None:
+        await self._conn.execute(
+            businesses.insert().values(
+                id=business.id,
+                slug=business.slug,
+                name=business.name,
+                api_key_hash=api_key_hash,
+                **_rules_columns(business.rules),
+            )
+        )
+
+    async def update_business(self, business: Business) -> None:
+        await self._conn.execute(
+            update(businesses)
+            .where(businesses.c.id == business.id)
+            .values(name=business.name, **_rules_columns(business.rules))
+        )
+
+    async def set_api_key_hash(self, business_id: UUID, api_key_hash: str) -> None:
+        statement = update(businesses).where(businesses.c.id == business_id).values(api_key_hash=api_key_hash)
+        await self._conn.execute(statement)
+
+    async def business_by_slug(self, slug: str) -> Business | None:
+        row = (await self._conn.execute(select(businesses).where(businesses.c.slug == slug))).first()
+        return _business(row._mapping) if row else None
+
+    async def business_id_by_key_hash(self, api_key_hash: str) -> UUID | None:
+        query = select(businesses.c.id).where(businesses.c.api_key_hash == api_key_hash)
+        return await self._conn.scalar(query)
+
+    async def add_service(self, service: Service) -> None:
+        values = {f: getattr(service, f) for f in _SERVICE_FIELDS}
+        await self._conn.execute(services.insert().values(**values))
+
+    async def service(self, business_id: UUID, service_id: UUID) -> Service | None:
+        query = select(services).where(services.c.id == service_id, services.c.business_id == business_id)
+        row = (await self._conn.execute(query)).first()
+        return _service(row._mapping) if row else None
+
+    async def services(self, business_id: UUID) -> list[Service]:
+        query = select(services).where(services.c.business_id == business_id).order_by(services.c.created_at)
+        return [_service(row._mapping) for row in await self._conn.execute(query)]
+
+    async def add_staff(self, member: StaffMember) -> None:
+        await self._conn.execute(
+            staff.insert().values(
+                id=member.id,
+                business_id=member.business_id,
+                name=member.name,
+                email=member.email,
+                online_booking_enabled=member.online_booking_enabled,
+                working_hours=member.working_hours.to_raw(),
+            )
+        )
+        if member.service_ids:
+            rows = [{"staff_id": member.id, "service_id": sid} for sid in member.service_ids]
+            await self._conn.execute(staff_services.insert(), rows)
+        if member.time_off:
+            rows = [{"staff_id": member.id, "start_at": o.start_at, "end_at": o.end_at} for o in member.time_off]
+            await self._conn.execute(time_off.insert(), rows)
+
+    async def staff(
+        self, business_id: UUID, *, service_id: UUID | None = None, staff_id: UUID | None = None
+    ) -> list[StaffMember]:
+        """Staff of a business, optionally only those offering `service_id` or only `staff_id`."""
+        query = select(staff).where(staff.c.business_id == business_id).order_by(staff.c.created_at, staff.c.id)
+        if staff_id is not None:
+            query = query.where(staff.c.id == staff_id)
+        if service_id is not None:
+            offering = select(staff_services.c.staff_id).where(staff_services.c.service_id == service_id)
+            query = query.where(staff.c.id.in_(offering))
+        rows = list(await self._conn.execute(query))
+        ids = [row.id for row in rows]
+        service_ids, offs = await self._links(ids)
+        return [_staff(row._mapping, service_ids[row.id], offs[row.id]) for row in rows]
+
+    async def _links(self, staff_ids: Sequence[UUID]) -> tuple[dict[UUID, set[UUID]], dict[UUID, list[Interval]]]:
+        service_ids: dict[UUID, set[UUID]] = defaultdict(set)
+        offs: dict[UUID, list[Interval]] = defaultdict(list)
+        if not staff_ids:
+            return service_ids, offs
+        links = select(staff_services).where(staff_services.c.staff_id.in_(staff_ids))
+        for row in await self._conn.execute(links):
+            service_ids[row.staff_id].add(row.service_id)
+        off_rows = select(time_off).where(time_off.c.staff_id.in_(staff_ids)).order_by(time_off.c.start_at)
+        for row in await self._conn.execute(off_rows):
+            offs[row.staff_id].append(Interval(row.start_at, row.end_at))
+        return service_ids, offs
+
+    async def upsert_client(self, business_id: UUID, client: Client) -> UUID:
+        """The business's client with this email, created or updated with the latest details."""
+        insert = postgresql.insert if self._conn.dialect.name == "postgresql" else sqlite.insert
+        statement = insert(clients).values(
+            id=uuid4(),
+            business_id=business_id,
+            email=client.email.lower(),
+            first_name=client.first_name,
+            last_name=client.last_name,
+            phone=client.phone,
+            created_at=datetime.now(UTC),
+        )
+        statement = statement.on_conflict_do_update(
+            index_elements=[clients.c.business_id, clients.c.email],
+            set_={
+                "first_name": statement.excluded.first_name,
+                "last_name": statement.excluded.last_name,
+                "phone": statement.excluded.phone,
+            },
+        ).returning(clients.c.id)
+        return (await self._conn.execute(statement)).scalar_one()
+
+
+_SERVICE_FIELDS = (
+    "id",
+    "business_id",
+    "name",
+    "duration_minutes",
+    "price_cents",
+    "currency",
+    "buffer_before_minutes",
+    "buffer_after_minutes",
+)
+
+
+def _rules_columns(rules: BookingRules) -> dict[str, Any]:
+    return {
+        "timezone": rules.timezone,
+        "slot_interval_minutes": rules.slot_interval_minutes,
+        "min_notice_minutes": rules.min_notice_minutes,
+        "horizon_days": rules.horizon_days,
+        "hold_ttl_seconds": rules.hold_ttl_seconds,
+    }
+
+
+def _business(row: RowMapping) -> Business:
+    rules = BookingRules(
+        timezone=row["timezone"],
+        slot_interval_minutes=row["slot_interval_minutes"],
+        min_notice_minutes=row["min_notice_minutes"],
+        horizon_days=row["horizon_days"],
+        hold_ttl_seconds=row["hold_ttl_seconds"],
+    )
+    return Business(id=row["id"], slug=row["slug"], name=row["name"], rules=rules)
+
+
+def _service(row: RowMapping) -> Service:
+    return Service(**{f: row[f] for f in _SERVICE_FIELDS})
+
+
+def _staff(row: RowMapping, service_ids: set[UUID], offs: list[Interval]) -> StaffMember:
+    return StaffMember(
+        id=row["id"],
+        business_id=row["business_id"],
+        name=row["name"],
+        email=row["email"],
+        online_booking_enabled=row["online_booking_enabled"],
+        service_ids=frozenset(service_ids),
+        working_hours=WorkingHours.parse(row["working_hours"]),
+        time_off=tuple(offs),
+    )

@@ -1,0 +1,74 @@
+"""What differs between PostgreSQL and SQLite: which errors are transient, and how a row that must not
+overlap another is inserted without a race."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import and_, exists, select
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from slotguard.domain.bookings import BLOCKING_STATUSES
+from slotguard.domain.catalog import MAX_BLOCK_MINUTES
+from slotguard.storage.schema import bookings
+
+# serialization_failure, deadlock_detected, lock_not_available, query_canceled (lock/statement
+# timeout), too_many_connections, cannot_connect_now, admin_shutdown, crash_shutdown
+_TRANSIENT_SQLSTATES = {"40001", "40P01", "55P03", "57014", "53300", "57P03", "57P01", "57P02"}
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether retrying the whole transaction may succeed."""
+    if isinstance(exc, (OSError, TimeoutError, ConnectionError)):
+        return True
+    if not isinstance(exc, DBAPIError):
+        return False
+    if exc.connection_invalidated or isinstance(exc, InterfaceError):
+        return True
+    sqlstate = _sqlstate(exc)
+    if sqlstate is not None:
+        return sqlstate in _TRANSIENT_SQLSTATES or sqlstate.startswith("08")
+    message = str(exc.orig).lower()
+    return isinstance(exc, OperationalError) and ("locked" in message or "busy" in message or "connection" in message)
+
+
+def _sqlstate(exc: DBAPIError) -> str | None:
+    orig = exc.orig
+    for attribute in ("sqlstate", "pgcode"):
+        value = getattr(orig, attribute, None)
+        if isinstance(value, str):
+            return value
+    return None
+
+
+async def insert_unless_overlapping(conn: AsyncConnection, row: dict[str, Any]) -> bool:
+    """Insert a blocking booking row unless its staff member's time is taken; True if inserted.
+
+    PostgreSQL: `ON CONFLICT DO NOTHING` against the exclusion constraint. Racers wait for the
+    winner's commit and then see a conflict, instead of deadlocking as a plain INSERT does.
+    SQLite: the caller's transaction holds the write lock (BEGIN IMMEDIATE), so check-then-insert
+    is atomic; the trigger remains the backstop.
+    """
+    if conn.dialect.name == "postgresql":
+        statement = postgresql.insert(bookings).values(row).on_conflict_do_nothing()
+        result = await conn.execute(statement.returning(bookings.c.id))
+        return result.first() is not None
+    taken = await conn.scalar(select(exists().where(overlapping(row["staff_id"], row))))
+    if taken:
+        return False
+    await conn.execute(bookings.insert().values(row))
+    return True
+
+
+def overlapping(staff_id: Any, row: dict[str, Any]) -> Any:
+    """Rows of `staff_id` whose stored status blocks time and whose block meets the row's block."""
+    return and_(
+        bookings.c.staff_id == staff_id,
+        bookings.c.status.in_([s.value for s in BLOCKING_STATUSES]),
+        bookings.c.block_start_at < row["block_end_at"],
+        bookings.c.block_end_at > row["block_start_at"],
+        bookings.c.block_start_at > row["block_start_at"] - timedelta(minutes=MAX_BLOCK_MINUTES),
+    )

@@ -1,0 +1,96 @@
+"""Connections: an asyncpg pool for PostgreSQL, or a WAL-mode SQLite file with `BEGIN IMMEDIATE` writes."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+# How long a SQLite writer waits for another process's write lock before the attempt counts as a
+# transient failure (and is retried with backoff, then answered with 503).
+SQLITE_BUSY_TIMEOUT_MS = 5_000
+
+
+def async_url(url: str) -> str:
+    """Accept the plain URLs users write (`postgresql://…`, `sqlite:///…`) and pick the async driver."""
+    parsed = make_url(url)
+    driver = {"postgresql": "postgresql+asyncpg", "postgres": "postgresql+asyncpg", "sqlite": "sqlite+aiosqlite"}
+    backend = parsed.drivername.split("+")[0]
+    if backend not in driver:
+        raise ValueError(f"unsupported database URL {url!r}: use sqlite:///PATH or postgresql://…")
+    return parsed.set(drivername=driver[backend]).render_as_string(hide_password=False)
+
+
+@dataclass
+class Database:
+    engine: AsyncEngine
+    # SQLite allows one writer per file; queueing this process's writers here keeps them from
+    # spinning in SQLite's busy handler. Other processes still wait on the file lock.
+    _write_gate: asyncio.Lock | None = field(default=None, repr=False)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @property
+    def write_gate(self) -> asyncio.Lock | None:
+        if self.dialect != "sqlite":
+            return None
+        if self._write_gate is None:
+            self._write_gate = asyncio.Lock()
+        return self._write_gate
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def create_database(url: str, *, pool_size: int = 10) -> Database:
+    url = async_url(url)
+    if url.startswith("sqlite"):
+        return Database(_sqlite_engine(url))
+    engine = create_async_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_timeout=5,
+        connect_args={
+            "timeout": 5,
+            "server_settings": {
+                "jit": "off",
+                # A lock waited on this long means something is stuck: fail, retry, then 503.
+                "lock_timeout": "3s",
+                "statement_timeout": "15s",
+                "idle_in_transaction_session_timeout": "30s",
+            },
+        },
+    )
+    return Database(engine)
+
+
+def _sqlite_engine(url: str) -> AsyncEngine:
+    engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take over BEGIN from the driver so that writes can say IMMEDIATE (see _on_begin).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        # FULL: a 201 survives power loss, not only a crash of the process. Durable writes still
+        # run in the thousands per second, far above what one HTTP server sends.
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        # IMMEDIATE takes the write lock at BEGIN, so a check-then-insert cannot be interleaved.
+        writing = connection.get_execution_options().get("slotguard_write", False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
+
+    return engine

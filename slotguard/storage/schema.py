@@ -1,0 +1,202 @@
+"""Tables, as SQLAlchemy Core. Alembic migrations (alembic/versions) create them; this module is the
+map the stores query through.
+
+Two guarantees live in the database itself, so that a bug in Python cannot double-book:
+- no overlap: on PostgreSQL the exclusion constraint `bookings_no_overlap` (btree_gist) over staff and
+  the buffered block for blocking statuses; on SQLite the trigger `bookings_no_overlap` does the same;
+- no oversell: `slots.remaining` carries `CHECK (remaining >= 0)` and every seat write is a
+  conditional decrement.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    Uuid,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware UTC in Python; TIMESTAMPTZ on PostgreSQL, naive-UTC text on SQLite (sorts correctly)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime reached the database layer")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _created_at() -> Column[Any]:
+    return Column("created_at", UtcDateTime, nullable=False, default=lambda: datetime.now(UTC))
+
+
+BigId = BigInteger().with_variant(Integer, "sqlite")  # SQLite autoincrements INTEGER PRIMARY KEY only
+
+businesses = Table(
+    "businesses",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("slug", String(100), nullable=False, unique=True),
+    Column("name", String(100), nullable=False),
+    Column("timezone", String(64), nullable=False),
+    Column("slot_interval_minutes", Integer, nullable=False),
+    Column("min_notice_minutes", Integer, nullable=False),
+    Column("horizon_days", Integer, nullable=False),
+    Column("hold_ttl_seconds", Integer, nullable=False),
+    Column("api_key_hash", String(64), nullable=False, unique=True),
+    _created_at(),
+)
+
+services = Table(
+    "services",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("business_id", Uuid, ForeignKey("businesses.id"), nullable=False, index=True),
+    Column("name", String(100), nullable=False),
+    Column("duration_minutes", Integer, nullable=False),
+    Column("price_cents", Integer, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("buffer_before_minutes", Integer, nullable=False),
+    Column("buffer_after_minutes", Integer, nullable=False),
+    _created_at(),
+)
+
+staff = Table(
+    "staff",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("business_id", Uuid, ForeignKey("businesses.id"), nullable=False, index=True),
+    Column("name", String(100), nullable=False),
+    Column("email", String(254)),
+    Column("online_booking_enabled", Boolean, nullable=False),
+    Column("working_hours", JSON, nullable=False),
+    _created_at(),
+)
+
+staff_services = Table(
+    "staff_services",
+    metadata,
+    Column("staff_id", Uuid, ForeignKey("staff.id"), primary_key=True),
+    Column("service_id", Uuid, ForeignKey("services.id"), primary_key=True),
+)
+
+time_off = Table(
+    "time_off",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("staff_id", Uuid, ForeignKey("staff.id"), nullable=False, index=True),
+    Column("start_at", UtcDateTime, nullable=False),
+    Column("end_at", UtcDateTime, nullable=False),
+)
+
+clients = Table(
+    "clients",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("business_id", Uuid, ForeignKey("businesses.id"), nullable=False),
+    Column("email", String(254), nullable=False),
+    Column("first_name", String(100), nullable=False),
+    Column("last_name", String(100), nullable=False),
+    Column("phone", String(40)),
+    _created_at(),
+    UniqueConstraint("business_id", "email"),
+)
+
+slots = Table(
+    "slots",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("business_id", Uuid, ForeignKey("businesses.id"), nullable=False),
+    Column("service_id", Uuid, ForeignKey("services.id"), nullable=False),
+    Column("start_at", UtcDateTime, nullable=False),
+    Column("end_at", UtcDateTime, nullable=False),
+    Column("capacity", Integer, nullable=False),
+    Column("remaining", Integer, nullable=False),
+    _created_at(),
+    CheckConstraint("remaining >= 0", name="remaining_not_negative"),
+    CheckConstraint("remaining <= capacity", name="remaining_within_capacity"),
+    CheckConstraint("capacity >= 1", name="capacity_positive"),
+    Index(None, "business_id", "start_at"),
+)
+
+bookings = Table(
+    "bookings",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("business_id", Uuid, ForeignKey("businesses.id"), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("service_id", Uuid, ForeignKey("services.id"), nullable=False),
+    Column("staff_id", Uuid, ForeignKey("staff.id")),
+    Column("slot_id", Uuid, ForeignKey("slots.id")),
+    Column("start_at", UtcDateTime, nullable=False),
+    Column("end_at", UtcDateTime, nullable=False),
+    Column("block_start_at", UtcDateTime, nullable=False),
+    Column("block_end_at", UtcDateTime, nullable=False),
+    Column("guests", Integer, nullable=False),
+    Column("client_id", Uuid, ForeignKey("clients.id")),
+    Column("expires_at", UtcDateTime),
+    Column("manage_token_hash", String(64), unique=True),
+    Column("notes", Text),
+    _created_at(),
+    Column("updated_at", UtcDateTime, nullable=False, default=lambda: datetime.now(UTC)),
+    CheckConstraint("guests >= 1", name="guests_positive"),
+    CheckConstraint("block_start_at < block_end_at", name="block_not_empty"),
+    # The overlap check looks up one staff member's blocks by start, bounded by MAX_BLOCK_MINUTES.
+    Index(None, "staff_id", "block_start_at"),
+    Index(None, "business_id", "start_at"),
+    Index(None, "slot_id", "status"),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("business_id", Uuid, ForeignKey("businesses.id"), nullable=False),
+    Column("booking_id", Uuid),
+    Column("action", String(40), nullable=False),
+    Column("from_status", String(20)),
+    Column("to_status", String(20)),
+    Column("actor", String(100), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("details", JSON, nullable=False),
+    Index(None, "business_id", "booking_id"),
+)

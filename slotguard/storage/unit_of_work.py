@@ -1,0 +1,98 @@
+"""One connection, one transaction, the stores on it; storage errors translated on the way out."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from slotguard.domain.errors import StorageFailure, TransientStorageFailure
+from slotguard.storage.audit import AuditStore
+from slotguard.storage.bookings import BookingStore
+from slotguard.storage.catalog import CatalogStore
+from slotguard.storage.dialects import is_transient
+from slotguard.storage.engine import Database
+
+
+class SqlUnitOfWork:
+    """`async with` opens a transaction; leaving without `commit()` rolls it back.
+
+    Writers (`write=True`) start with `BEGIN IMMEDIATE` on SQLite, so the check-then-write of a booking
+    runs under the file's write lock.
+    """
+
+    catalog: CatalogStore
+    bookings: BookingStore
+    audit: AuditStore
+
+    def __init__(self, database: Database, *, write: bool) -> None:
+        self._database = database
+        self._write = write
+        self._conn: AsyncConnection | None = None
+        self._gate = database.write_gate if write else None
+
+    @property
+    def connection(self) -> AsyncConnection:
+        assert self._conn is not None, "unit of work not entered"
+        return self._conn
+
+    async def __aenter__(self) -> SqlUnitOfWork:
+        if self._gate is not None:
+            await self._gate.acquire()
+        try:
+            conn = await self._database.engine.connect()
+            try:
+                if self._write:
+                    conn = await conn.execution_options(slotguard_write=True)
+                await conn.begin()
+            except BaseException:
+                await conn.close()
+                raise
+        except BaseException as exc:
+            self._release()
+            raise _translated(exc) from exc
+        self._conn = conn
+        self.catalog = CatalogStore(conn)
+        self.bookings = BookingStore(conn)
+        self.audit = AuditStore(conn)
+        return self
+
+    async def commit(self) -> None:
+        await self.connection.commit()
+
+    async def rollback(self) -> None:
+        await self.connection.rollback()
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        try:
+            if self._conn is not None:
+                try:
+                    if self._conn.in_transaction():
+                        await self._conn.rollback()
+                finally:
+                    await self._conn.close()
+        except Exception as cleanup_error:  # a dead connection cannot roll back; it is discarded
+            if exc is None:
+                raise _translated(cleanup_error) from cleanup_error
+        finally:
+            self._conn = None
+            self._release()
+        if exc is not None and not isinstance(exc, Exception):
+            return
+        if exc is not None and is_transient(exc):
+            raise TransientStorageFailure(str(exc)) from exc
+
+    def _release(self) -> None:
+        if self._gate is not None and self._gate.locked():
+            self._gate.release()
+            self._gate = None
+
+
+def _translated(exc: BaseException) -> BaseException:
+    if isinstance(exc, Exception) and is_transient(exc):
+        return TransientStorageFailure(str(exc))
+    if isinstance(exc, Exception):
+        return StorageFailure(str(exc))
+    return exc

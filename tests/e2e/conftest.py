@@ -1,0 +1,82 @@
+"""A real `slotguard serve --workers 2` process per database engine, shared by the e2e tests."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+
+ADMIN_TOKEN = "test-admin-token"
+
+
+@dataclass(frozen=True)
+class Server:
+    url: str
+    database_url: str
+    admin_token: str = ADMIN_TOKEN
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_server(
+    database_url: str, *, workers: int = 2, extra_env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    env = (
+        os.environ
+        | {
+            "SLOTGUARD_DATABASE_URL": database_url,
+            "SLOTGUARD_ADMIN_TOKEN": ADMIN_TOKEN,
+        }
+        | (extra_env or {})
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "slotguard", "serve", "--port", str(port), "--workers", str(workers)],
+        env=env,
+    )
+    url = f"http://127.0.0.1:{port}"
+    wait_ready(url, process)
+    return process, url
+
+
+def wait_ready(url: str, process: subprocess.Popen[bytes], timeout_seconds: float = 30) -> None:
+    deadline = time.monotonic() + timeout_seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"slotguard serve exited with {process.returncode}")
+        try:
+            if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError("slotguard serve did not become ready")
+
+
+def stop_server(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def server(request: pytest.FixtureRequest) -> Iterator[Server]:
+    """`slotguard serve --workers 2` on SQLite and on PostgreSQL."""
+    database_url: str = request.getfixturevalue(f"{request.param}_url")
+    process, url = start_server(database_url)
+    yield Server(url=url, database_url=database_url)
+    stop_server(process)

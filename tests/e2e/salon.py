@@ -1,0 +1,99 @@
+"""Setting up a business through the HTTP API, as a real integrator would."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+
+TIMEZONE = "Europe/Berlin"
+ALL_WEEK = {day: [["08:00", "20:00"]] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+
+
+@dataclass
+class Salon:
+    slug: str
+    api_key: str
+    service_ids: dict[str, str]
+    staff_ids: list[str]
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def owner(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.api_key}"}
+
+
+def unique_slug(prefix: str = "salon") -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+async def new_salon(
+    client: httpx.AsyncClient,
+    admin_token: str,
+    *,
+    staff: int = 1,
+    durations: dict[str, int] | None = None,
+    buffers_after: dict[str, int] | None = None,
+    min_notice_minutes: int = 0,
+) -> Salon:
+    slug = unique_slug()
+    reply = await client.post(
+        "/api/v1/businesses",
+        json={"slug": slug, "name": "Test Salon", "timezone": TIMEZONE, "minNoticeMinutes": min_notice_minutes},
+        headers={"Authorization": f"Bearer {admin_token}"},
+    )
+    assert reply.status_code == 201, reply.text
+    api_key = reply.json()["data"]["apiKey"]
+    owner = {"Authorization": f"Bearer {api_key}"}
+    service_ids = {}
+    for name, minutes in (durations or {"cut": 30}).items():
+        body = {"name": name, "durationMinutes": minutes, "bufferAfterMinutes": (buffers_after or {}).get(name, 0)}
+        reply = await client.post(f"/api/v1/businesses/{slug}/services", json=body, headers=owner)
+        assert reply.status_code == 201, reply.text
+        service_ids[name] = reply.json()["data"]["id"]
+    staff_ids = []
+    for index in range(staff):
+        body = {"name": f"Stylist {index}", "serviceIds": list(service_ids.values()), "workingHours": ALL_WEEK}
+        reply = await client.post(f"/api/v1/businesses/{slug}/staff", json=body, headers=owner)
+        assert reply.status_code == 201, reply.text
+        staff_ids.append(reply.json()["data"]["id"])
+    return Salon(slug, api_key, service_ids, staff_ids)
+
+
+def local_time(days_ahead: int, hour: int, minute: int = 0) -> str:
+    """ISO timestamp (UTC, Z) of a wall-clock time in the salon's zone, some days from today."""
+    day = date.today() + timedelta(days=days_ahead)
+    local = datetime.combine(day, time(hour), tzinfo=ZoneInfo(TIMEZONE)) + timedelta(minutes=minute)
+    return local.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def booking_body(
+    salon: Salon, start_time: str, *, service: str = "cut", staff_id: str | None = "first", n: int = 0
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "serviceId": salon.service_ids[service],
+        "startTime": start_time,
+        "firstName": "Racer",
+        "lastName": f"Number{n}",
+        "email": f"racer{n}@example.com",
+    }
+    if staff_id is not None:
+        body["staffId"] = salon.staff_ids[0] if staff_id == "first" else staff_id
+    return body
+
+
+async def calendar(client: httpx.AsyncClient, salon: Salon, **params: str) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    cursor = None
+    while True:
+        query = dict(params, limit="1000") | ({"cursor": cursor} if cursor else {})
+        reply = await client.get(f"/api/v1/businesses/{salon.slug}/appointments", params=query, headers=salon.owner)
+        assert reply.status_code == 200, reply.text
+        rows += reply.json()["data"]
+        cursor = reply.json()["meta"]["nextCursor"]
+        if cursor is None:
+            return rows
