@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -9,6 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
+import psycopg
 
 TIMEZONE = "Europe/Berlin"
 ALL_WEEK = {day: [["08:00", "20:00"]] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
@@ -97,3 +100,34 @@ async def calendar(client: httpx.AsyncClient, salon: Salon, **params: str) -> li
         cursor = reply.json()["meta"]["nextCursor"]
         if cursor is None:
             return rows
+
+
+def connection_limits(n: int) -> httpx.Limits:
+    return httpx.Limits(max_connections=n, max_keepalive_connections=n)
+
+
+async def race(client: httpx.AsyncClient, url: str, bodies: list[dict[str, Any]]) -> list[httpx.Response]:
+    """Fire all requests at once: connections are opened first, then released together."""
+    gate = asyncio.Event()
+
+    async def one(body: dict[str, Any]) -> httpx.Response:
+        await gate.wait()
+        return await client.post(url, json=body)
+
+    tasks = [asyncio.create_task(one(body)) for body in bodies]
+    await asyncio.sleep(0.05)
+    gate.set()
+    return await asyncio.gather(*tasks)
+
+
+def stored_active_rows(database_url: str, slug: str) -> list[tuple[Any, ...]]:
+    """Straight from SQL: the active appointments of a business (bypassing the API)."""
+    query = (
+        "SELECT b.staff_id, b.block_start_at, b.block_end_at FROM bookings b JOIN businesses z ON z.id = b.business_id "
+        "WHERE z.slug = %s AND b.status IN ('confirmed', 'pending_payment', 'held')"
+    )
+    if database_url.startswith("postgresql"):
+        with psycopg.connect(database_url) as conn:
+            return conn.execute(query, (slug,)).fetchall()
+    with sqlite3.connect(database_url.removeprefix("sqlite:///")) as conn:
+        return conn.execute(query.replace("%s", "?"), (slug,)).fetchall()

@@ -2,56 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import random
 from collections import Counter
 from datetime import datetime
-from typing import Any
 
 import httpx
-import psycopg
 import pytest
 
 from tests.e2e.conftest import Server
-from tests.e2e.salon import booking_body, calendar, local_time, new_salon
-
-
-def _limits(n: int) -> httpx.Limits:
-    return httpx.Limits(max_connections=n, max_keepalive_connections=n)
-
-
-async def race(client: httpx.AsyncClient, url: str, bodies: list[dict[str, Any]]) -> list[httpx.Response]:
-    """Fire all requests at once: connections are opened first, then released together."""
-    gate = asyncio.Event()
-
-    async def one(body: dict[str, Any]) -> httpx.Response:
-        await gate.wait()
-        return await client.post(url, json=body)
-
-    tasks = [asyncio.create_task(one(body)) for body in bodies]
-    await asyncio.sleep(0.05)
-    gate.set()
-    return await asyncio.gather(*tasks)
-
-
-def stored_active_rows(database_url: str, slug: str) -> list[tuple[Any, ...]]:
-    """Straight from SQL: the active appointments of a business (bypassing the API)."""
-    query = (
-        "SELECT b.staff_id, b.block_start_at, b.block_end_at FROM bookings b JOIN businesses z ON z.id = b.business_id "
-        "WHERE z.slug = %s AND b.status IN ('confirmed', 'pending_payment', 'held')"
-    )
-    if database_url.startswith("postgresql"):
-        with psycopg.connect(database_url) as conn:
-            return conn.execute(query, (slug,)).fetchall()
-    import sqlite3
-
-    with sqlite3.connect(database_url.removeprefix("sqlite:///")) as conn:
-        return conn.execute(query.replace("%s", "?"), (slug,)).fetchall()
+from tests.e2e.salon import booking_body, calendar, connection_limits, local_time, new_salon, race, stored_active_rows
 
 
 async def test_hundred_racers_for_one_time_get_one_booking(server: Server) -> None:
-    async with httpx.AsyncClient(base_url=server.url, timeout=60, limits=_limits(100)) as client:
+    async with httpx.AsyncClient(base_url=server.url, timeout=60, limits=connection_limits(100)) as client:
         salon = await new_salon(client, server.admin_token)
         start = local_time(3, 10)
         bodies = [booking_body(salon, start, n=n) for n in range(100)]
@@ -71,7 +35,7 @@ async def test_hundred_racers_for_one_time_get_one_booking(server: Server) -> No
 
 
 async def test_overlapping_requests_of_mixed_durations_never_overlap(server: Server) -> None:
-    async with httpx.AsyncClient(base_url=server.url, timeout=60, limits=_limits(60)) as client:
+    async with httpx.AsyncClient(base_url=server.url, timeout=60, limits=connection_limits(60)) as client:
         salon = await new_salon(client, server.admin_token, durations={"short": 30, "mid": 45, "long": 90})
         rng = random.Random(7)
         bodies = [
@@ -95,7 +59,7 @@ async def test_overlapping_requests_of_mixed_durations_never_overlap(server: Ser
 
 
 async def test_any_staff_racers_fill_every_free_staff_member(server: Server) -> None:
-    async with httpx.AsyncClient(base_url=server.url, timeout=60, limits=_limits(30)) as client:
+    async with httpx.AsyncClient(base_url=server.url, timeout=60, limits=connection_limits(30)) as client:
         salon = await new_salon(client, server.admin_token, staff=3)
         start = local_time(5, 11)
         bodies = [booking_body(salon, start, staff_id=None, n=n) for n in range(30)]
