@@ -1,16 +1,19 @@
-"""The `slotguard` command: serve, migrate, business create, demo."""
+"""The `slotguard` command: serve, migrate, business create, demo, stress."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Awaitable, Callable
 from typing import Annotated, TypeVar
 
 import typer
 import uvicorn
 from rich.console import Console
+from rich.progress import Progress
 from rich.table import Table
 
+from slotguard import stress
 from slotguard.config import Settings
 from slotguard.domain.catalog import BookingRules
 from slotguard.services.catalog import check_timezone, create_business
@@ -110,3 +113,65 @@ def _print_demo(demo: Demo, base_url: str) -> None:
     for member in demo.staff:
         table.add_row(f"staff {member.name}", str(member.id))
     console.print(table)
+
+
+@app.command("stress")
+def stress_command(
+    url: Annotated[str, typer.Option(envvar="API_URL", help="Base URL of the server.")] = "http://127.0.0.1:8000",
+    concurrency: Annotated[
+        int, typer.Option(envvar="CONCURRENT_REQUESTS", min=2, max=1000, help="Simultaneous attempts per unit.")
+    ] = 100,
+    iterations: Annotated[int, typer.Option(envvar="TEST_ITERATIONS", min=1, max=1000, help="Rounds.")] = 1,
+    admin_token: Annotated[
+        str | None, typer.Option(envvar="SLOTGUARD_ADMIN_TOKEN", help="Operator token: create a fixture business.")
+    ] = None,
+    slug: Annotated[str | None, typer.Option(help="Existing business to race on (instead of a fixture).")] = None,
+    service_id: Annotated[str | None, typer.Option(help="Its service.")] = None,
+    staff_id: Annotated[str | None, typer.Option(help="Its staff member.")] = None,
+    api_key: Annotated[str | None, typer.Option(help="Its owner API key, to read the stored state back.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Race CONCURRENCY booking attempts at one free time, ITERATIONS times; exit 1 unless each had one winner."""
+    target = None
+    if slug or service_id or staff_id or api_key:
+        if not (slug and service_id and staff_id and api_key):
+            raise typer.BadParameter("--slug, --service-id, --staff-id and --api-key go together")
+        target = stress.Target(slug, service_id, staff_id, api_key)
+    elif not admin_token:
+        raise typer.BadParameter("give --admin-token (fixture business) or --slug/--service-id/--staff-id/--api-key")
+    plan = stress.StressPlan(url.rstrip("/"), concurrency, iterations, admin_token, target)
+    report = _run_stress(plan, show_progress=not as_json)
+    if as_json:
+        typer.echo(json.dumps(report.as_json(), indent=2))
+    else:
+        _print_stress(report, plan)
+    raise typer.Exit(0 if report.ok else 1)
+
+
+def _run_stress(plan: stress.StressPlan, *, show_progress: bool) -> stress.Report:
+    with Progress(console=Console(stderr=True), disable=not show_progress, transient=True) as progress:
+        task = progress.add_task(f"{plan.concurrency} racers x {plan.iterations}", total=plan.iterations)
+        return asyncio.run(stress.run(plan, lambda _: progress.advance(task)))
+
+
+def _print_stress(report: stress.Report, plan: stress.StressPlan) -> None:
+    if report.setup_error:
+        console.print(f"[red]could not run:[/] {report.setup_error}")
+    counts, latency = report.counts(), report.latency_ms()
+    table = Table(title=f"{plan.concurrency} simultaneous attempts x {len(report.iterations)} iterations at {plan.url}")
+    table.add_column("")
+    table.add_column("", justify="right")
+    table.add_row("Total Requests", str(counts["total"]))
+    table.add_row("[green]Successful (201)[/]", str(counts["successful"]))
+    table.add_row("[yellow]Conflicts (409)[/]", str(counts["conflicts"]))
+    table.add_row("[red]Errors (other)[/]", str(counts["errors"]))
+    for name, value in latency.items():
+        table.add_row(f"latency {name}", f"{value:.1f} ms")
+    stored = sum(len(i.stored_ids) for i in report.iterations)
+    expected = sum(i.expected_winners for i in report.iterations)
+    table.add_row("stored bookings (owner API)", f"{stored} (expected {expected})")
+    console.print(table)
+    for n, iteration in enumerate(report.iterations):
+        for violation in iteration.violations:
+            console.print(f"[red]iteration {n} ({iteration.unit.start_time}):[/] {violation}")
+    console.print("[bold green]PASS[/]: no double booking" if report.ok else "[bold red]FAIL[/]")

@@ -1,0 +1,275 @@
+"""The race verifier behind `slotguard stress`: seed 003's concurrency test, made general.
+
+Each iteration picks one free unit (an appointment time of one staff member), opens N connections,
+releases N booking attempts at it together, and then reads the stored state back through the owner API.
+The run passes only if every iteration had exactly the expected number of winners, every loser got the
+conflict code, nothing unexpected happened, and the stored state holds exactly the winners.
+
+It speaks only HTTP, as any client of a deployment would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import httpx
+
+CONFLICT_CODE = "TIME_CONFLICT"
+ALL_DAY = {day: [["00:00", "23:45"]] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+
+
+class StressSetupError(Exception):
+    """The target could not be prepared (unreachable server, wrong token, no free time)."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """The business the attempts go to; `api_key` reads the stored state back."""
+
+    slug: str
+    service_id: str
+    staff_id: str
+    api_key: str
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One contested unit: an appointment time of one staff member."""
+
+    start_time: str
+    end_time: str
+
+
+@dataclass
+class Attempt:
+    status: int | None
+    code: str | None
+    latency_seconds: float
+    booking_id: str | None = None
+    error: str | None = None
+
+
+@dataclass
+class Iteration:
+    unit: Unit
+    expected_winners: int
+    attempts: list[Attempt]
+    stored_ids: list[str] = field(default_factory=list)
+    violations: list[str] = field(default_factory=list)
+
+    @property
+    def winners(self) -> list[Attempt]:
+        return [a for a in self.attempts if a.status == 201]
+
+
+def check_iteration(iteration: Iteration, stored: list[dict[str, Any]]) -> list[str]:
+    """What went wrong in one iteration, judged from the replies and the stored bookings of its unit."""
+    violations = []
+    winners = iteration.winners
+    if len(winners) != iteration.expected_winners:
+        violations.append(f"{len(winners)} winners, expected {iteration.expected_winners}")
+    for attempt in iteration.attempts:
+        if attempt.status == 201 or (attempt.status == 409 and attempt.code == CONFLICT_CODE):
+            continue
+        violations.append(f"unexpected reply {attempt.status} {attempt.code or attempt.error or ''}".rstrip())
+    active = [b for b in stored if b["status"] in ("confirmed", "pending_payment", "held")]
+    if len(active) > 1:
+        violations.append(f"double booking: {len(active)} active bookings stored for {iteration.unit.start_time}")
+    stored_ids = {b["id"] for b in active}
+    winner_ids = {a.booking_id for a in winners}
+    if stored_ids != winner_ids:
+        violations.append(f"stored {sorted(stored_ids)} but acknowledged {sorted(i or '?' for i in winner_ids)}")
+    return violations
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    """Nearest-rank percentile; 0 for no values."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    rank = max(1, min(len(ordered), math.ceil(fraction * len(ordered))))
+    return ordered[rank - 1]
+
+
+@dataclass
+class Report:
+    iterations: list[Iteration]
+    setup_error: str | None = None
+
+    @property
+    def attempts(self) -> list[Attempt]:
+        return [a for i in self.iterations for a in i.attempts]
+
+    @property
+    def ok(self) -> bool:
+        return self.setup_error is None and bool(self.iterations) and not any(i.violations for i in self.iterations)
+
+    def counts(self) -> dict[str, int]:
+        attempts = self.attempts
+        successes = sum(a.status == 201 for a in attempts)
+        conflicts = sum(a.status == 409 and a.code == CONFLICT_CODE for a in attempts)
+        return {"total": len(attempts), "successful": successes, "conflicts": conflicts,
+                "errors": len(attempts) - successes - conflicts}  # fmt: skip
+
+    def latency_ms(self) -> dict[str, float]:
+        values = [a.latency_seconds * 1000 for a in self.attempts]
+        return {name: round(percentile(values, q), 1) for name, q in (("p50", 0.5), ("p95", 0.95), ("p99", 0.99))} | {
+            "max": round(max(values, default=0.0), 1)
+        }
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "setupError": self.setup_error,
+            "counts": self.counts(),
+            "latencyMs": self.latency_ms(),
+            "storedBookings": sum(len(i.stored_ids) for i in self.iterations),
+            "expectedBookings": sum(i.expected_winners for i in self.iterations),
+            "violations": [
+                {"iteration": n, "startTime": i.unit.start_time, "problem": v}
+                for n, i in enumerate(self.iterations)
+                for v in i.violations
+            ],
+        }
+
+
+@dataclass(frozen=True)
+class StressPlan:
+    url: str
+    concurrency: int
+    iterations: int
+    admin_token: str | None = None
+    target: Target | None = None
+    timeout_seconds: float = 60.0
+
+
+async def run(plan: StressPlan, on_iteration: Callable[[Iteration], None] = lambda _: None) -> Report:
+    """Prepare the target, race every iteration, read the stored state back, and judge."""
+    limits = httpx.Limits(max_connections=plan.concurrency, max_keepalive_connections=plan.concurrency)
+    async with httpx.AsyncClient(base_url=plan.url, timeout=plan.timeout_seconds, limits=limits) as client:
+        try:
+            target = plan.target or await create_fixture(client, plan.admin_token or "")
+            units = await free_units(client, target, plan.iterations)
+            await open_connections(client, plan.concurrency)
+        except (StressSetupError, httpx.HTTPError) as exc:
+            return Report([], setup_error=f"{type(exc).__name__}: {exc}")
+        report = Report([])
+        for unit in units:
+            iteration = await race_unit(client, target, unit, plan.concurrency)
+            try:
+                stored = await stored_bookings(client, target, unit)
+            except (StressSetupError, httpx.HTTPError) as exc:
+                report.setup_error = f"{type(exc).__name__}: {exc}"
+                return report
+            iteration.stored_ids = [b["id"] for b in stored]
+            iteration.violations = check_iteration(iteration, stored)
+            report.iterations.append(iteration)
+            on_iteration(iteration)
+        return report
+
+
+async def create_fixture(client: httpx.AsyncClient, admin_token: str) -> Target:
+    """A fresh business (UTC, open all day, no notice) with one 30-minute service and one staff member."""
+    slug = f"stress-{uuid.uuid4().hex[:12]}"
+    business = {"slug": slug, "name": "Stress fixture", "timezone": "UTC", "minNoticeMinutes": 0, "horizonDays": 730}
+    reply = await client.post("/api/v1/businesses", json=business, headers={"Authorization": f"Bearer {admin_token}"})
+    api_key = _data(reply, "create the fixture business")["apiKey"]
+    owner = {"Authorization": f"Bearer {api_key}"}
+    reply = await client.post(
+        f"/api/v1/businesses/{slug}/services", json={"name": "Stress", "durationMinutes": 30}, headers=owner
+    )
+    service_id = _data(reply, "create the fixture service")["id"]
+    member = {"name": "Stress staff", "serviceIds": [service_id], "workingHours": ALL_DAY}
+    reply = await client.post(f"/api/v1/businesses/{slug}/staff", json=member, headers=owner)
+    return Target(slug, service_id, _data(reply, "create the fixture staff member")["id"], api_key)
+
+
+async def free_units(client: httpx.AsyncClient, target: Target, count: int, max_days: int = 730) -> list[Unit]:
+    """The first `count` bookable times of the target staff member, one per 30 minutes at most."""
+    units: list[Unit] = []
+    day = datetime.now(UTC).date() + timedelta(days=1)
+    for _ in range(max_days):
+        for opening in await _openings(client, target, day):
+            if not units or opening["startTime"] >= units[-1].end_time:
+                units.append(Unit(opening["startTime"], opening["endTime"]))
+            if len(units) == count:
+                return units
+        day += timedelta(days=1)
+    raise StressSetupError(f"found only {len(units)} free times of {count} within {max_days} days")
+
+
+async def _openings(client: httpx.AsyncClient, target: Target, day: date) -> list[dict[str, Any]]:
+    params = {"serviceId": target.service_id, "staffId": target.staff_id, "date": day.isoformat()}
+    reply = await client.get(f"/api/v1/public/{target.slug}/availability", params=params)
+    return list(_data(reply, "read availability")["slots"])
+
+
+async def open_connections(client: httpx.AsyncClient, count: int) -> None:
+    """Fill the pool with `count` live connections, so the race measures booking, not TCP set-up."""
+    await asyncio.gather(*(client.get("/healthz") for _ in range(count)))
+
+
+async def race_unit(client: httpx.AsyncClient, target: Target, unit: Unit, concurrency: int) -> Iteration:
+    gate = asyncio.Event()
+    url = f"/api/v1/public/{target.slug}/book"
+    run_id = uuid.uuid4().hex[:8]
+
+    async def attempt(n: int) -> Attempt:
+        body = {
+            "serviceId": target.service_id,
+            "staffId": target.staff_id,
+            "startTime": unit.start_time,
+            "firstName": "Stress",
+            "lastName": f"Racer{n}",
+            "email": f"stress-{run_id}-{n}@example.com",
+        }
+        await gate.wait()
+        started = time.perf_counter()
+        try:
+            reply = await client.post(url, json=body)
+        except httpx.HTTPError as exc:
+            return Attempt(None, None, time.perf_counter() - started, error=type(exc).__name__)
+        return _attempt(reply, time.perf_counter() - started)
+
+    tasks = [asyncio.create_task(attempt(n)) for n in range(concurrency)]
+    await asyncio.sleep(0.05)  # every task is parked on the gate
+    gate.set()
+    return Iteration(unit, expected_winners=1, attempts=list(await asyncio.gather(*tasks)))
+
+
+def _attempt(reply: httpx.Response, latency_seconds: float) -> Attempt:
+    try:
+        body = reply.json()
+    except ValueError:
+        return Attempt(reply.status_code, None, latency_seconds, error="reply is not JSON")
+    if reply.status_code == 201:
+        return Attempt(201, None, latency_seconds, booking_id=body["data"]["id"])
+    error = body.get("error") if isinstance(body, dict) else None
+    return Attempt(reply.status_code, (error or {}).get("code"), latency_seconds)
+
+
+async def stored_bookings(client: httpx.AsyncClient, target: Target, unit: Unit) -> list[dict[str, Any]]:
+    """Every stored booking of the target staff member that meets the unit's time, via the owner API."""
+    params: dict[str, Any] = {"from": unit.start_time, "to": unit.end_time, "staffId": target.staff_id, "limit": 1000}
+    owner = {"Authorization": f"Bearer {target.api_key}"}
+    rows: list[dict[str, Any]] = []
+    while True:
+        reply = await client.get(f"/api/v1/businesses/{target.slug}/appointments", params=params, headers=owner)
+        rows += _data(reply, "read the stored bookings back")
+        cursor = reply.json()["meta"]["nextCursor"]
+        if cursor is None:
+            return rows
+        params["cursor"] = cursor
+
+
+def _data(reply: httpx.Response, doing: str) -> Any:
+    if not reply.is_success:
+        raise StressSetupError(f"could not {doing}: {reply.status_code} {reply.text[:200]}")
+    return reply.json()["data"]
