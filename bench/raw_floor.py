@@ -1,0 +1,166 @@
+"""The floor: the statements slotguard's booking transaction sends, sent straight from Python (no HTTP, no
+framework, no service layer). Whatever slotguard spends above this is ours."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import aiosqlite
+import asyncpg
+
+from bench.harness import Fixture
+
+# The reads that resolve slug, service and staff, then the three writes of a booking.
+PG_READS = [
+    ("SELECT * FROM businesses WHERE slug = $1", "slug"),
+    ("SELECT * FROM services WHERE id = $1", "service"),
+    ("SELECT * FROM staff WHERE id = $1", "staff"),
+    ("SELECT service_id FROM staff_services WHERE staff_id = $1", "staff"),
+    ("SELECT * FROM time_off WHERE staff_id = $1", "staff"),
+]
+PG_CLIENT = (
+    "INSERT INTO clients (id, business_id, email, first_name, last_name, created_at) VALUES ($1, $2, $3, $4, $5, now())"
+    " ON CONFLICT (business_id, email) DO UPDATE SET first_name = excluded.first_name RETURNING id"
+)
+PG_BOOKING = (
+    "INSERT INTO bookings (id, business_id, kind, status, service_id, staff_id, start_at, end_at, block_start_at,"
+    " block_end_at, guests, client_id, manage_token_hash, created_at, updated_at) VALUES ($1, $2, 'appointment',"
+    " 'confirmed', $3, $4, $5, $6, $5, $6, 1, $7, $8, now(), now()) ON CONFLICT DO NOTHING RETURNING id"
+)
+PG_AUDIT = (
+    "INSERT INTO audit_log (business_id, booking_id, action, to_status, actor, at, details)"
+    " VALUES ($1, $2, 'created', 'confirmed', 'customer', now(), '{}')"
+)
+SQLITE_OVERLAP = (
+    "SELECT EXISTS (SELECT 1 FROM bookings WHERE staff_id = ? AND status IN ('confirmed', 'pending_payment', 'held')"
+    " AND block_start_at < ? AND block_end_at > ? AND block_start_at > ?)"
+)
+
+
+class PostgresFloor:
+    def __init__(self, database_url: str, fixture: Fixture, pool_size: int = 20) -> None:
+        self.url, self.fixture, self.pool_size = database_url, fixture, pool_size
+        self.pool: Any = None
+
+    async def __aenter__(self) -> PostgresFloor:
+        self.pool = await asyncpg.create_pool(self.url, min_size=self.pool_size, max_size=self.pool_size)
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.pool.close()
+
+    async def book(self, staff_id: str, start: datetime, n: int) -> bool:
+        f = self.fixture
+        keys = {"slug": f.slug, "service": uuid.UUID(f.service_id), "staff": uuid.UUID(staff_id)}
+        async with self.pool.acquire() as conn:
+            transaction = conn.transaction()
+            await transaction.start()
+            try:
+                for statement, key in PG_READS:
+                    await conn.fetch(statement, keys[key])
+                business = uuid.UUID(f.business_id)
+                client = await conn.fetchval(PG_CLIENT, uuid.uuid4(), business, f"c{n}@example.com", "F", "L")
+                booking = await conn.fetchval(
+                    PG_BOOKING,
+                    uuid.uuid4(),
+                    business,
+                    keys["service"],
+                    keys["staff"],
+                    start,
+                    start + timedelta(minutes=30),
+                    client,
+                    uuid.uuid4().hex,
+                )
+                if booking is None:
+                    await transaction.rollback()
+                    return False
+                await conn.execute(PG_AUDIT, business, booking)
+                await transaction.commit()
+                return True
+            except BaseException:
+                await transaction.rollback()
+                raise
+
+
+class SqliteFloor:
+    """One writer at a time (BEGIN IMMEDIATE + slotguard's in-process write gate), check then insert."""
+
+    def __init__(self, database_url: str, fixture: Fixture) -> None:
+        self.path, self.fixture = database_url.removeprefix("sqlite:///"), fixture
+        self.gate = asyncio.Lock()
+        self.conn: Any = None
+
+    async def __aenter__(self) -> SqliteFloor:
+        self.conn = await aiosqlite.connect(self.path, timeout=5, isolation_level=None)
+        for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON", "busy_timeout=5000"):
+            await self.conn.execute(f"PRAGMA {pragma}")
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.conn.close()
+
+    async def book(self, staff_id: str, start: datetime, n: int) -> bool:
+        f, conn = self.fixture, self.conn
+        staff, business = uuid.UUID(staff_id).hex, uuid.UUID(f.business_id).hex
+        begin, end = _naive(start), _naive(start + timedelta(minutes=30))
+        async with self.gate:
+            await conn.execute("BEGIN IMMEDIATE")
+            try:
+                for statement, key in PG_READS:
+                    value = {"slug": f.slug, "service": uuid.UUID(f.service_id).hex, "staff": staff}[key]
+                    await (await conn.execute(statement.replace("$1", "?"), (value,))).fetchall()
+                client = uuid.uuid4().hex
+                await conn.execute(
+                    "INSERT INTO clients (id, business_id, email, first_name, last_name, created_at) VALUES"
+                    " (?, ?, ?, 'F', 'L', ?) ON CONFLICT (business_id, email) DO UPDATE SET first_name = 'F'",
+                    (client, business, f"c{n}@example.com", _naive(datetime.now(UTC))),
+                )
+                earliest = _naive(start - timedelta(minutes=24 * 60))
+                row = await (await conn.execute(SQLITE_OVERLAP, (staff, end, begin, earliest))).fetchone()
+                if row[0]:
+                    await conn.execute("ROLLBACK")
+                    return False
+                booking = uuid.uuid4().hex
+                now = _naive(datetime.now(UTC))
+                await conn.execute(
+                    "INSERT INTO bookings (id, business_id, kind, status, service_id, staff_id, start_at, end_at,"
+                    " block_start_at, block_end_at, guests, client_id, manage_token_hash, created_at, updated_at)"
+                    " VALUES (?, ?, 'appointment', 'confirmed', ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?)",
+                    (
+                        booking,
+                        business,
+                        uuid.UUID(f.service_id).hex,
+                        staff,
+                        begin,
+                        end,
+                        begin,
+                        end,
+                        client,
+                        uuid.uuid4().hex,
+                        now,
+                        now,
+                    ),
+                )
+                await conn.execute(
+                    "INSERT INTO audit_log (business_id, booking_id, action, to_status, actor, at, details)"
+                    " VALUES (?, ?, 'created', 'confirmed', 'customer', ?, '{}')",
+                    (business, booking, now),
+                )
+                await conn.execute("COMMIT")
+                return True
+            except BaseException:
+                await conn.execute("ROLLBACK")
+                raise
+
+
+def _naive(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")  # as SQLAlchemy stores it on SQLite
+
+
+def floor(database_url: str, fixture: Fixture) -> PostgresFloor | SqliteFloor:
+    if database_url.startswith("postgresql"):
+        return PostgresFloor(database_url, fixture)
+    return SqliteFloor(database_url, fixture)
