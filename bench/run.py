@@ -55,10 +55,13 @@ def http_booker(client: httpx.AsyncClient, path: str, fixture: Fixture) -> Book:
     return book
 
 
-async def burst(book: Book, staff_id: str, starts: list[datetime]) -> dict[str, float]:
+async def burst(
+    book: Book, staff_id: str, starts: list[datetime], warm: Callable[[], Awaitable[Any]]
+) -> dict[str, float]:
     """ROUNDS rounds of RACERS attempts released together at one time; wall time of a round and p99 latency."""
     walls, latencies, winners = [], [], 0
     for round_start in starts:
+        await warm()  # fresh keep-alive connections: the server drops ones idle for 5 s
         gate = asyncio.Event()
 
         async def racer(n: int, at: datetime = round_start, gate: asyncio.Event = gate) -> tuple[bool, float]:
@@ -89,6 +92,10 @@ async def uncontended(book: Book, cells: list[tuple[str, datetime]]) -> float:
     if not all(won):
         raise RuntimeError("an uncontended booking was refused")
     return len(cells) / (time.perf_counter() - began)
+
+
+async def warm(client: httpx.AsyncClient) -> None:
+    await asyncio.gather(*(client.get("/healthz") for _ in range(RACERS)))
 
 
 def cells(fixture: Fixture, days: int, offset_days: int, count: int, seed: int) -> list[tuple[str, datetime]]:
@@ -200,11 +207,15 @@ async def run_engine(engine: str, bookings: int) -> dict[str, Any]:
                             "baseline": (http_booker(other, "/book", theirs), theirs),
                             "floor": (raw_floor.book, raw),
                         }
-                        await asyncio.gather(*(c.get("/healthz") for c in (client, other) for _ in range(RACERS)))
+
+                        async def nothing() -> None:
+                            pass
+
+                        warmers = {"slotguard": lambda: warm(client), "baseline": lambda: warm(other), "floor": nothing}
                         for name, (book, fixture) in contenders.items():
                             print(f"[{engine}] burst and uncontended: {name}", file=sys.stderr)
                             rounds = start_times(1, DAYS + 1)[:ROUNDS]
-                            results[f"burst_{name}"] = await burst(book, fixture.staff_ids[0], rounds)
+                            results[f"burst_{name}"] = await burst(book, fixture.staff_ids[0], rounds, warmers[name])
                             fresh = cells(fixture, DAYS, DAYS + 2, bookings, seed=2)
                             results[f"uncontended_{name}"] = await uncontended(book, fresh)
             results["stored_bookings"] = sql(

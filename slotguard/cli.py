@@ -1,4 +1,4 @@
-"""The `slotguard` command: serve, migrate, business create, demo, stress."""
+"""The `slotguard` command: serve, migrate, business create, demo, stress, verify."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from slotguard import stress
+from slotguard import stress, verify
 from slotguard.config import Settings
 from slotguard.domain.catalog import BookingRules
 from slotguard.services.catalog import check_timezone, create_business
@@ -175,3 +175,41 @@ def _print_stress(report: stress.Report, plan: stress.StressPlan) -> None:
         for violation in iteration.violations:
             console.print(f"[red]iteration {n} ({iteration.unit.start_time}):[/] {violation}")
     console.print("[bold green]PASS[/]: no double booking" if report.ok else "[bold red]FAIL[/]")
+
+
+@app.command("verify")
+def verify_command(
+    admin_token: Annotated[
+        str, typer.Option(envvar="SLOTGUARD_ADMIN_TOKEN", help="Operator token (fixture business).")
+    ],
+    url: Annotated[str, typer.Option(envvar="API_URL", help="Base URL of the server.")] = "http://127.0.0.1:8000",
+    operations: Annotated[int, typer.Option(min=1, max=1_000_000, help="Requests in all.")] = 2000,
+    clients: Annotated[int, typer.Option(min=1, max=500, help="Concurrent clients.")] = 8,
+    seed: Annotated[int | None, typer.Option(help="Random seed, to replay a run's choices.")] = None,
+    database_url: Annotated[str | None, typer.Option(help="The server's PostgreSQL database (for faults).")] = None,
+    fault_terminate_connections: Annotated[
+        bool, typer.Option(help="Keep terminating the server's database connections (pg_terminate_backend).")
+    ] = False,
+    log: Annotated[str | None, typer.Option(help="Write every request and reply here (JSON lines).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Random concurrent bookings and cancels, optionally under faults; exit 1 on any broken invariant."""
+    plan = verify.VerifyPlan(
+        url.rstrip("/"), admin_token, operations, clients, seed=seed, database_url=database_url,
+        terminate_connections=fault_terminate_connections,
+    )  # fmt: skip
+    try:
+        report = asyncio.run(verify.run(plan))
+    except (stress.StressSetupError, OSError) as exc:
+        console.print(f"[red]could not run:[/] {exc}")
+        raise typer.Exit(2) from exc
+    if log:
+        with open(log, "w") as out:
+            out.write(verify.log_lines(report) + "\n")
+    summary = report.as_json()
+    if as_json:
+        typer.echo(json.dumps(summary, indent=2))
+    else:
+        console.print(summary)
+        console.print("[bold green]PASS[/]" if report.ok else "[bold red]FAIL[/]")
+    raise typer.Exit(0 if report.ok else 1)

@@ -157,13 +157,15 @@ async def run(plan: StressPlan, on_iteration: Callable[[Iteration], None] = lamb
         try:
             target = plan.target or await create_fixture(client, plan.admin_token or "")
             units = await free_units(client, target, plan.iterations)
-            await open_connections(client, plan.concurrency)
         except (StressSetupError, httpx.HTTPError) as exc:
             return Report([], setup_error=f"{type(exc).__name__}: {exc}")
         report = Report([])
         for unit in units:
-            iteration = await race_unit(client, target, unit, plan.concurrency)
             try:
+                # Every round on fresh connections: the server drops keep-alive connections idle for
+                # a few seconds, and a request sent on one as it closes fails with a read error.
+                await open_connections(client, plan.concurrency)
+                iteration = await race_unit(client, target, unit, plan.concurrency)
                 stored = await stored_bookings(client, target, unit)
             except (StressSetupError, httpx.HTTPError) as exc:
                 report.setup_error = f"{type(exc).__name__}: {exc}"
@@ -180,15 +182,15 @@ async def create_fixture(client: httpx.AsyncClient, admin_token: str) -> Target:
     slug = f"stress-{uuid.uuid4().hex[:12]}"
     business = {"slug": slug, "name": "Stress fixture", "timezone": "UTC", "minNoticeMinutes": 0, "horizonDays": 730}
     reply = await client.post("/api/v1/businesses", json=business, headers={"Authorization": f"Bearer {admin_token}"})
-    api_key = _data(reply, "create the fixture business")["apiKey"]
+    api_key = reply_data(reply, "create the fixture business")["apiKey"]
     owner = {"Authorization": f"Bearer {api_key}"}
     reply = await client.post(
         f"/api/v1/businesses/{slug}/services", json={"name": "Stress", "durationMinutes": 30}, headers=owner
     )
-    service_id = _data(reply, "create the fixture service")["id"]
+    service_id = reply_data(reply, "create the fixture service")["id"]
     member = {"name": "Stress staff", "serviceIds": [service_id], "workingHours": ALL_DAY}
     reply = await client.post(f"/api/v1/businesses/{slug}/staff", json=member, headers=owner)
-    return Target(slug, service_id, _data(reply, "create the fixture staff member")["id"], api_key)
+    return Target(slug, service_id, reply_data(reply, "create the fixture staff member")["id"], api_key)
 
 
 async def free_units(client: httpx.AsyncClient, target: Target, count: int, max_days: int = 730) -> list[Unit]:
@@ -208,7 +210,7 @@ async def free_units(client: httpx.AsyncClient, target: Target, count: int, max_
 async def _openings(client: httpx.AsyncClient, target: Target, day: date) -> list[dict[str, Any]]:
     params = {"serviceId": target.service_id, "staffId": target.staff_id, "date": day.isoformat()}
     reply = await client.get(f"/api/v1/public/{target.slug}/availability", params=params)
-    return list(_data(reply, "read availability")["slots"])
+    return list(reply_data(reply, "read availability")["slots"])
 
 
 async def open_connections(client: httpx.AsyncClient, count: int) -> None:
@@ -262,14 +264,14 @@ async def stored_bookings(client: httpx.AsyncClient, target: Target, unit: Unit)
     rows: list[dict[str, Any]] = []
     while True:
         reply = await client.get(f"/api/v1/businesses/{target.slug}/appointments", params=params, headers=owner)
-        rows += _data(reply, "read the stored bookings back")
+        rows += reply_data(reply, "read the stored bookings back")
         cursor = reply.json()["meta"]["nextCursor"]
         if cursor is None:
             return rows
         params["cursor"] = cursor
 
 
-def _data(reply: httpx.Response, doing: str) -> Any:
+def reply_data(reply: httpx.Response, doing: str) -> Any:
     if not reply.is_success:
         raise StressSetupError(f"could not {doing}: {reply.status_code} {reply.text[:200]}")
     return reply.json()["data"]

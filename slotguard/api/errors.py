@@ -85,6 +85,13 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status_code, code, str(exc.detail))
 
 
+async def _storage_failure(_request: Request, exc: Exception) -> JSONResponse:
+    # Writes retry inside `with_retries` and end as ServiceUnavailable; what arrives here failed in a
+    # read (availability, alternatives after a refusal, a calendar), so nothing was written.
+    log.warning("storage failure outside a retried write: %s", exc)
+    return error_response(503, "SERVICE_UNAVAILABLE", "The database is unavailable; nothing was written")
+
+
 async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
     log.exception("unexpected error", exc_info=exc)
     return error_response(500, "INTERNAL_ERROR", "Something went wrong on our side; nothing was booked")
@@ -92,6 +99,7 @@ async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
 
 def install(app: FastAPI) -> None:
     app.add_exception_handler(domain.BookingError, _booking_error)
+    app.add_exception_handler(domain.StorageFailure, _storage_failure)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected)
