@@ -11,10 +11,13 @@ import uvicorn
 from rich.console import Console
 from rich.table import Table
 
+from slotguard.adapters.mail import SmtpMailer
+from slotguard.api.app import system_clock
 from slotguard.config import Settings
 from slotguard.domain.catalog import BookingRules
 from slotguard.services.catalog import check_timezone, create_business
 from slotguard.services.demo import Demo, ensure_demo
+from slotguard.services.notifications import drain_all
 from slotguard.services.ports import UnitOfWork
 from slotguard.storage.engine import create_database
 from slotguard.storage.migrations import upgrade
@@ -23,6 +26,8 @@ from slotguard.storage.unit_of_work import SqlUnitOfWork
 app = typer.Typer(help="slotguard: a booking engine that never sells a slot twice.", no_args_is_help=True)
 business_app = typer.Typer(help="Manage businesses without HTTP.", no_args_is_help=True)
 app.add_typer(business_app, name="business")
+outbox_app = typer.Typer(help="Notifications waiting to be sent.", no_args_is_help=True)
+app.add_typer(outbox_app, name="outbox")
 console = Console()
 T = TypeVar("T")
 
@@ -96,6 +101,18 @@ def business_create(
     created = _with_storage(settings, lambda uows: create_business(uows, slug, name, BookingRules(timezone=timezone)))
     console.print(f"business [bold]{created.business.slug}[/] id {created.business.id}")
     console.print(f"API key (shown once, store it now): [bold yellow]{created.api_key}[/]")
+
+
+@outbox_app.command("drain")
+def outbox_drain() -> None:
+    """Send every due message in the outbox over SMTP (SLOTGUARD_SMTP_URL), then exit."""
+    settings = Settings()
+    if not settings.smtp_url:
+        console.print("[red]SLOTGUARD_SMTP_URL is not set[/]: messages stay in the outbox")
+        raise typer.Exit(1)
+    mailer = SmtpMailer(settings.smtp_url, settings.smtp_from)
+    sent = _with_storage(settings, lambda uows: drain_all(uows, system_clock, mailer))
+    console.print(f"sent {sent} message(s)")
 
 
 def _print_demo(demo: Demo, base_url: str) -> None:

@@ -16,7 +16,12 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     payment_provider: Literal["local", "stripe"] = "local"
     webhook_secret: SecretStr | None = None
+    stripe_api_key: SecretStr | None = None
+    # Where customers reach this server (checkout pages and return URLs); relative URLs when empty.
+    public_url: str = ""
     smtp_url: str | None = None
+    smtp_from: str = "slotguard@localhost"
+    outbox_worker: bool = True
     rate_limit: str = "off"
     pool_size: int = 10
     max_body_bytes: int = 64 * 1024

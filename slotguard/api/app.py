@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -9,13 +12,18 @@ from datetime import UTC, datetime
 from fastapi import FastAPI
 
 import slotguard
+from slotguard.adapters.mail import SmtpMailer
+from slotguard.adapters.payments.local import LocalPaymentProvider
+from slotguard.adapters.payments.stripe import StripePaymentProvider
 from slotguard.api import errors
 from slotguard.api.deps import Container
 from slotguard.api.limits import BodySizeLimit
-from slotguard.api.routers import operator, ops, owner, public
+from slotguard.api.routers import operator, ops, owner, payments, public
 from slotguard.config import Settings
-from slotguard.services.ports import Clock, UnitOfWork
+from slotguard.services.notifications import run_outbox_worker
+from slotguard.services.ports import Clock, PaymentProvider, UnitOfWork, UnitOfWorkFactory
 from slotguard.storage.engine import Database, create_database
+from slotguard.storage.payments import ensure_instance_secret
 from slotguard.storage.unit_of_work import SqlUnitOfWork
 
 
@@ -30,9 +38,17 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
     def uows(*, write: bool) -> UnitOfWork:
         return SqlUnitOfWork(database, write=write)
 
+    container = Container(settings=settings, uows=uows, clock=clock)
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        container.payments.update(await payment_providers(settings, database))
+        worker = _start_outbox_worker(settings, uows, clock)
         yield
+        if worker is not None:
+            worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await worker
         await database.dispose()
 
     app = FastAPI(
@@ -41,10 +57,34 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
         description="A booking engine whose first promise is that a slot can never be sold twice.",
         lifespan=lifespan,
     )
-    app.state.container = Container(settings=settings, uows=uows, clock=clock)
+    app.state.container = container
     app.state.database = database
     errors.install(app)
-    for module in (ops, operator, owner, public):
+    for module in (ops, operator, owner, public, payments):
         app.include_router(module.router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app
+
+
+async def payment_providers(settings: Settings, database: Database) -> dict[str, PaymentProvider]:
+    """The local provider always (demo and tests), Stripe when it is configured."""
+    secret = await webhook_secret(settings, database)
+    providers: dict[str, PaymentProvider] = {"local": LocalPaymentProvider(secret, settings.public_url)}
+    if settings.stripe_api_key is not None:
+        providers["stripe"] = StripePaymentProvider(settings.stripe_api_key.get_secret_value(), secret)
+    return providers
+
+
+async def webhook_secret(settings: Settings, database: Database) -> str:
+    """SLOTGUARD_WEBHOOK_SECRET, or one generated on first start and stored so all workers share it."""
+    if settings.webhook_secret is not None:
+        return settings.webhook_secret.get_secret_value()
+    async with database.engine.begin() as conn:
+        return await ensure_instance_secret(conn, "webhook_secret", f"whsec_{secrets.token_urlsafe(32)}")
+
+
+def _start_outbox_worker(settings: Settings, uows: UnitOfWorkFactory, clock: Clock) -> asyncio.Task[None] | None:
+    if not settings.smtp_url or not settings.outbox_worker:
+        return None  # without SMTP, messages wait in the outbox where the owner can see them
+    mailer = SmtpMailer(settings.smtp_url, settings.smtp_from)
+    return asyncio.create_task(run_outbox_worker(uows, clock, mailer), name="outbox-worker")

@@ -26,6 +26,8 @@ STATUS_AND_CODE: list[tuple[type[domain.BookingError], int, str]] = [
     (domain.SlotUnavailable, 409, "SLOT_UNAVAILABLE"),
     (domain.HoldExpired, 409, "HOLD_EXPIRED"),
     (domain.InvalidTransition, 409, "INVALID_TRANSITION"),
+    (domain.InvalidSignature, 400, "INVALID_SIGNATURE"),
+    (domain.PaymentProviderError, 502, "PAYMENT_PROVIDER_ERROR"),
     (domain.ServiceUnavailable, 503, "SERVICE_UNAVAILABLE"),
 ]
 

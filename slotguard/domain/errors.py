@@ -7,6 +7,8 @@ BookingError
  ├── ValidationFailed         422 VALIDATION_ERROR
  ├── OutsideAvailability      422 OUTSIDE_AVAILABILITY   (+ alternatives)
  ├── InvalidTransition        409 INVALID_TRANSITION     (e.g. cancelling a cancelled booking)
+ ├── InvalidSignature         400 INVALID_SIGNATURE      (a webhook not signed by its provider, or too old)
+ ├── PaymentProviderError     502 PAYMENT_PROVIDER_ERROR (the seats or time were released before the reply)
  ├── Conflict
  │    ├── TimeConflict        409 TIME_CONFLICT          (+ alternatives)
  │    ├── SlotUnavailable     409 SLOT_UNAVAILABLE
@@ -59,6 +61,17 @@ class OutsideAvailability(BookingError):
 class InvalidTransition(BookingError):
     def __init__(self, from_status: str, to_status: str) -> None:
         super().__init__(f"a {from_status} booking cannot become {to_status}")
+
+
+class InvalidSignature(BookingError):
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"The webhook signature is missing, wrong or too old: {reason}")
+
+
+class PaymentProviderError(BookingError):
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"The payment provider failed ({reason}); nothing was reserved")
+        self.reason = reason
 
 
 class Conflict(BookingError):

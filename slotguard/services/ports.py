@@ -3,8 +3,8 @@ structurally (they never import this module)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from datetime import datetime
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any, Protocol, Self
 from uuid import UUID
@@ -13,6 +13,8 @@ from slotguard.domain.bookings import Booking, Client, Status
 from slotguard.domain.catalog import Business, Service, StaffMember
 from slotguard.domain.events import AuditEntry, StatusChanged
 from slotguard.domain.intervals import Interval
+from slotguard.domain.messages import OutgoingMessage
+from slotguard.domain.payments import CheckoutSession, PaymentEvent
 
 
 class CatalogStore(Protocol):
@@ -62,10 +64,27 @@ class AuditStore(Protocol):
     ) -> list[AuditEntry]: ...
 
 
+class PaymentStore(Protocol):
+    async def record_event(self, provider: str, event_id: str, event_type: str, booking_id: UUID | None) -> bool: ...
+    async def set_outcome(self, provider: str, event_id: str, outcome: str, booking_id: UUID | None) -> None: ...
+    async def retake_time(self, booking: Booking, now: datetime) -> bool: ...
+    async def booking_by_id(self, booking_id: UUID) -> UUID | None: ...
+
+
+class OutboxStore(Protocol):
+    async def add(self, messages: list[OutgoingMessage], now: datetime) -> None: ...
+    async def claim(self, now: datetime, lease: timedelta, limit: int) -> list[OutgoingMessage]: ...
+    async def mark_sent(self, message_id: UUID, now: datetime) -> None: ...
+    async def mark_failed(self, message_id: UUID, error: str, retry_at: datetime | None) -> None: ...
+    async def of_business(self, business_id: UUID, *, limit: int = 100) -> list[OutgoingMessage]: ...
+
+
 class UnitOfWork(Protocol):
     catalog: CatalogStore
     bookings: BookingStore
     audit: AuditStore
+    payments: PaymentStore
+    outbox: OutboxStore
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(
@@ -80,3 +99,27 @@ class UnitOfWorkFactory(Protocol):
 
 
 Clock = Callable[[], datetime]
+
+
+class PaymentProvider(Protocol):
+    """A payment provider behind one small interface (adapters in slotguard/adapters/payments)."""
+
+    name: str
+
+    async def create_checkout_session(
+        self,
+        booking: Booking,
+        amount_cents: int,
+        currency: str,
+        success_url: str,
+        cancel_url: str,
+        expires_at: datetime,
+    ) -> CheckoutSession: ...
+
+    def verify_webhook(self, headers: Mapping[str, str], body: bytes) -> PaymentEvent:
+        """The event if the signature is valid and fresh; raises InvalidSignature otherwise."""
+        ...
+
+
+class Mailer(Protocol):
+    async def send(self, message: OutgoingMessage) -> None: ...

@@ -12,6 +12,8 @@ from slotguard.storage.bookings import BookingStore
 from slotguard.storage.catalog import CatalogStore
 from slotguard.storage.dialects import is_transient
 from slotguard.storage.engine import Database
+from slotguard.storage.outbox import OutboxStore
+from slotguard.storage.payments import PaymentStore
 
 
 class SqlUnitOfWork:
@@ -24,6 +26,8 @@ class SqlUnitOfWork:
     catalog: CatalogStore
     bookings: BookingStore
     audit: AuditStore
+    payments: PaymentStore
+    outbox: OutboxStore
 
     def __init__(self, database: Database, *, write: bool) -> None:
         self._database = database
@@ -55,6 +59,8 @@ class SqlUnitOfWork:
         self.catalog = CatalogStore(conn)
         self.bookings = BookingStore(conn)
         self.audit = AuditStore(conn)
+        self.payments = PaymentStore(conn)
+        self.outbox = OutboxStore(conn)
         return self
 
     async def commit(self) -> None:
