@@ -38,7 +38,8 @@ async def new_shop(uows: UnitOfWorkFactory, *, hold_ttl_seconds: int = 300) -> S
     rules = BookingRules(timezone="UTC", min_notice_minutes=0, hold_ttl_seconds=hold_ttl_seconds)
     business = (await create_business(uows, unique_slug("pay"), "Paid Tours", rules)).business
     service = await add_service(uows, Service(uuid4(), business.id, "Tour", 60, 2500, "EUR"))
-    member = StaffMember(uuid4(), business.id, "Guide", None, True, frozenset({service.id}), WorkingHours.parse(ALL_DAY))
+    hours = WorkingHours.parse(ALL_DAY)
+    member = StaffMember(uuid4(), business.id, "Guide", None, True, frozenset({service.id}), hours)
     return Shop(business, service, await add_staff(uows, member), LocalPaymentProvider(SECRET))
 
 
