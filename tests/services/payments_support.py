@@ -49,7 +49,7 @@ def start_time(days: int = 3, hour: int = 10) -> datetime:
 
 
 def request(shop: Shop, start_at: datetime, n: int = 0) -> AppointmentRequest:
-    client = Client("Pat", f"Payer{n}", f"payer{n}@example.com")
+    client = Client("Pat", f"Payer{n}", f"payer{n}@{shop.business.slug}.example.com")
     return AppointmentRequest(shop.service.id, start_at, client, staff_id=shop.staff.id)
 
 
