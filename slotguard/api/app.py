@@ -11,6 +11,7 @@ from fastapi import FastAPI
 import slotguard
 from slotguard.api import errors
 from slotguard.api.deps import Container
+from slotguard.api.idempotency import IdempotentWrites
 from slotguard.api.limits import BodySizeLimit
 from slotguard.api.routers import operator, ops, owner, public
 from slotguard.config import Settings
@@ -46,5 +47,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
     errors.install(app)
     for module in (ops, operator, owner, public):
         app.include_router(module.router)
+    # Added last = outermost: the body limit applies before idempotency reads the body.
+    app.add_middleware(IdempotentWrites, uows=uows, clock=clock, test_hooks=settings.test_hooks)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app
