@@ -10,16 +10,22 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 import slotguard
 from slotguard.adapters.mail import SmtpMailer
 from slotguard.adapters.payments.local import LocalPaymentProvider
 from slotguard.adapters.payments.stripe import StripePaymentProvider
+from slotguard.adapters.rate_limits import InProcessBuckets
 from slotguard.api import errors
 from slotguard.api.deps import Container
+from slotguard.api.headers import SecurityHeaders
+from slotguard.api.idempotency import IdempotentWrites
 from slotguard.api.limits import BodySizeLimit
+from slotguard.api.rate_limits import Buckets, PublicRateLimit
 from slotguard.api.routers import operator, ops, owner, payments, public
 from slotguard.config import Settings
+from slotguard.domain.rate_limits import RateLimit
 from slotguard.services.notifications import run_outbox_worker
 from slotguard.services.ports import Clock, PaymentProvider, UnitOfWork, UnitOfWorkFactory
 from slotguard.storage.engine import Database, create_database
@@ -35,6 +41,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
     settings = settings or Settings()
     database: Database = create_database(settings.database_url, pool_size=settings.pool_size)
 
+    limit = RateLimit.parse(settings.rate_limit)
+    buckets = _buckets(limit, settings.redis_url) if limit is not None else None
+
     def uows(*, write: bool) -> UnitOfWork:
         return SqlUnitOfWork(database, write=write)
 
@@ -49,6 +58,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
             worker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await worker
+        if buckets is not None:
+            await buckets.close()
         await database.dispose()
 
     app = FastAPI(
@@ -62,7 +73,20 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
     errors.install(app)
     for module in (ops, operator, owner, public, payments):
         app.include_router(module.router)
+    # Added last = outermost: headers, CORS, rate limit, body limit, then idempotency reads the body.
+    app.add_middleware(IdempotentWrites, uows=uows, clock=clock, test_hooks=settings.test_hooks)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    if buckets is not None:
+        app.add_middleware(PublicRateLimit, buckets=buckets)
+    origins = [origin.strip() for origin in settings.cors_origins.split(",") if origin.strip()]
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=origins,
+        allow_methods=["GET", "POST", "PATCH"],
+        allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
+        max_age=600,
+    )
+    app.add_middleware(SecurityHeaders)
     return app
 
 
@@ -88,3 +112,11 @@ def _start_outbox_worker(settings: Settings, uows: UnitOfWorkFactory, clock: Clo
         return None  # without SMTP, messages wait in the outbox where the owner can see them
     mailer = SmtpMailer(settings.smtp_url, settings.smtp_from)
     return asyncio.create_task(run_outbox_worker(uows, clock, mailer), name="outbox-worker")
+
+
+def _buckets(limit: RateLimit, redis_url: str | None) -> Buckets:
+    if redis_url is None:
+        return InProcessBuckets(limit)
+    from slotguard.adapters.redis_rate_limits import RedisBuckets  # redis is an optional extra
+
+    return RedisBuckets(limit, redis_url)

@@ -12,6 +12,7 @@ from slotguard.storage.bookings import BookingStore
 from slotguard.storage.catalog import CatalogStore
 from slotguard.storage.dialects import is_transient
 from slotguard.storage.engine import Database
+from slotguard.storage.idempotency import IdempotencyStore
 from slotguard.storage.outbox import OutboxStore
 from slotguard.storage.payments import PaymentStore
 
@@ -28,6 +29,7 @@ class SqlUnitOfWork:
     audit: AuditStore
     payments: PaymentStore
     outbox: OutboxStore
+    idempotency: IdempotencyStore
 
     def __init__(self, database: Database, *, write: bool) -> None:
         self._database = database
@@ -61,6 +63,7 @@ class SqlUnitOfWork:
         self.audit = AuditStore(conn)
         self.payments = PaymentStore(conn)
         self.outbox = OutboxStore(conn)
+        self.idempotency = IdempotencyStore(conn)
         return self
 
     async def commit(self) -> None:

@@ -1,17 +1,16 @@
 """Payments and notifications: applied webhook events, shared instance secrets, the outbox.
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0004
 """
 
 from __future__ import annotations
 
 import sqlalchemy as sa
-
 from alembic import op
 
 revision = "0003"
-down_revision = "0001"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
