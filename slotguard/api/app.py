@@ -12,7 +12,7 @@ import slotguard
 from slotguard.api import errors
 from slotguard.api.deps import Container
 from slotguard.api.limits import BodySizeLimit
-from slotguard.api.routers import operator, ops, owner, public
+from slotguard.api.routers import feeds, live, operator, ops, owner, pages, public
 from slotguard.config import Settings
 from slotguard.services.ports import Clock, UnitOfWork
 from slotguard.storage.engine import Database, create_database
@@ -44,7 +44,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
     app.state.container = Container(settings=settings, uows=uows, clock=clock)
     app.state.database = database
     errors.install(app)
-    for module in (ops, operator, owner, public):
+    for module in (ops, operator, owner, live, feeds, public, pages):
         app.include_router(module.router)
+    app.mount("/web", pages.static_files, name="web")
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app
