@@ -1,9 +1,10 @@
-"""The `slotguard` command: serve, migrate, business create, demo."""
+"""The `slotguard` command: serve, migrate, cleanup, business create, demo."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Annotated, TypeVar
 
 import typer
@@ -15,6 +16,7 @@ from slotguard.config import Settings
 from slotguard.domain.catalog import BookingRules
 from slotguard.services.catalog import check_timezone, create_business
 from slotguard.services.demo import Demo, ensure_demo
+from slotguard.services.idempotency import purge_expired_keys
 from slotguard.services.ports import UnitOfWork
 from slotguard.storage.engine import create_database
 from slotguard.storage.migrations import upgrade
@@ -71,6 +73,14 @@ def serve(
         access_log=False,
         timeout_graceful_shutdown=10,
     )
+
+
+@app.command()
+def cleanup() -> None:
+    """Delete Idempotency-Keys older than 24 hours (run it from cron, e.g. hourly)."""
+    settings = Settings()
+    purged = _with_storage(settings, lambda uows: purge_expired_keys(uows, lambda: datetime.now(UTC)))
+    console.print(f"purged {purged} expired idempotency keys")
 
 
 @app.command("demo")

@@ -17,7 +17,10 @@ class Settings(BaseSettings):
     payment_provider: Literal["local", "stripe"] = "local"
     webhook_secret: SecretStr | None = None
     smtp_url: str | None = None
+    # Per client address per business on the public routes: "60/minute", "5/second", or "off".
     rate_limit: str = "off"
+    # Origins allowed to call the API from a browser (the sites that embed the widget), comma-separated.
+    cors_origins: str = ""
     pool_size: int = 10
     max_body_bytes: int = 64 * 1024
     # Test-only switches (e.g. to prove a race is real); never set in production.

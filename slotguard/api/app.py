@@ -7,13 +7,19 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 import slotguard
+from slotguard.adapters.rate_limits import InProcessBuckets
 from slotguard.api import errors
 from slotguard.api.deps import Container
+from slotguard.api.headers import SecurityHeaders
+from slotguard.api.idempotency import IdempotentWrites
 from slotguard.api.limits import BodySizeLimit
+from slotguard.api.rate_limits import Buckets, PublicRateLimit
 from slotguard.api.routers import feeds, live, operator, ops, owner, pages, public
 from slotguard.config import Settings
+from slotguard.domain.rate_limits import RateLimit
 from slotguard.services.ports import Clock, UnitOfWork
 from slotguard.storage.engine import Database, create_database
 from slotguard.storage.unit_of_work import SqlUnitOfWork
@@ -27,12 +33,17 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
     settings = settings or Settings()
     database: Database = create_database(settings.database_url, pool_size=settings.pool_size)
 
+    limit = RateLimit.parse(settings.rate_limit)
+    buckets = _buckets(limit, settings.redis_url) if limit is not None else None
+
     def uows(*, write: bool) -> UnitOfWork:
         return SqlUnitOfWork(database, write=write)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
+        if buckets is not None:
+            await buckets.close()
         await database.dispose()
 
     app = FastAPI(
@@ -47,5 +58,26 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
     for module in (ops, operator, owner, live, feeds, public, pages):
         app.include_router(module.router)
     app.mount("/web", pages.static_files, name="web")
+    # Added last = outermost: headers, CORS, rate limit, body limit, then idempotency reads the body.
+    app.add_middleware(IdempotentWrites, uows=uows, clock=clock, test_hooks=settings.test_hooks)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    if buckets is not None:
+        app.add_middleware(PublicRateLimit, buckets=buckets)
+    origins = [origin.strip() for origin in settings.cors_origins.split(",") if origin.strip()]
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=origins,
+        allow_methods=["GET", "POST", "PATCH"],
+        allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
+        max_age=600,
+    )
+    app.add_middleware(SecurityHeaders)
     return app
+
+
+def _buckets(limit: RateLimit, redis_url: str | None) -> Buckets:
+    if redis_url is None:
+        return InProcessBuckets(limit)
+    from slotguard.adapters.redis_rate_limits import RedisBuckets  # redis is an optional extra
+
+    return RedisBuckets(limit, redis_url)

@@ -10,7 +10,10 @@ BookingError
  ├── Conflict
  │    ├── TimeConflict        409 TIME_CONFLICT          (+ alternatives)
  │    ├── SlotUnavailable     409 SLOT_UNAVAILABLE
- │    └── HoldExpired         409 HOLD_EXPIRED
+ │    ├── HoldExpired         409 HOLD_EXPIRED
+ │    └── IdempotencyInProgress 409 IDEMPOTENCY_IN_PROGRESS (+ Retry-After)
+ ├── IdempotencyKeyReused     422 IDEMPOTENCY_KEY_REUSED
+ ├── RateLimited              429 RATE_LIMITED           (+ Retry-After)
  └── ServiceUnavailable       503 SERVICE_UNAVAILABLE    (retries exhausted; nothing written)
 
 StorageFailure                raised by storage adapters, never shown to a client as such
@@ -81,6 +84,23 @@ class SlotUnavailable(Conflict):
 class HoldExpired(Conflict):
     def __init__(self) -> None:
         super().__init__("The hold has expired or was already used")
+
+
+class IdempotencyInProgress(Conflict):
+    def __init__(self, retry_after_seconds: int) -> None:
+        super().__init__("A request with this Idempotency-Key is still being processed; retry shortly")
+        self.retry_after_seconds = retry_after_seconds
+
+
+class IdempotencyKeyReused(BookingError):
+    def __init__(self) -> None:
+        super().__init__("This Idempotency-Key was already used with a different request")
+
+
+class RateLimited(BookingError):
+    def __init__(self, retry_after_seconds: int) -> None:
+        super().__init__("Too many requests; slow down")
+        self.retry_after_seconds = retry_after_seconds
 
 
 class ServiceUnavailable(BookingError):

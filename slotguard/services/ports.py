@@ -12,6 +12,7 @@ from uuid import UUID
 from slotguard.domain.bookings import Booking, Client, Status
 from slotguard.domain.catalog import Business, Service, StaffMember
 from slotguard.domain.events import AuditEntry, StatusChanged
+from slotguard.domain.idempotency import StoredRequest
 from slotguard.domain.intervals import Interval
 
 
@@ -64,10 +65,22 @@ class AuditStore(Protocol):
     async def latest_id(self, business_id: UUID) -> int: ...
 
 
+class IdempotencyStore(Protocol):
+    async def claim(self, scope: str, client: str, key: str, request_hash: str, now: datetime) -> bool: ...
+    async def get(self, scope: str, client: str, key: str) -> StoredRequest | None: ...
+    async def retake(
+        self, scope: str, client: str, key: str, request_hash: str, previous: StoredRequest, now: datetime
+    ) -> bool: ...
+    async def answer(self, scope: str, client: str, key: str, status_code: int, body: str) -> None: ...
+    async def release(self, scope: str, client: str, key: str) -> None: ...
+    async def delete_created_before(self, before: datetime) -> int: ...
+
+
 class UnitOfWork(Protocol):
     catalog: CatalogStore
     bookings: BookingStore
     audit: AuditStore
+    idempotency: IdempotencyStore
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

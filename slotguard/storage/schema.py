@@ -200,3 +200,18 @@ audit_log = Table(
     Column("details", JSON, nullable=False),
     Index(None, "business_id", "booking_id"),
 )
+
+# A write request's Idempotency-Key and, once answered, its reply. The primary key is the claim: the
+# first INSERT wins, a concurrent one conflicts. `status_code` NULL means the first is still running.
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("scope", String(120), primary_key=True),
+    Column("client", String(64), primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("request_hash", String(64), nullable=False),
+    Column("status_code", Integer),
+    Column("response_body", Text),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index(None, "created_at"),
+)

@@ -12,6 +12,7 @@ from slotguard.storage.bookings import BookingStore
 from slotguard.storage.catalog import CatalogStore
 from slotguard.storage.dialects import is_transient
 from slotguard.storage.engine import Database
+from slotguard.storage.idempotency import IdempotencyStore
 
 
 class SqlUnitOfWork:
@@ -24,6 +25,7 @@ class SqlUnitOfWork:
     catalog: CatalogStore
     bookings: BookingStore
     audit: AuditStore
+    idempotency: IdempotencyStore
 
     def __init__(self, database: Database, *, write: bool) -> None:
         self._database = database
@@ -55,6 +57,7 @@ class SqlUnitOfWork:
         self.catalog = CatalogStore(conn)
         self.bookings = BookingStore(conn)
         self.audit = AuditStore(conn)
+        self.idempotency = IdempotencyStore(conn)
         return self
 
     async def commit(self) -> None:

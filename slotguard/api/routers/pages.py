@@ -20,8 +20,9 @@ static_files = StaticFiles(directory=WEB)
 
 @router.get("/book/{slug}")
 async def booking_widget(slug: str) -> FileResponse:
-    # Embedded in customers' sites through an iframe, so framing stays allowed here.
-    return FileResponse(WEB / "book.html", headers={"Cache-Control": "no-cache"})
+    # Embedded in customers' sites through an iframe: frame-ancestors overrides the default X-Frame-Options.
+    headers = {"Cache-Control": "no-cache", "Content-Security-Policy": "frame-ancestors *"}
+    return FileResponse(WEB / "book.html", headers=headers)
 
 
 @router.get("/owner/{slug}")
