@@ -78,6 +78,6 @@ async def test_free_days_lists_only_days_with_a_bookable_time(server: Server) ->
         assert reply.status_code == 200, reply.text
         days = reply.json()["data"]["days"]
         assert days and all(d.startswith(month) for d in days)
-        bad = await client.get(f"/api/v1/public/{salon.slug}/free-days", params=params | {"month": "2025-13"})
+        bad = await client.get(f"/api/v1/public/{salon.slug}/free-days", params=params | {"month": "0000-01"})
         assert bad.status_code == 422
         assert bad.json()["error"]["code"] == "VALIDATION_ERROR"

@@ -56,7 +56,7 @@ async def get_free_days(
     uows: UowsDep,
     clock: ClockDep,
     service_id: Annotated[UUID, Query(alias="serviceId")],
-    month: Annotated[str, Query(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$")],
+    month: Annotated[str, Query(pattern=r"^2[0-9]{3}-(0[1-9]|1[0-2])$")],
     staff_id: Annotated[UUID | None, Query(alias="staffId")] = None,
 ) -> schemas.Ok[schemas.FreeDaysOut]:
     """The days of `month` (YYYY-MM) with at least one bookable time: one call instead of one per day."""
