@@ -277,6 +277,18 @@ class AvailabilityOut(Out):
     slots: list[OpeningOut]
 
 
+class FreeDaysOut(Out):
+    month: str
+    timezone: str
+    days: list[date]
+
+
+class CalendarFeedOut(Out):
+    staff_id: UUID | None
+    name: str
+    url: str
+
+
 class AuditEntryOut(Out):
     id: int
     booking_id: UUID | None
