@@ -1,10 +1,11 @@
-"""The `slotguard` command: serve, migrate, business create, demo, stress, verify."""
+"""The `slotguard` command: serve, migrate, cleanup, business create, demo, stress, verify."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Annotated, TypeVar
 
 import typer
@@ -14,10 +15,14 @@ from rich.progress import Progress
 from rich.table import Table
 
 from slotguard import stress, verify
+from slotguard.adapters.mail import SmtpMailer
+from slotguard.api.app import system_clock
 from slotguard.config import Settings
 from slotguard.domain.catalog import BookingRules
 from slotguard.services.catalog import check_timezone, create_business
 from slotguard.services.demo import Demo, ensure_demo
+from slotguard.services.idempotency import purge_expired_keys
+from slotguard.services.notifications import drain_all
 from slotguard.services.ports import UnitOfWork
 from slotguard.storage.engine import create_database
 from slotguard.storage.migrations import upgrade
@@ -26,6 +31,8 @@ from slotguard.storage.unit_of_work import SqlUnitOfWork
 app = typer.Typer(help="slotguard: a booking engine that never sells a slot twice.", no_args_is_help=True)
 business_app = typer.Typer(help="Manage businesses without HTTP.", no_args_is_help=True)
 app.add_typer(business_app, name="business")
+outbox_app = typer.Typer(help="Notifications waiting to be sent.", no_args_is_help=True)
+app.add_typer(outbox_app, name="outbox")
 console = Console()
 T = TypeVar("T")
 
@@ -76,6 +83,14 @@ def serve(
     )
 
 
+@app.command()
+def cleanup() -> None:
+    """Delete Idempotency-Keys older than 24 hours (run it from cron, e.g. hourly)."""
+    settings = Settings()
+    purged = _with_storage(settings, lambda uows: purge_expired_keys(uows, lambda: datetime.now(UTC)))
+    console.print(f"purged {purged} expired idempotency keys")
+
+
 @app.command("demo")
 def demo_command(
     url: Annotated[str, typer.Option(help="Where the server is reachable.")] = "http://127.0.0.1:8000",
@@ -99,6 +114,18 @@ def business_create(
     created = _with_storage(settings, lambda uows: create_business(uows, slug, name, BookingRules(timezone=timezone)))
     console.print(f"business [bold]{created.business.slug}[/] id {created.business.id}")
     console.print(f"API key (shown once, store it now): [bold yellow]{created.api_key}[/]")
+
+
+@outbox_app.command("drain")
+def outbox_drain() -> None:
+    """Send every due message in the outbox over SMTP (SLOTGUARD_SMTP_URL), then exit."""
+    settings = Settings()
+    if not settings.smtp_url:
+        console.print("[red]SLOTGUARD_SMTP_URL is not set[/]: messages stay in the outbox")
+        raise typer.Exit(1)
+    mailer = SmtpMailer(settings.smtp_url, settings.smtp_from)
+    sent = _with_storage(settings, lambda uows: drain_all(uows, system_clock, mailer))
+    console.print(f"sent {sent} message(s)")
 
 
 def _print_demo(demo: Demo, base_url: str) -> None:

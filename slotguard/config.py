@@ -16,8 +16,16 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     payment_provider: Literal["local", "stripe"] = "local"
     webhook_secret: SecretStr | None = None
+    stripe_api_key: SecretStr | None = None
+    # Where customers reach this server (checkout pages and return URLs); relative URLs when empty.
+    public_url: str = ""
     smtp_url: str | None = None
+    smtp_from: str = "slotguard@localhost"
+    outbox_worker: bool = True
+    # Per client address per business on the public routes: "60/minute", "5/second", or "off".
     rate_limit: str = "off"
+    # Origins allowed to call the API from a browser (the sites that embed the widget), comma-separated.
+    cors_origins: str = ""
     pool_size: int = 10
     max_body_bytes: int = 64 * 1024
     # Test-only switches (e.g. to prove a race is real); never set in production.

@@ -2,20 +2,34 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 import slotguard
+from slotguard.adapters.mail import SmtpMailer
+from slotguard.adapters.payments.local import LocalPaymentProvider
+from slotguard.adapters.payments.stripe import StripePaymentProvider
+from slotguard.adapters.rate_limits import InProcessBuckets
 from slotguard.api import errors
 from slotguard.api.deps import Container
+from slotguard.api.headers import SecurityHeaders
+from slotguard.api.idempotency import IdempotentWrites
 from slotguard.api.limits import BodySizeLimit
-from slotguard.api.routers import operator, ops, owner, public
+from slotguard.api.rate_limits import Buckets, PublicRateLimit
+from slotguard.api.routers import feeds, live, operator, ops, owner, pages, payments, public
 from slotguard.config import Settings
-from slotguard.services.ports import Clock, UnitOfWork
+from slotguard.domain.rate_limits import RateLimit
+from slotguard.services.notifications import run_outbox_worker
+from slotguard.services.ports import Clock, PaymentProvider, UnitOfWork, UnitOfWorkFactory
 from slotguard.storage.engine import Database, create_database
+from slotguard.storage.payments import ensure_instance_secret
 from slotguard.storage.unit_of_work import SqlUnitOfWork
 
 
@@ -27,12 +41,25 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
     settings = settings or Settings()
     database: Database = create_database(settings.database_url, pool_size=settings.pool_size)
 
+    limit = RateLimit.parse(settings.rate_limit)
+    buckets = _buckets(limit, settings.redis_url) if limit is not None else None
+
     def uows(*, write: bool) -> UnitOfWork:
         return SqlUnitOfWork(database, write=write)
 
+    container = Container(settings=settings, uows=uows, clock=clock)
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        container.payments.update(await payment_providers(settings, database))
+        worker = _start_outbox_worker(settings, uows, clock)
         yield
+        if worker is not None:
+            worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await worker
+        if buckets is not None:
+            await buckets.close()
         await database.dispose()
 
     app = FastAPI(
@@ -41,10 +68,56 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
         description="A booking engine whose first promise is that a slot can never be sold twice.",
         lifespan=lifespan,
     )
-    app.state.container = Container(settings=settings, uows=uows, clock=clock)
+    app.state.container = container
     app.state.database = database
     errors.install(app)
-    for module in (ops, operator, owner, public):
+    for module in (ops, operator, owner, live, feeds, public, payments, pages):
         app.include_router(module.router)
+    app.mount("/web", pages.static_files, name="web")
+    # Added last = outermost: headers, CORS, rate limit, body limit, then idempotency reads the body.
+    app.add_middleware(IdempotentWrites, uows=uows, clock=clock, test_hooks=settings.test_hooks)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    if buckets is not None:
+        app.add_middleware(PublicRateLimit, buckets=buckets)
+    origins = [origin.strip() for origin in settings.cors_origins.split(",") if origin.strip()]
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=origins,
+        allow_methods=["GET", "POST", "PATCH"],
+        allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
+        max_age=600,
+    )
+    app.add_middleware(SecurityHeaders)
     return app
+
+
+async def payment_providers(settings: Settings, database: Database) -> dict[str, PaymentProvider]:
+    """The local provider always (demo and tests), Stripe when it is configured."""
+    secret = await webhook_secret(settings, database)
+    providers: dict[str, PaymentProvider] = {"local": LocalPaymentProvider(secret, settings.public_url)}
+    if settings.stripe_api_key is not None:
+        providers["stripe"] = StripePaymentProvider(settings.stripe_api_key.get_secret_value(), secret)
+    return providers
+
+
+async def webhook_secret(settings: Settings, database: Database) -> str:
+    """SLOTGUARD_WEBHOOK_SECRET, or one generated on first start and stored so all workers share it."""
+    if settings.webhook_secret is not None:
+        return settings.webhook_secret.get_secret_value()
+    async with database.engine.begin() as conn:
+        return await ensure_instance_secret(conn, "webhook_secret", f"whsec_{secrets.token_urlsafe(32)}")
+
+
+def _start_outbox_worker(settings: Settings, uows: UnitOfWorkFactory, clock: Clock) -> asyncio.Task[None] | None:
+    if not settings.smtp_url or not settings.outbox_worker:
+        return None  # without SMTP, messages wait in the outbox where the owner can see them
+    mailer = SmtpMailer(settings.smtp_url, settings.smtp_from)
+    return asyncio.create_task(run_outbox_worker(uows, clock, mailer), name="outbox-worker")
+
+
+def _buckets(limit: RateLimit, redis_url: str | None) -> Buckets:
+    if redis_url is None:
+        return InProcessBuckets(limit)
+    from slotguard.adapters.redis_rate_limits import RedisBuckets  # redis is an optional extra
+
+    return RedisBuckets(limit, redis_url)

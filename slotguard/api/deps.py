@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hmac
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
@@ -12,7 +12,7 @@ from slotguard.config import Settings
 from slotguard.domain.catalog import Business
 from slotguard.domain.errors import NotFound, Unauthorized
 from slotguard.services.catalog import owned_business
-from slotguard.services.ports import Clock, UnitOfWorkFactory
+from slotguard.services.ports import Clock, PaymentProvider, UnitOfWorkFactory
 
 
 @dataclass(frozen=True)
@@ -20,6 +20,14 @@ class Container:
     settings: Settings
     uows: UnitOfWorkFactory
     clock: Clock
+    # Filled at start-up, once the shared webhook secret is read from the database.
+    payments: dict[str, PaymentProvider] = field(default_factory=dict)
+
+    def payment_provider(self, name: str | None = None) -> PaymentProvider:
+        provider = self.payments.get(name or self.settings.payment_provider)
+        if provider is None:
+            raise NotFound(f"payment provider {name or self.settings.payment_provider!r}")
+        return provider
 
 
 def _container(request: Request) -> Container:

@@ -25,18 +25,43 @@ STATUS_AND_CODE: list[tuple[type[domain.BookingError], int, str]] = [
     (domain.TimeConflict, 409, "TIME_CONFLICT"),
     (domain.SlotUnavailable, 409, "SLOT_UNAVAILABLE"),
     (domain.HoldExpired, 409, "HOLD_EXPIRED"),
+    (domain.IdempotencyInProgress, 409, "IDEMPOTENCY_IN_PROGRESS"),
+    (domain.IdempotencyKeyReused, 422, "IDEMPOTENCY_KEY_REUSED"),
+    (domain.RateLimited, 429, "RATE_LIMITED"),
     (domain.InvalidTransition, 409, "INVALID_TRANSITION"),
+    (domain.InvalidSignature, 400, "INVALID_SIGNATURE"),
+    (domain.PaymentProviderError, 502, "PAYMENT_PROVIDER_ERROR"),
     (domain.ServiceUnavailable, 503, "SERVICE_UNAVAILABLE"),
 ]
 
 RETRY_AFTER_SECONDS = "1"
 
 
-def error_response(status: int, code: str, message: str, **extra: Any) -> JSONResponse:
+def error_response(
+    status: int, code: str, message: str, *, retry_after_seconds: int | None = None, **extra: Any
+) -> JSONResponse:
     body: dict[str, Any] = {"success": False, "error": {"code": code, "message": message}}
     body.update({key: value for key, value in extra.items() if value is not None})
-    headers = {"Retry-After": RETRY_AFTER_SECONDS} if status in (429, 503) else None
+    if retry_after_seconds is None and status in (429, 503):
+        retry_after_seconds = int(RETRY_AFTER_SECONDS)
+    headers = {"Retry-After": str(retry_after_seconds)} if retry_after_seconds is not None else None
     return JSONResponse(body, status_code=status, headers=headers)
+
+
+def booking_error_response(exc: domain.BookingError) -> JSONResponse:
+    status, code = next(
+        ((status, code) for kind, status, code in STATUS_AND_CODE if isinstance(exc, kind)),
+        (500, "INTERNAL_ERROR"),  # every BookingError subclass is in the table; this is a safety net
+    )
+    alternatives = getattr(exc, "alternatives", None)
+    return error_response(
+        status,
+        code,
+        exc.message,
+        retry_after_seconds=getattr(exc, "retry_after_seconds", None),
+        alternatives=alternatives_json(alternatives) if alternatives is not None else None,
+        details=getattr(exc, "details", None),
+    )
 
 
 def alternatives_json(openings: list[Opening]) -> list[dict[str, str]]:
@@ -52,18 +77,7 @@ def _z(iso: str) -> str:
 
 async def _booking_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, domain.BookingError)
-    status, code = next(
-        ((status, code) for kind, status, code in STATUS_AND_CODE if isinstance(exc, kind)),
-        (500, "INTERNAL_ERROR"),  # every BookingError subclass is in the table; this is a safety net
-    )
-    alternatives = getattr(exc, "alternatives", None)
-    return error_response(
-        status,
-        code,
-        exc.message,
-        alternatives=alternatives_json(alternatives) if alternatives is not None else None,
-        details=getattr(exc, "details", None),
-    )
+    return booking_error_response(exc)
 
 
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:

@@ -207,6 +207,39 @@ class AppointmentIn(ClientIn):
     hold_id: UUID | None = None
 
 
+class CheckoutIn(AppointmentIn):
+    success_url: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    cancel_url: Annotated[str, StringConstraints(max_length=2000)] | None = None
+
+
+class CheckoutOut(Out):
+    booking_id: UUID
+    session_id: str
+    checkout_url: str
+    expires_at: Utc
+    manage_token: str
+
+
+class WebhookOut(Out):
+    event_id: str
+    outcome: str
+
+
+class OutboxMessageOut(Out):
+    id: UUID
+    booking_id: UUID | None
+    kind: str
+    channel: str
+    recipient: str
+    subject: str
+    status: str
+    attempts: int
+    message_id: str
+    created_at: Utc | None
+    sent_at: Utc | None
+    last_error: str | None
+
+
 class ClientOut(Out):
     first_name: str
     last_name: str
@@ -242,6 +275,18 @@ class AvailabilityOut(Out):
     date: date
     timezone: str
     slots: list[OpeningOut]
+
+
+class FreeDaysOut(Out):
+    month: str
+    timezone: str
+    days: list[date]
+
+
+class CalendarFeedOut(Out):
+    staff_id: UUID | None
+    name: str
+    url: str
 
 
 class AuditEntryOut(Out):

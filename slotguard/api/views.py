@@ -9,6 +9,7 @@ from slotguard.domain.availability import Opening
 from slotguard.domain.bookings import Booking
 from slotguard.domain.catalog import Business, Service, StaffMember
 from slotguard.domain.events import AuditEntry
+from slotguard.domain.messages import OutgoingMessage
 
 
 def business_out(business: Business) -> schemas.BusinessOut:
@@ -71,3 +72,20 @@ def opening_out(opening: Opening) -> schemas.OpeningOut:
 
 def audit_out(entry: AuditEntry) -> schemas.AuditEntryOut:
     return schemas.AuditEntryOut.model_validate(entry, from_attributes=True)
+
+
+def outbox_out(message: OutgoingMessage) -> schemas.OutboxMessageOut:
+    return schemas.OutboxMessageOut(
+        id=message.id,
+        booking_id=message.booking_id,
+        kind=message.kind.value,
+        channel=message.channel,
+        recipient=message.recipient,
+        subject=message.subject,
+        status=message.status,
+        attempts=message.attempts,
+        message_id=message.message_id,
+        created_at=message.created_at,
+        sent_at=message.sent_at,
+        last_error=message.last_error,
+    )

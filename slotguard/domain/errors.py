@@ -7,10 +7,15 @@ BookingError
  ├── ValidationFailed         422 VALIDATION_ERROR
  ├── OutsideAvailability      422 OUTSIDE_AVAILABILITY   (+ alternatives)
  ├── InvalidTransition        409 INVALID_TRANSITION     (e.g. cancelling a cancelled booking)
+ ├── InvalidSignature         400 INVALID_SIGNATURE      (a webhook not signed by its provider, or too old)
+ ├── PaymentProviderError     502 PAYMENT_PROVIDER_ERROR (the seats or time were released before the reply)
  ├── Conflict
  │    ├── TimeConflict        409 TIME_CONFLICT          (+ alternatives)
  │    ├── SlotUnavailable     409 SLOT_UNAVAILABLE
- │    └── HoldExpired         409 HOLD_EXPIRED
+ │    ├── HoldExpired         409 HOLD_EXPIRED
+ │    └── IdempotencyInProgress 409 IDEMPOTENCY_IN_PROGRESS (+ Retry-After)
+ ├── IdempotencyKeyReused     422 IDEMPOTENCY_KEY_REUSED
+ ├── RateLimited              429 RATE_LIMITED           (+ Retry-After)
  └── ServiceUnavailable       503 SERVICE_UNAVAILABLE    (retries exhausted; nothing written)
 
 StorageFailure                raised by storage adapters, never shown to a client as such
@@ -61,6 +66,17 @@ class InvalidTransition(BookingError):
         super().__init__(f"a {from_status} booking cannot become {to_status}")
 
 
+class InvalidSignature(BookingError):
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"The webhook signature is missing, wrong or too old: {reason}")
+
+
+class PaymentProviderError(BookingError):
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"The payment provider failed ({reason}); nothing was reserved")
+        self.reason = reason
+
+
 class Conflict(BookingError):
     pass
 
@@ -81,6 +97,23 @@ class SlotUnavailable(Conflict):
 class HoldExpired(Conflict):
     def __init__(self) -> None:
         super().__init__("The hold has expired or was already used")
+
+
+class IdempotencyInProgress(Conflict):
+    def __init__(self, retry_after_seconds: int) -> None:
+        super().__init__("A request with this Idempotency-Key is still being processed; retry shortly")
+        self.retry_after_seconds = retry_after_seconds
+
+
+class IdempotencyKeyReused(BookingError):
+    def __init__(self) -> None:
+        super().__init__("This Idempotency-Key was already used with a different request")
+
+
+class RateLimited(BookingError):
+    def __init__(self, retry_after_seconds: int) -> None:
+        super().__init__("Too many requests; slow down")
+        self.retry_after_seconds = retry_after_seconds
 
 
 class ServiceUnavailable(BookingError):

@@ -83,3 +83,14 @@ async def _busy_around(
         service.buffer_before_minutes, service.duration_minutes + service.buffer_after_minutes
     )
     return await uow.bookings.busy_blocks([m.id for m in staff], window, now)
+
+
+async def free_days(
+    uows: UnitOfWorkFactory, clock: Clock, slug: str, service_id: UUID, days: list[date], staff_id: UUID | None
+) -> tuple[Business, list[date]]:
+    """Which of `days` have at least one bookable start (one read of the busy times for all of them)."""
+    async with uows(write=False) as uow:
+        business, service, staff = await bookable(uow, slug, service_id, staff_id)
+        found = await openings_on(uow, business, service, staff, days, clock())
+    local = {rules_of.local_date_of(business.rules, opening.start_at) for opening in found}
+    return business, [day for day in days if day in local]

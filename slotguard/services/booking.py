@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import Enum
 from uuid import UUID, uuid4
@@ -14,6 +14,7 @@ from slotguard.domain.catalog import Business, Service, StaffMember
 from slotguard.domain.errors import NotFound, OutsideAvailability, TimeConflict, TransientStorageFailure
 from slotguard.domain.events import StatusChanged
 from slotguard.domain.intervals import Interval
+from slotguard.domain.messages import MessageKind, booking_email
 from slotguard.services.availability import bookable, nearest_openings
 from slotguard.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from slotguard.services.retry import with_retries
@@ -41,9 +42,18 @@ class _Refused(Enum):
 
 
 async def book_appointment(
-    uows: UnitOfWorkFactory, clock: Clock, slug: str, request: AppointmentRequest, actor: str = "customer"
+    uows: UnitOfWorkFactory,
+    clock: Clock,
+    slug: str,
+    request: AppointmentRequest,
+    actor: str = "customer",
+    *,
+    payment_window: timedelta | None = None,
 ) -> Booked:
-    """Confirm an appointment, or raise TimeConflict / OutsideAvailability with alternatives."""
+    """Confirm an appointment, or raise TimeConflict / OutsideAvailability with alternatives.
+
+    With a `payment_window` the appointment is taken as `pending_payment` until paid or lapsed.
+    """
     # Chosen once, outside the retries: if a commit succeeded but its reply was lost, the retry
     # finds this id stored and answers with it instead of conflicting with itself.
     booking_id, manage_token = uuid4(), new_manage_token()
@@ -63,8 +73,12 @@ async def book_appointment(
             client_id = await uow.catalog.upsert_client(business.id, request.client)
             for member in await _fairest_first(uow, business, offered, request.start_at, now):
                 booking = _appointment(booking_id, business, service, member, request, client_id, now)
+                if payment_window is not None:
+                    booking = replace(booking, status=Status.PENDING_PAYMENT, expires_at=now + payment_window)
                 if await claim_time(uow, booking, digest(manage_token), now):
                     await uow.audit.record([StatusChanged.created(booking, actor)], now)
+                    if booking.status is Status.CONFIRMED:
+                        await notify(uow, booking, MessageKind.CONFIRMATION, now, business.name)
                     await uow.commit()
                     return booking
             return _Refused.TAKEN
@@ -149,6 +163,8 @@ async def cancel_booking(
             if not await uow.bookings.change_status(booking, Status.CANCELLED, now, expires_at=None):
                 raise TransientStorageFailure("booking changed concurrently")  # re-read and decide again
             await uow.audit.record([StatusChanged.moved(booking, "cancelled", Status.CANCELLED, actor)], now)
+            if booking.status is Status.CONFIRMED:
+                await notify(uow, booking, MessageKind.CANCELLATION, now)
             await uow.commit()
             return cancelled
 
@@ -167,3 +183,10 @@ async def find_booking(
     if booking is None:
         raise NotFound("booking")
     return booking
+
+
+async def notify(uow: UnitOfWork, booking: Booking, kind: MessageKind, now: datetime, business_name: str = "") -> None:
+    """Queue the customer's message in the booking's own transaction: sent only if it commits."""
+    message = booking_email(booking, kind, business_name)
+    if message is not None:
+        await uow.outbox.add([message], now)

@@ -3,8 +3,8 @@ structurally (they never import this module)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from datetime import datetime
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any, Protocol, Self
 from uuid import UUID
@@ -12,7 +12,10 @@ from uuid import UUID
 from slotguard.domain.bookings import Booking, Client, Status
 from slotguard.domain.catalog import Business, Service, StaffMember
 from slotguard.domain.events import AuditEntry, StatusChanged
+from slotguard.domain.idempotency import StoredRequest
 from slotguard.domain.intervals import Interval
+from slotguard.domain.messages import OutgoingMessage
+from slotguard.domain.payments import CheckoutSession, PaymentEvent
 
 
 class CatalogStore(Protocol):
@@ -21,6 +24,7 @@ class CatalogStore(Protocol):
     async def set_api_key_hash(self, business_id: UUID, api_key_hash: str) -> None: ...
     async def business_by_slug(self, slug: str) -> Business | None: ...
     async def business_id_by_key_hash(self, api_key_hash: str) -> UUID | None: ...
+    async def api_key_hash(self, business_id: UUID) -> str | None: ...
     async def add_service(self, service: Service) -> None: ...
     async def service(self, business_id: UUID, service_id: UUID) -> Service | None: ...
     async def services(self, business_id: UUID) -> list[Service]: ...
@@ -60,12 +64,40 @@ class AuditStore(Protocol):
     async def entries(
         self, business_id: UUID, *, booking_id: UUID | None = None, after_id: int | None = None, limit: int = 100
     ) -> list[AuditEntry]: ...
+    async def latest_id(self, business_id: UUID) -> int: ...
+
+
+class PaymentStore(Protocol):
+    async def record_event(self, provider: str, event_id: str, event_type: str, booking_id: UUID | None) -> bool: ...
+    async def set_outcome(self, provider: str, event_id: str, outcome: str, booking_id: UUID | None) -> None: ...
+    async def retake_time(self, booking: Booking, now: datetime) -> bool: ...
+    async def booking_by_id(self, booking_id: UUID) -> UUID | None: ...
+
+
+class OutboxStore(Protocol):
+    async def add(self, messages: list[OutgoingMessage], now: datetime) -> None: ...
+    async def claim(self, now: datetime, lease: timedelta, limit: int) -> list[OutgoingMessage]: ...
+    async def mark_sent(self, message_id: UUID, now: datetime) -> None: ...
+    async def mark_failed(self, message_id: UUID, error: str, retry_at: datetime | None) -> None: ...
+    async def of_business(self, business_id: UUID, *, limit: int = 100) -> list[OutgoingMessage]: ...
+class IdempotencyStore(Protocol):
+    async def claim(self, scope: str, client: str, key: str, request_hash: str, now: datetime) -> bool: ...
+    async def get(self, scope: str, client: str, key: str) -> StoredRequest | None: ...
+    async def retake(
+        self, scope: str, client: str, key: str, request_hash: str, previous: StoredRequest, now: datetime
+    ) -> bool: ...
+    async def answer(self, scope: str, client: str, key: str, status_code: int, body: str) -> None: ...
+    async def release(self, scope: str, client: str, key: str) -> None: ...
+    async def delete_created_before(self, before: datetime) -> int: ...
 
 
 class UnitOfWork(Protocol):
     catalog: CatalogStore
     bookings: BookingStore
     audit: AuditStore
+    payments: PaymentStore
+    outbox: OutboxStore
+    idempotency: IdempotencyStore
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(
@@ -80,3 +112,27 @@ class UnitOfWorkFactory(Protocol):
 
 
 Clock = Callable[[], datetime]
+
+
+class PaymentProvider(Protocol):
+    """A payment provider behind one small interface (adapters in slotguard/adapters/payments)."""
+
+    name: str
+
+    async def create_checkout_session(
+        self,
+        booking: Booking,
+        amount_cents: int,
+        currency: str,
+        success_url: str,
+        cancel_url: str,
+        expires_at: datetime,
+    ) -> CheckoutSession: ...
+
+    def verify_webhook(self, headers: Mapping[str, str], body: bytes) -> PaymentEvent:
+        """The event if the signature is valid and fresh; raises InvalidSignature otherwise."""
+        ...
+
+
+class Mailer(Protocol):
+    async def send(self, message: OutgoingMessage) -> None: ...

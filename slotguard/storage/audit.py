@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from slotguard.domain.events import AuditEntry, StatusChanged
@@ -33,6 +33,10 @@ class AuditStore:
             for e in events
         ]
         await self._conn.execute(audit_log.insert(), rows)
+
+    async def latest_id(self, business_id: UUID) -> int:
+        query = select(func.max(audit_log.c.id)).where(audit_log.c.business_id == business_id)
+        return await self._conn.scalar(query) or 0
 
     async def entries(
         self, business_id: UUID, *, booking_id: UUID | None = None, after_id: int | None = None, limit: int = 100

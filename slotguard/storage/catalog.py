@@ -52,6 +52,9 @@ class CatalogStore:
         query = select(businesses.c.id).where(businesses.c.api_key_hash == api_key_hash)
         return await self._conn.scalar(query)
 
+    async def api_key_hash(self, business_id: UUID) -> str | None:
+        return await self._conn.scalar(select(businesses.c.api_key_hash).where(businesses.c.id == business_id))
+
     async def add_service(self, service: Service) -> None:
         values = {f: getattr(service, f) for f in _SERVICE_FIELDS}
         await self._conn.execute(services.insert().values(**values))

@@ -200,3 +200,64 @@ audit_log = Table(
     Column("details", JSON, nullable=False),
     Index(None, "business_id", "booking_id"),
 )
+
+# -- payments and notifications (migration 0003) -----------------------------------------------------
+
+# One row per provider event ever applied: the primary key is what makes a webhook take effect once,
+# even when two deliveries of the same event race each other.
+payment_events = Table(
+    "payment_events",
+    metadata,
+    Column("provider", String(20), primary_key=True),
+    Column("event_id", String(255), primary_key=True),
+    Column("event_type", String(80), nullable=False),
+    Column("booking_id", Uuid),
+    Column("outcome", String(40), nullable=False),
+    _created_at(),
+)
+
+# Secrets generated on first start and shared by every server process (e.g. the webhook secret).
+instance_secrets = Table(
+    "instance_secrets",
+    metadata,
+    Column("name", String(60), primary_key=True),
+    Column("value", String(255), nullable=False),
+    _created_at(),
+)
+
+# Messages written in the transaction of the booking change they announce; a worker sends them.
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("business_id", Uuid, ForeignKey("businesses.id"), nullable=False),
+    Column("booking_id", Uuid),
+    Column("kind", String(40), nullable=False),
+    Column("channel", String(10), nullable=False),
+    Column("recipient", String(254), nullable=False),
+    Column("subject", String(200), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", UtcDateTime, nullable=False),
+    Column("sent_at", UtcDateTime),
+    Column("last_error", Text),
+    _created_at(),
+    Index(None, "status", "next_attempt_at"),
+    Index(None, "business_id", "created_at"),
+)
+
+# A write request's Idempotency-Key and, once answered, its reply. The primary key is the claim: the
+# first INSERT wins, a concurrent one conflicts. `status_code` NULL means the first is still running.
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("scope", String(120), primary_key=True),
+    Column("client", String(64), primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("request_hash", String(64), nullable=False),
+    Column("status_code", Integer),
+    Column("response_body", Text),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index(None, "created_at"),
+)

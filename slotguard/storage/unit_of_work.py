@@ -12,6 +12,9 @@ from slotguard.storage.bookings import BookingStore
 from slotguard.storage.catalog import CatalogStore
 from slotguard.storage.dialects import is_transient
 from slotguard.storage.engine import Database
+from slotguard.storage.idempotency import IdempotencyStore
+from slotguard.storage.outbox import OutboxStore
+from slotguard.storage.payments import PaymentStore
 
 
 class SqlUnitOfWork:
@@ -24,6 +27,9 @@ class SqlUnitOfWork:
     catalog: CatalogStore
     bookings: BookingStore
     audit: AuditStore
+    payments: PaymentStore
+    outbox: OutboxStore
+    idempotency: IdempotencyStore
 
     def __init__(self, database: Database, *, write: bool) -> None:
         self._database = database
@@ -55,6 +61,9 @@ class SqlUnitOfWork:
         self.catalog = CatalogStore(conn)
         self.bookings = BookingStore(conn)
         self.audit = AuditStore(conn)
+        self.payments = PaymentStore(conn)
+        self.outbox = OutboxStore(conn)
+        self.idempotency = IdempotencyStore(conn)
         return self
 
     async def commit(self) -> None:

@@ -107,6 +107,16 @@ async def get_audit_log(
     return schemas.Page(data=[views.audit_out(e) for e in page], meta=schemas.PageMeta(next_cursor=next_cursor))
 
 
+@router.get("/outbox")
+async def get_outbox(
+    business: OwnerBusiness, uows: UowsDep, limit: Limit = 100
+) -> schemas.Ok[list[schemas.OutboxMessageOut]]:
+    """Notifications, newest first: pending ones wait here while no SMTP server is configured."""
+    async with uows(write=False) as uow:
+        messages = await uow.outbox.of_business(business.id, limit=limit)
+    return schemas.Ok(data=[views.outbox_out(m) for m in messages])
+
+
 def _window(from_: datetime | None, to: datetime | None) -> Interval | None:
     if from_ is None and to is None:
         return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 from datetime import date
 from typing import Annotated
 from uuid import UUID
@@ -47,6 +48,22 @@ async def get_availability(
             date=day, timezone=business.rules.timezone, slots=[views.opening_out(o) for o in openings]
         )
     )
+
+
+@router.get("/{slug}/free-days")
+async def get_free_days(
+    slug: str,
+    uows: UowsDep,
+    clock: ClockDep,
+    service_id: Annotated[UUID, Query(alias="serviceId")],
+    month: Annotated[str, Query(pattern=r"^2[0-9]{3}-(0[1-9]|1[0-2])$")],
+    staff_id: Annotated[UUID | None, Query(alias="staffId")] = None,
+) -> schemas.Ok[schemas.FreeDaysOut]:
+    """The days of `month` (YYYY-MM) with at least one bookable time: one call instead of one per day."""
+    year, number = (int(part) for part in month.split("-"))
+    days = [date(year, number, d) for d in range(1, calendar.monthrange(year, number)[1] + 1)]
+    business, free = await availability.free_days(uows, clock, slug, service_id, days, staff_id)
+    return schemas.Ok(data=schemas.FreeDaysOut(month=month, timezone=business.rules.timezone, days=free))
 
 
 @router.post("/{slug}/book", status_code=201)

@@ -1,0 +1,36 @@
+"""The two pages people look at: the booking widget and the owner's calendar.
+
+Both are static files (slotguard/web/) that read the slug from their own URL and talk only to the public
+and owner HTTP API, so nothing from the request is ever written into the HTML.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter
+from fastapi.responses import FileResponse
+from starlette.staticfiles import StaticFiles
+
+WEB = Path(__file__).resolve().parents[2] / "web"
+
+router = APIRouter(tags=["pages"], include_in_schema=False)
+static_files = StaticFiles(directory=WEB)
+
+
+@router.get("/book/{slug}")
+async def booking_widget(slug: str) -> FileResponse:
+    # Embedded in customers' sites through an iframe: frame-ancestors overrides the default X-Frame-Options.
+    headers = {"Cache-Control": "no-cache", "Content-Security-Policy": "frame-ancestors *"}
+    return FileResponse(WEB / "book.html", headers=headers)
+
+
+@router.get("/owner/{slug}")
+async def owner_calendar(slug: str) -> FileResponse:
+    headers = {"Cache-Control": "no-cache", "X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer"}
+    return FileResponse(WEB / "owner.html", headers=headers)
+
+
+@router.get("/embed.js")
+async def embed_script() -> FileResponse:
+    return FileResponse(WEB / "embed.js", media_type="text/javascript", headers={"Cache-Control": "no-cache"})

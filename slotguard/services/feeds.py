@@ -1,0 +1,122 @@
+"""iCalendar feeds at secret URLs: one per business and one per staff member.
+
+A feed token is an HMAC of its scope keyed by the business's stored API-key hash, so no extra secret has
+to be stored, a token can be checked without a lookup table, and rotating the API key revokes every feed
+URL at once. Events are written in UTC (`…Z`), which every calendar program converts to its own zone
+correctly across DST changes; `X-WR-TIMEZONE` names the business's zone for display.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from uuid import UUID
+
+from slotguard.domain.bookings import Booking, Status
+from slotguard.domain.catalog import Business
+from slotguard.domain.errors import NotFound
+from slotguard.domain.intervals import Interval
+from slotguard.services.ports import Clock, UnitOfWorkFactory
+
+BUSINESS_SCOPE = "all"
+FEED_PAST_DAYS = 90
+FEED_FUTURE_DAYS = 400
+FEED_MAX_EVENTS = 5000
+ICAL_STATUS = {
+    Status.CONFIRMED: "CONFIRMED",
+    Status.HELD: "TENTATIVE",
+    Status.PENDING_PAYMENT: "TENTATIVE",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Feed:
+    staff_id: UUID | None
+    name: str
+    token: str
+
+
+def feed_token(api_key_hash: str, scope: str) -> str:
+    mac = hmac.new(api_key_hash.encode(), f"ical-feed:{scope}".encode(), hashlib.sha256).hexdigest()[:32]
+    return f"{scope}.{mac}"
+
+
+async def feeds_of(uows: UnitOfWorkFactory, business: Business) -> list[Feed]:
+    async with uows(write=False) as uow:
+        key_hash = await uow.catalog.api_key_hash(business.id) or ""
+        staff = await uow.catalog.staff(business.id)
+    feeds = [Feed(None, business.name, feed_token(key_hash, BUSINESS_SCOPE))]
+    feeds += [Feed(m.id, m.name, feed_token(key_hash, m.id.hex)) for m in staff]
+    return feeds
+
+
+async def render_feed(uows: UnitOfWorkFactory, clock: Clock, slug: str, token: str) -> str:
+    """The feed named by `token`, or NotFound for any token that is not one we issued."""
+    scope = token.partition(".")[0]
+    now = clock()
+    async with uows(write=False) as uow:
+        business = await uow.catalog.business_by_slug(slug)
+        key_hash = await uow.catalog.api_key_hash(business.id) if business else None
+        if business is None or key_hash is None or not hmac.compare_digest(token, feed_token(key_hash, scope)):
+            raise NotFound("calendar feed")
+        staff_id = None if scope == BUSINESS_SCOPE else UUID(hex=scope)
+        names = {s.id: s.name for s in await uow.catalog.services(business.id)}
+        window = Interval(now - timedelta(days=FEED_PAST_DAYS), now + timedelta(days=FEED_FUTURE_DAYS))
+        bookings = await uow.bookings.calendar(
+            business.id, now, window=window, staff_id=staff_id, limit=FEED_MAX_EVENTS
+        )
+    events = [_event(b, names.get(b.service_id, "Booking"), now) for b in bookings]
+    return ics_calendar(business.name, business.rules.timezone, [line for e in events if e for line in e])
+
+
+def ics_calendar(name: str, timezone: str, event_lines: list[str]) -> str:
+    head = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//slotguard//bookings//EN", "CALSCALE:GREGORIAN"]
+    head += ["METHOD:PUBLISH", f"X-WR-CALNAME:{_text(name)}", f"X-WR-TIMEZONE:{timezone}"]
+    lines = [*head, *event_lines, "END:VCALENDAR"]
+    return "".join(_fold(line) + "\r\n" for line in lines)
+
+
+def _event(booking: Booking, service_name: str, now: datetime) -> list[str] | None:
+    status = booking.effective_status(now)
+    if status == Status.EXPIRED:
+        return None
+    who = f"{booking.client.first_name} {booking.client.last_name}" if booking.client else ""
+    summary = f"{service_name}: {who}" if who else service_name
+    if booking.guests > 1:
+        summary += f" ({booking.guests} guests)"
+    return [
+        "BEGIN:VEVENT",
+        f"UID:{booking.id}@slotguard",
+        f"DTSTAMP:{_utc(booking.created_at)}",
+        f"CREATED:{_utc(booking.created_at)}",
+        f"DTSTART:{_utc(booking.time.start_at)}",
+        f"DTEND:{_utc(booking.time.end_at)}",
+        f"SUMMARY:{_text(summary)}",
+        f"STATUS:{ICAL_STATUS.get(status, 'CANCELLED')}",
+        "END:VEVENT",
+    ]
+
+
+def _utc(instant: datetime) -> str:
+    return instant.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def _text(value: str) -> str:
+    return value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\r", "").replace("\n", "\\n")
+
+
+def _fold(line: str) -> str:
+    """RFC 5545 §3.1: lines longer than 75 octets continue on lines that start with a space."""
+    data = line.encode()
+    if len(data) <= 75:
+        return line
+    parts, start, width = [], 0, 75
+    while start < len(data):
+        end = min(start + width, len(data))
+        while end < len(data) and (data[end] & 0xC0) == 0x80:  # never split a UTF-8 sequence
+            end -= 1
+        parts.append(data[start:end].decode())
+        start, width = end, 74
+    return "\r\n ".join(parts)

@@ -1,0 +1,98 @@
+"""The transactional outbox: messages written with the booking change, claimed and sent by a worker.
+
+A claim is a lease (`next_attempt_at` pushed into the future, in a short transaction), not a lock held
+while sending: a worker that dies mid-batch leaves its rows to be claimed again when the lease ends.
+On PostgreSQL concurrent claimers skip each other's rows (`FOR UPDATE SKIP LOCKED`); on SQLite the
+claim runs under the file's write lock.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from slotguard.domain.messages import MessageKind, OutgoingMessage
+from slotguard.storage.schema import outbox
+
+
+class OutboxStore:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def add(self, messages: list[OutgoingMessage], now: datetime) -> None:
+        rows = [_row(m, now) for m in messages]
+        if rows:
+            await self._conn.execute(outbox.insert(), rows)
+
+    async def claim(self, now: datetime, lease: timedelta, limit: int) -> list[OutgoingMessage]:
+        query = (
+            select(outbox)
+            .where(outbox.c.status == "pending", outbox.c.next_attempt_at <= now)
+            .order_by(outbox.c.next_attempt_at)
+            .limit(limit)
+        )
+        if self._conn.dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        claimed = [_message(row._mapping) for row in await self._conn.execute(query)]
+        if claimed:
+            await self._conn.execute(
+                update(outbox)
+                .where(outbox.c.id.in_([m.id for m in claimed]))
+                .values(next_attempt_at=now + lease, attempts=outbox.c.attempts + 1)
+            )
+        return claimed
+
+    async def mark_sent(self, message_id: UUID, now: datetime) -> None:
+        await self._conn.execute(
+            update(outbox).where(outbox.c.id == message_id).values(status="sent", sent_at=now, last_error=None)
+        )
+
+    async def mark_failed(self, message_id: UUID, error: str, retry_at: datetime | None) -> None:
+        values: dict[str, Any] = {"last_error": error[:2000]}
+        values |= {"next_attempt_at": retry_at} if retry_at else {"status": "failed"}
+        await self._conn.execute(update(outbox).where(outbox.c.id == message_id).values(**values))
+
+    async def of_business(self, business_id: UUID, *, limit: int = 100) -> list[OutgoingMessage]:
+        query = (
+            select(outbox).where(outbox.c.business_id == business_id).order_by(outbox.c.created_at.desc()).limit(limit)
+        )
+        return [_message(row._mapping) for row in await self._conn.execute(query)]
+
+
+def _row(message: OutgoingMessage, now: datetime) -> dict[str, Any]:
+    return {
+        "id": message.id,
+        "business_id": message.business_id,
+        "booking_id": message.booking_id,
+        "kind": message.kind.value,
+        "channel": message.channel,
+        "recipient": message.recipient,
+        "subject": message.subject,
+        "body": message.body,
+        "status": "pending",
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+    }
+
+
+def _message(row: Any) -> OutgoingMessage:
+    return OutgoingMessage(
+        id=row["id"],
+        business_id=row["business_id"],
+        booking_id=row["booking_id"],
+        kind=MessageKind(row["kind"]),
+        channel=row["channel"],
+        recipient=row["recipient"],
+        subject=row["subject"],
+        body=row["body"],
+        status=row["status"],
+        attempts=row["attempts"],
+        created_at=row["created_at"],
+        sent_at=row["sent_at"],
+        last_error=row["last_error"],
+    )

@@ -1,0 +1,23 @@
+"""The real app in-process (httpx ASGI transport) on each database: fast tests of the HTTP contract."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from pydantic import SecretStr
+
+from slotguard.api.app import create_app
+from slotguard.config import Settings
+
+ADMIN_TOKEN = "api-test-admin"
+
+
+@pytest.fixture
+async def client(db_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(Settings(database_url=db_url, admin_token=SecretStr(ADMIN_TOKEN)))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://slotguard.test") as http:
+        yield http
+    await app.state.database.dispose()

@@ -1,0 +1,149 @@
+"""The database itself refuses double bookings: rows written straight through storage, bypassing services."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from uuid import uuid4
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+
+from slotguard.domain.bookings import Booking, Kind, Status
+from slotguard.domain.catalog import BookingRules, Business, Service, StaffMember, WorkingHours
+from slotguard.domain.intervals import Interval
+from slotguard.services.ports import UnitOfWorkFactory
+from slotguard.storage.unit_of_work import SqlUnitOfWork
+from tests.conftest import unique_slug
+
+START = datetime(2031, 5, 5, 9, tzinfo=UTC)
+
+
+async def _staffed_business(uows: UnitOfWorkFactory) -> tuple[Business, Service, StaffMember]:
+    business = Business(uuid4(), unique_slug(), "Test", BookingRules("UTC"))
+    service = Service(uuid4(), business.id, "cut", 30)
+    member = StaffMember(uuid4(), business.id, "Alex", None, True, frozenset({service.id}), WorkingHours())
+    async with uows(write=True) as uow:
+        await uow.catalog.add_business(business, uuid4().hex)
+        await uow.catalog.add_service(service)
+        await uow.catalog.add_staff(member)
+        await uow.commit()
+    return business, service, member
+
+
+def _appointment(business: Business, service: Service, member: StaffMember, minutes: int, status: Status) -> Booking:
+    time = Interval.of_minutes(START + timedelta(minutes=minutes), 30)
+    return Booking(
+        id=uuid4(),
+        business_id=business.id,
+        kind=Kind.APPOINTMENT,
+        status=status,
+        service_id=service.id,
+        time=time,
+        block=time,
+        created_at=START,
+        staff_id=member.id,
+        expires_at=START + timedelta(minutes=5) if status is Status.HELD else None,
+    )
+
+
+async def test_database_refuses_an_overlapping_row_inserted_without_any_check(uows: UnitOfWorkFactory) -> None:
+    business, service, member = await _staffed_business(uows)
+    async with uows(write=True) as uow:
+        await uow.bookings.add(_appointment(business, service, member, 0, Status.CONFIRMED), None)
+        await uow.commit()
+    with pytest.raises(IntegrityError, match="bookings_no_overlap"):
+        async with uows(write=True) as uow:
+            await uow.bookings.add(_appointment(business, service, member, 15, Status.CONFIRMED), None)
+
+
+async def test_database_refuses_turning_a_cancelled_row_back_into_an_overlapping_one(uows: UnitOfWorkFactory) -> None:
+    business, service, member = await _staffed_business(uows)
+    cancelled = _appointment(business, service, member, 0, Status.CANCELLED)
+    async with uows(write=True) as uow:
+        await uow.bookings.add(cancelled, None)
+        await uow.bookings.add(_appointment(business, service, member, 0, Status.CONFIRMED), None)
+        await uow.commit()
+    with pytest.raises(IntegrityError, match="bookings_no_overlap"):
+        async with uows(write=True) as uow:
+            assert isinstance(uow, SqlUnitOfWork)
+            await uow.connection.execute(
+                text("UPDATE bookings SET status = 'confirmed' WHERE id = :id"), {"id": _id_param(uow, cancelled.id)}
+            )
+
+
+async def test_back_to_back_and_cancelled_rows_are_allowed(uows: UnitOfWorkFactory) -> None:
+    business, service, member = await _staffed_business(uows)
+    async with uows(write=True) as uow:
+        await uow.bookings.add(_appointment(business, service, member, 0, Status.CONFIRMED), None)
+        await uow.bookings.add(_appointment(business, service, member, 30, Status.CONFIRMED), None)
+        await uow.bookings.add(_appointment(business, service, member, 0, Status.CANCELLED), None)
+        await uow.commit()
+
+
+async def test_database_refuses_a_negative_seat_count(uows: UnitOfWorkFactory) -> None:
+    business, service, _member = await _staffed_business(uows)
+    slot_id = uuid4()
+    async with uows(write=True) as uow:
+        assert isinstance(uow, SqlUnitOfWork)
+        await uow.connection.execute(
+            text(
+                "INSERT INTO slots (id, business_id, service_id, start_at, end_at, capacity, remaining, created_at) "
+                "VALUES (:id, :b, :s, :start, :end, 1, 1, :start)"
+            ),
+            {
+                "id": _id_param(uow, slot_id),
+                "b": _id_param(uow, business.id),
+                "s": _id_param(uow, service.id),
+                "start": _time_param(uow, START),
+                "end": _time_param(uow, START + timedelta(hours=1)),
+            },
+        )
+        await uow.commit()
+    with pytest.raises(IntegrityError, match="remaining_not_negative"):
+        async with uows(write=True) as uow:
+            assert isinstance(uow, SqlUnitOfWork)
+            await uow.connection.execute(
+                text("UPDATE slots SET remaining = remaining - 2 WHERE id = :id"), {"id": _id_param(uow, slot_id)}
+            )
+
+
+async def test_two_connections_claiming_one_time_at_once_get_one_winner(uows: UnitOfWorkFactory) -> None:
+    business, service, member = await _staffed_business(uows)
+    both_inside = asyncio.Barrier(2)
+
+    async def claim(minutes: int) -> bool:
+        async with uows(write=True) as uow:
+            await asyncio.wait_for(both_inside.wait(), 0.5) if uow.connection.dialect.name == "postgresql" else None
+            won = await uow.bookings.claim_time(
+                _appointment(business, service, member, minutes, Status.CONFIRMED), None
+            )
+            await uow.commit()
+            return won
+
+    results = await asyncio.gather(claim(0), claim(10))
+    assert sorted(results) == [False, True]
+    async with uows(write=False) as uow:
+        window = Interval(START - timedelta(hours=1), START + timedelta(hours=2))
+        assert len((await uow.bookings.busy_blocks([member.id], window, START))[member.id]) == 1
+
+
+async def test_a_lapsed_hold_is_not_busy_even_before_clean_up(uows: UnitOfWorkFactory) -> None:
+    business, service, member = await _staffed_business(uows)
+    async with uows(write=True) as uow:
+        await uow.bookings.add(_appointment(business, service, member, 0, Status.HELD), None)
+        await uow.commit()
+    window = Interval(START - timedelta(hours=1), START + timedelta(hours=2))
+    async with uows(write=False) as uow:
+        assert (await uow.bookings.busy_blocks([member.id], window, START))[member.id]
+        assert not (await uow.bookings.busy_blocks([member.id], window, START + timedelta(minutes=5)))
+
+
+def _id_param(uow: SqlUnitOfWork, value: object) -> object:
+    # SQLAlchemy stores UUIDs as 32 hex characters on SQLite and natively on PostgreSQL.
+    return value.hex if uow.connection.dialect.name == "sqlite" else value  # type: ignore[attr-defined]
+
+
+def _time_param(uow: SqlUnitOfWork, value: datetime) -> object:
+    return value.replace(tzinfo=None) if uow.connection.dialect.name == "sqlite" else value

@@ -1,0 +1,117 @@
+"""Notifications through the outbox to a real SMTP server on loopback, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from email import message_from_bytes
+from email.message import Message
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from slotguard.adapters.mail import SmtpMailer
+from slotguard.domain.errors import TimeConflict
+from slotguard.domain.messages import OutgoingMessage
+from slotguard.services.booking import book_appointment, cancel_booking
+from slotguard.services.notifications import LEASE, drain_all, drain_outbox
+from slotguard.services.ports import UnitOfWorkFactory
+from tests.services.payments_support import Shop, clock, new_shop, request, start_time
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+
+    async def handle_DATA(self, _server: object, _session: object, envelope: object) -> str:
+        self.messages.append(message_from_bytes(envelope.content))  # type: ignore[attr-defined]
+        return "250 OK"
+
+    def of(self, shop: Shop) -> list[Message]:
+        return [m for m in self.messages if m["To"].endswith(f"@{shop.business.slug}.example.com")]
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Inbox, str]]:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield inbox, f"smtp://127.0.0.1:{port}"
+    controller.stop()
+
+
+async def test_booking_and_cancellation_send_exactly_their_emails(
+    uows: UnitOfWorkFactory, smtp: tuple[Inbox, str]
+) -> None:
+    inbox, url = smtp
+    shop = await new_shop(uows)
+    booked = await book_appointment(uows, clock, shop.business.slug, request(shop, start_time()))
+    with pytest.raises(TimeConflict):  # rolled back: nothing may be announced for it
+        await book_appointment(uows, clock, shop.business.slug, request(shop, start_time(), n=1))
+    await cancel_booking(uows, clock, business_id=shop.business.id, booking_id=booked.booking.id, actor="owner")
+
+    mailer = SmtpMailer(url, "salon@example.com")
+    await drain_all(uows, clock, mailer)
+    await drain_all(uows, clock, mailer)  # nothing is sent twice once accepted
+
+    received = inbox.of(shop)
+    assert [(m["To"], m["Subject"]) for m in received] == [
+        (booked.booking.client.email, "Your booking is confirmed - Paid Tours"),  # type: ignore[union-attr]
+        (booked.booking.client.email, "Your booking was cancelled"),  # type: ignore[union-attr]
+    ]
+    async with uows(write=False) as uow:
+        stored = await uow.outbox.of_business(shop.business.id)
+    assert {m.status for m in stored} == {"sent"}
+    assert {m.message_id for m in stored} == {m["Message-ID"] for m in received}
+
+
+class DiesAfterFirstSend:
+    """Sends one message, then the process 'dies' (an exception nothing in the worker catches)."""
+
+    def __init__(self, mailer: SmtpMailer) -> None:
+        self.mailer = mailer
+        self.sent = 0
+
+    async def send(self, message: OutgoingMessage) -> None:
+        if self.sent == 1:
+            raise SystemExit("worker killed")
+        await self.mailer.send(message)
+        self.sent += 1
+
+
+async def test_a_worker_killed_mid_batch_loses_no_message(uows: UnitOfWorkFactory, smtp: tuple[Inbox, str]) -> None:
+    inbox, url = smtp
+    shop = await new_shop(uows)
+    for n in range(4):
+        await book_appointment(uows, clock, shop.business.slug, request(shop, start_time(hour=8 + n), n=n))
+    mailer = SmtpMailer(url, "salon@example.com")
+
+    with pytest.raises(SystemExit):
+        await drain_outbox(uows, clock, DiesAfterFirstSend(mailer), batch_size=100)
+    await drain_all(uows, clock, mailer)
+    assert len(inbox.of(shop)) == 1, "claimed rows wait until their lease ends"
+
+    def later() -> datetime:
+        return clock() + LEASE + timedelta(seconds=1)
+
+    await drain_all(uows, later, mailer)
+
+    async with uows(write=False) as uow:
+        stored = await uow.outbox.of_business(shop.business.id)
+    assert len(stored) == 4
+    assert {m.status for m in stored} == {"sent"}
+    received_ids = [m["Message-ID"] for m in inbox.of(shop)]
+    assert set(received_ids) == {m.message_id for m in stored}, "every message arrived, under its own id"
+    assert len(received_ids) <= 5, "at most the one in flight was sent twice"
+
+
+async def test_without_smtp_messages_wait_in_the_outbox(uows: UnitOfWorkFactory) -> None:
+    shop = await new_shop(uows)
+    await book_appointment(uows, clock, shop.business.slug, request(shop, start_time()))
+    async with uows(write=False) as uow:
+        waiting = await uow.outbox.of_business(shop.business.id)
+    assert [(m.kind.value, m.status, m.attempts) for m in waiting] == [("confirmation", "pending", 0)]

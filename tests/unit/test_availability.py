@@ -1,0 +1,101 @@
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from slotguard.domain import availability
+from slotguard.domain.intervals import Interval
+from tests.unit.builders import rules, service, staff, utc
+
+MONDAY = date(2026, 6, 1)
+NOW = utc("2026-05-01T00:00:00")
+
+
+def test_grid_starts_fill_working_hours_and_the_service_fits_before_closing() -> None:
+    starts = availability.candidate_starts(rules(), service(60), staff(), MONDAY, NOW)
+    # Berlin is UTC+2 in June: 09:00 local = 07:00Z; the last 60-minute start is 16:00 local.
+    assert starts[0] == utc("2026-06-01T07:00:00")
+    assert starts[-1] == utc("2026-06-01T14:00:00")
+    assert len(starts) == 29  # 09:00 .. 16:00 every 15 minutes
+
+
+def test_a_closed_day_offers_nothing() -> None:
+    assert availability.candidate_starts(rules(), service(), staff({"tue": [["09:00", "17:00"]]}), MONDAY, NOW) == []
+
+
+def test_minimum_notice_and_horizon_cut_the_day() -> None:
+    now = utc("2026-06-01T09:00:00")  # 11:00 in Berlin
+    starts = availability.candidate_starts(rules(min_notice_minutes=120), service(), staff(), MONDAY, now)
+    assert starts[0] == utc("2026-06-01T11:00:00")  # 13:00 local, two hours from now
+    assert availability.candidate_starts(rules(horizon_days=10), service(), staff(), MONDAY, NOW) == []
+
+
+def test_time_off_removes_the_starts_it_touches() -> None:
+    off = (Interval(utc("2026-06-01T08:00:00"), utc("2026-06-01T09:00:00")),)
+    starts = availability.candidate_starts(rules(), service(30), staff(time_off=off), MONDAY, NOW)
+    assert utc("2026-06-01T07:30:00") in starts  # ends exactly when time off starts
+    assert utc("2026-06-01T07:45:00") not in starts
+    assert utc("2026-06-01T08:30:00") not in starts
+    assert utc("2026-06-01T09:00:00") in starts
+
+
+def test_buffers_keep_a_gap_after_an_existing_booking() -> None:
+    cut = service(30, after=15)
+    busy = [cut.block_for(Interval.of_minutes(utc("2026-06-01T08:00:00"), 30))]  # 10:00-10:45 local with buffer
+    free = availability.free_starts(rules(), cut, staff(), busy, MONDAY, NOW)
+    assert utc("2026-06-01T07:15:00") in free  # 09:15-09:45 + buffer to 10:00: back to back
+    assert utc("2026-06-01T07:30:00") not in free  # its buffer would run into 10:00
+    assert utc("2026-06-01T08:30:00") not in free  # inside the other's buffer
+    assert utc("2026-06-01T08:45:00") in free
+
+
+def test_spring_forward_keeps_wall_clock_hours() -> None:
+    # Europe/Berlin jumps from 02:00 to 03:00 on 2026-03-29: 09:00 local is 07:00Z that day, 08:00Z the day before.
+    before = availability.candidate_starts(rules(), service(), staff(), date(2026, 3, 28), utc("2026-03-01T00:00:00"))
+    after = availability.candidate_starts(rules(), service(), staff(), date(2026, 3, 29), utc("2026-03-01T00:00:00"))
+    assert before[0] == utc("2026-03-28T08:00:00")
+    assert after[0] == utc("2026-03-29T07:00:00")
+
+
+def test_a_wall_time_skipped_by_dst_is_never_offered_and_a_repeated_one_is_offered_twice() -> None:
+    night = staff({"sun": [["00:00", "24:00"]]})
+    spring = availability.candidate_starts(rules(), service(15), night, date(2026, 3, 29), utc("2026-03-01T00:00:00"))
+    local = [s.astimezone(rules().zone).strftime("%H:%M") for s in spring]
+    assert "02:30" not in local
+    assert len(spring) == 23 * 4
+    autumn = availability.candidate_starts(rules(), service(15), night, date(2026, 10, 25), utc("2026-10-01T00:00:00"))
+    assert [s.astimezone(rules().zone).strftime("%H:%M") for s in autumn].count("02:30") == 2
+    assert len(autumn) == 25 * 4
+
+
+def test_nearest_openings_come_nearest_first_and_skip_the_taken_time() -> None:
+    member = staff()
+    taken = utc("2026-06-01T08:00:00")
+    busy = {member.id: [Interval.of_minutes(taken, 30)]}
+    days = availability.days_around(MONDAY, 1)
+    found = availability.nearest_openings(rules(), service(30), [member], busy, taken, NOW, days, limit=5)
+    assert [o.start_at for o in found] == [
+        utc("2026-06-01T07:30:00"),
+        utc("2026-06-01T08:30:00"),
+        utc("2026-06-01T07:15:00"),
+        utc("2026-06-01T08:45:00"),
+        utc("2026-06-01T07:00:00"),
+    ]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    busy_starts=st.lists(st.integers(0, 40), max_size=8),
+    duration=st.sampled_from([15, 30, 45, 60, 90]),
+    after=st.sampled_from([0, 5, 15]),
+)
+def test_no_offered_time_overlaps_a_busy_block(busy_starts: list[int], duration: int, after: int) -> None:
+    cut = service(duration, after=after)
+    member = staff()
+    day_start = utc("2026-06-01T07:00:00")
+    busy = [cut.block_for(Interval.of_minutes(day_start + timedelta(minutes=15 * n), duration)) for n in busy_starts]
+    for start in availability.free_starts(rules(), cut, member, busy, MONDAY, NOW):
+        block = cut.block_for(Interval.of_minutes(start, duration))
+        assert not any(block.overlaps(b) for b in busy)
