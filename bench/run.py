@@ -42,6 +42,7 @@ from bench.raw_floor import floor
 
 STAFF, EXISTING, DAYS, RACERS, ROUNDS, CONCURRENCY = 50, 5_000, 30, 100, 5, 32
 
+ERRORS: dict[str, int] = {}  # non-201/409 replies per booking URL
 Book = Callable[[str, datetime, int], Awaitable[bool]]
 
 
@@ -49,7 +50,7 @@ def http_booker(client: httpx.AsyncClient, path: str, fixture: Fixture) -> Book:
     async def book(staff_id: str, start: datetime, n: int) -> bool:
         reply = await client.post(path, json=booking_body(fixture, staff_id, start, n))
         if reply.status_code not in (201, 409):
-            raise RuntimeError(f"unexpected {reply.status_code}: {reply.text[:200]}")
+            ERRORS[path] = ERRORS.get(path, 0) + 1  # counted and printed: a contender that fails loses the round
         return reply.status_code == 201
 
     return book
@@ -89,9 +90,7 @@ async def uncontended(book: Book, cells: list[tuple[str, datetime]]) -> float:
     """Bookings per second over distinct (staff, time) cells, CONCURRENCY in flight."""
     began = time.perf_counter()
     won = await bounded(CONCURRENCY, [lambda c=c, n=n: book(c[0], c[1], n) for n, c in enumerate(cells)])
-    if not all(won):
-        raise RuntimeError("an uncontended booking was refused")
-    return len(cells) / (time.perf_counter() - began)
+    return sum(won) / (time.perf_counter() - began)  # refusals (errors) do not count
 
 
 async def warm(client: httpx.AsyncClient) -> None:
@@ -327,6 +326,7 @@ def main() -> None:
     args = parser.parse_args()
     all_results = {engine: asyncio.run(run_engine(engine, args.bookings)) for engine in args.engines.split(",")}
     render([row for engine, r in all_results.items() for row in table(engine, r)])
+    print(f"errors (replies other than 201/409) per route: {ERRORS or 'none'}")
     chart(all_results, args.chart)
 
 
