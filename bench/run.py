@@ -48,7 +48,12 @@ Book = Callable[[str, datetime, int], Awaitable[bool]]
 
 def http_booker(client: httpx.AsyncClient, path: str, fixture: Fixture) -> Book:
     async def book(staff_id: str, start: datetime, n: int) -> bool:
-        reply = await client.post(path, json=booking_body(fixture, staff_id, start, n))
+        try:
+            reply = await client.post(path, json=booking_body(fixture, staff_id, start, n))
+        except httpx.TransportError as exc:
+            key = f"{path} {type(exc).__name__}"
+            ERRORS[key] = ERRORS.get(key, 0) + 1
+            return False
         if reply.status_code not in (201, 409):
             ERRORS[path] = ERRORS.get(path, 0) + 1  # counted and printed: a contender that fails loses the round
         return reply.status_code == 201
