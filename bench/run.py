@@ -39,6 +39,7 @@ from bench.harness import (
     tree_rss_mib,
 )
 from bench.raw_floor import floor
+from slotguard.stress import open_connections
 
 STAFF, EXISTING, DAYS, RACERS, ROUNDS, CONCURRENCY = 50, 5_000, 30, 100, 5, 32
 
@@ -99,7 +100,7 @@ async def uncontended(book: Book, cells: list[tuple[str, datetime]]) -> float:
 
 
 async def warm(client: httpx.AsyncClient) -> None:
-    await asyncio.gather(*(client.get("/healthz") for _ in range(RACERS)))
+    await open_connections(client, RACERS)
 
 
 def cells(fixture: Fixture, days: int, offset_days: int, count: int, seed: int) -> list[tuple[str, datetime]]:

@@ -66,7 +66,8 @@ async def ensure_instance_secret(conn: AsyncConnection, name: str, generated: st
     """Store `generated` under `name` unless a value exists; return the stored one (all processes agree)."""
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     await conn.execute(
-        dialect.insert(instance_secrets).values(name=name, value=generated, created_at=datetime.now().astimezone())
+        dialect.insert(instance_secrets)
+        .values(name=name, value=generated, created_at=datetime.now().astimezone())
         .on_conflict_do_nothing()
     )
     value = await conn.scalar(select(instance_secrets.c.value).where(instance_secrets.c.name == name))
