@@ -168,3 +168,25 @@ async def test_bad_list_parameters_are_validation_errors(client: httpx.AsyncClie
         {"from": "2031-01-01T00:00:00"},
     ):
         _error(await client.get(calendar, params=params, headers=salon.owner), 422, "VALIDATION_ERROR")
+
+
+@pytest.mark.parametrize(
+    "values", [["only-one"], ["a", "b", "c"], ["2031-01-01T00:00:00+00:00", "not-a-uuid"], ["x", "y"]]
+)
+async def test_a_forged_calendar_cursor_is_a_validation_error(
+    client: httpx.AsyncClient, salon: Salon, values: list[str]
+) -> None:
+    from slotguard.api.pagination import encode_cursor
+
+    calendar = f"/api/v1/businesses/{salon.slug}/appointments"
+    reply = await client.get(calendar, params={"cursor": encode_cursor(*values)}, headers=salon.owner)
+    _error(reply, 422, "VALIDATION_ERROR")
+
+
+async def test_a_forged_audit_cursor_is_a_validation_error(client: httpx.AsyncClient, salon: Salon) -> None:
+    from slotguard.api.pagination import encode_cursor
+
+    audit = f"/api/v1/businesses/{salon.slug}/audit-log"
+    for values in (["1", "2"], ["x"]):
+        reply = await client.get(audit, params={"cursor": encode_cursor(*values)}, headers=salon.owner)
+        _error(reply, 422, "VALIDATION_ERROR")

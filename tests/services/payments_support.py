@@ -94,4 +94,3 @@ class FakePaymentProvider:
 
     def verify_webhook(self, *_args: object) -> None:
         raise AssertionError("not used")
-

@@ -60,9 +60,7 @@ async def test_provider_failure_releases_the_time_and_audits_it(uows: UnitOfWork
     shop = await new_shop(uows)
     provider = FakePaymentProvider(failure)
     with pytest.raises(PaymentProviderError):
-        await start_appointment_checkout(
-            uows, clock, provider, shop.business.slug, request(shop, start_time()), URLS
-        )
+        await start_appointment_checkout(uows, clock, provider, shop.business.slug, request(shop, start_time()), URLS)
     assert provider.calls == 1
 
     async with uows(write=False) as uow:

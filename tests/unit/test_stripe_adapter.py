@@ -42,8 +42,16 @@ def booking() -> Booking:
     start = datetime(2030, 1, 1, 10, tzinfo=UTC)
     time = Interval(start, start + timedelta(hours=1))
     return Booking(
-        uuid4(), uuid4(), Kind.APPOINTMENT, Status.PENDING_PAYMENT, uuid4(), time, time, start,
-        client=Client("Pat", "Payer", "pat@example.com"), expires_at=start,
+        uuid4(),
+        uuid4(),
+        Kind.APPOINTMENT,
+        Status.PENDING_PAYMENT,
+        uuid4(),
+        time,
+        time,
+        start,
+        client=Client("Pat", "Payer", "pat@example.com"),
+        expires_at=start,
     )
 
 
@@ -65,12 +73,19 @@ async def test_creates_a_checkout_session_with_the_booking_in_its_metadata() -> 
 def test_verifies_webhooks_signed_in_stripes_scheme() -> None:
     provider = StripePaymentProvider("sk_test_x", SECRET, http_client=FakeStripeApi())
     body = json.dumps(
-        {"id": "evt_1", "object": "event", "type": "checkout.session.completed",
-         "data": {"object": {"id": "cs_1", "metadata": {"bookingId": "b"}}}}
+        {
+            "id": "evt_1",
+            "object": "event",
+            "type": "checkout.session.completed",
+            "data": {"object": {"id": "cs_1", "metadata": {"bookingId": "b"}}},
+        }
     ).encode()
     event = provider.verify_webhook({"Stripe-Signature": signatures.sign(SECRET, body)}, body)
     assert (event.id, event.type, event.session_id, event.metadata) == (
-        "evt_1", "checkout.session.completed", "cs_1", {"bookingId": "b"}
+        "evt_1",
+        "checkout.session.completed",
+        "cs_1",
+        {"bookingId": "b"},
     )
     with pytest.raises(InvalidSignature):
         provider.verify_webhook({"Stripe-Signature": signatures.sign("whsec_other", body)}, body)

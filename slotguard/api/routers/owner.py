@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Never
+from typing import Annotated
 from uuid import UUID, uuid4
 
 from fastapi import APIRouter, Query
@@ -70,8 +70,8 @@ async def get_appointments(
     window = _window(from_, to)
     after = None
     if cursor:
-        start, booking_id = decode_cursor(cursor)
-        after = (_parse_cursor_time(start), UUID(booking_id))
+        start_at, booking_id = decode_cursor(cursor, _aware_time, UUID)
+        after = (start_at, booking_id)
     rows = await queries.calendar(
         uows, clock, business.id, window=window, staff_id=staff_id, status=status, after=after, limit=limit + 1
     )
@@ -99,8 +99,7 @@ async def get_audit_log(
 ) -> schemas.Page[schemas.AuditEntryOut]:
     after_id = None
     if cursor:
-        (last_id,) = decode_cursor(cursor)
-        after_id = int(last_id) if last_id.isdigit() else _bad_cursor()
+        (after_id,) = decode_cursor(cursor, int)
     rows = await queries.audit_entries(uows, business.id, booking_id=booking_id, after_id=after_id, limit=limit + 1)
     page = rows[:limit]
     next_cursor = encode_cursor(page[-1].id) if len(rows) > limit else None
@@ -130,12 +129,8 @@ def _window(from_: datetime | None, to: datetime | None) -> Interval | None:
     return Interval(start, end)
 
 
-def _parse_cursor_time(value: str) -> datetime:
-    try:
-        return datetime.fromisoformat(value)
-    except ValueError:
-        return _bad_cursor()
-
-
-def _bad_cursor() -> Never:
-    raise ValidationFailed("Invalid cursor", [{"field": "cursor", "message": "not a cursor we issued"}])
+def _aware_time(value: str) -> datetime:
+    parsed = datetime.fromisoformat(value)
+    if parsed.tzinfo is None:
+        raise ValueError("cursor time without offset")
+    return parsed
