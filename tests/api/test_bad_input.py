@@ -170,9 +170,16 @@ async def test_bad_list_parameters_are_validation_errors(client: httpx.AsyncClie
         _error(await client.get(calendar, params=params, headers=salon.owner), 422, "VALIDATION_ERROR")
 
 
-@pytest.mark.parametrize(
-    "values", [["only-one"], ["a", "b", "c"], ["2031-01-01T00:00:00+00:00", "not-a-uuid"], ["x", "y"]]
-)
+FORGED_CALENDAR_CURSORS = [
+    ["only-one"],
+    ["a", "b", "c"],
+    ["2031-01-01T00:00:00+00:00", "not-a-uuid"],
+    ["2031-01-01T00:00:00", "00000000-0000-4000-8000-000000000000"],  # no offset
+    ["x", "y"],
+]
+
+
+@pytest.mark.parametrize("values", FORGED_CALENDAR_CURSORS)
 async def test_a_forged_calendar_cursor_is_a_validation_error(
     client: httpx.AsyncClient, salon: Salon, values: list[str]
 ) -> None:
