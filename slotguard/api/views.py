@@ -1,4 +1,4 @@
-"""Domain objects → reply models. The only place that knows both."""
+"""Request models → use-case requests, and domain objects → reply models. The only place that knows both."""
 
 from __future__ import annotations
 
@@ -6,10 +6,11 @@ from datetime import datetime
 
 from slotguard.api import schemas
 from slotguard.domain.availability import Opening
-from slotguard.domain.bookings import Booking
+from slotguard.domain.bookings import Booking, Client
 from slotguard.domain.catalog import Business, Service, StaffMember
 from slotguard.domain.events import AuditEntry
 from slotguard.domain.messages import OutgoingMessage
+from slotguard.services.booking import AppointmentRequest
 
 
 def business_out(business: Business) -> schemas.BusinessOut:
@@ -88,4 +89,15 @@ def outbox_out(message: OutgoingMessage) -> schemas.OutboxMessageOut:
         created_at=message.created_at,
         sent_at=message.sent_at,
         last_error=message.last_error,
+    )
+
+
+def appointment_request(body: schemas.AppointmentIn) -> AppointmentRequest:
+    """What `book` and `checkout` both ask for: a time, a service, maybe a staff member, and the client."""
+    return AppointmentRequest(
+        service_id=body.service_id,
+        start_at=body.start_time,
+        client=Client(body.first_name, body.last_name, str(body.email), body.phone),
+        staff_id=body.staff_id,
+        notes=body.notes,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import Any
 from uuid import UUID, uuid4
@@ -66,13 +67,8 @@ async def rotate_api_key(uows: UnitOfWorkFactory, business: Business) -> str:
     """Replace the business's API key; the old one stops working at once."""
     api_key = new_api_key()
 
-    async def attempt(_number: int) -> str:
-        async with uows(write=True) as uow:
-            await uow.catalog.set_api_key_hash(business.id, digest(api_key))
-            await uow.commit()
-        return api_key
-
-    return await with_retries(attempt)
+    await _in_write_transaction(uows, lambda uow: uow.catalog.set_api_key_hash(business.id, digest(api_key)))
+    return api_key
 
 
 async def update_business(uows: UnitOfWorkFactory, business: Business, changes: dict[str, Any]) -> Business:
@@ -81,34 +77,33 @@ async def update_business(uows: UnitOfWorkFactory, business: Business, changes: 
     check_timezone(rules.timezone)
     updated = replace(business, name=name, rules=rules)
 
-    async def attempt(_number: int) -> Business:
-        async with uows(write=True) as uow:
-            await uow.catalog.update_business(updated)
-            await uow.commit()
-        return updated
-
-    return await with_retries(attempt)
+    await _in_write_transaction(uows, lambda uow: uow.catalog.update_business(updated))
+    return updated
 
 
 async def add_service(uows: UnitOfWorkFactory, service: Service) -> Service:
-    async def attempt(_number: int) -> Service:
-        async with uows(write=True) as uow:
-            await uow.catalog.add_service(service)
-            await uow.commit()
-        return service
-
-    return await with_retries(attempt)
+    await _in_write_transaction(uows, lambda uow: uow.catalog.add_service(service))
+    return service
 
 
 async def add_staff(uows: UnitOfWorkFactory, member: StaffMember) -> StaffMember:
-    async def attempt(_number: int) -> StaffMember:
-        async with uows(write=True) as uow:
-            await _check_services_exist(uow, member.business_id, member.service_ids)
-            await uow.catalog.add_staff(member)
-            await uow.commit()
-        return member
+    async def change(uow: UnitOfWork) -> None:
+        await _check_services_exist(uow, member.business_id, member.service_ids)
+        await uow.catalog.add_staff(member)
 
-    return await with_retries(attempt)
+    await _in_write_transaction(uows, change)
+    return member
+
+
+async def _in_write_transaction(uows: UnitOfWorkFactory, change: Callable[[UnitOfWork], Awaitable[None]]) -> None:
+    """Apply `change` in one committed write transaction, retried as a whole on transient failures."""
+
+    async def attempt(_number: int) -> None:
+        async with uows(write=True) as uow:
+            await change(uow)
+            await uow.commit()
+
+    await with_retries(attempt)
 
 
 async def _check_services_exist(uow: UnitOfWork, business_id: UUID, service_ids: frozenset[UUID]) -> None:

@@ -9,12 +9,10 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from slotguard.api import schemas
+from slotguard.api import schemas, views
 from slotguard.api.deps import ClockDep, ContainerDep, UowsDep
-from slotguard.domain.bookings import Client
 from slotguard.domain.errors import NotFound
 from slotguard.domain.payments import EventType
-from slotguard.services.booking import AppointmentRequest
 from slotguard.services.checkout import ReturnUrls, start_appointment_checkout
 from slotguard.services.webhooks import receive_webhook
 
@@ -25,13 +23,7 @@ router = APIRouter(tags=["payments"])
 async def post_appointment_checkout(
     slug: str, body: schemas.CheckoutIn, uows: UowsDep, clock: ClockDep, container: ContainerDep
 ) -> schemas.Ok[schemas.CheckoutOut]:
-    request = AppointmentRequest(
-        service_id=body.service_id,
-        start_at=body.start_time,
-        client=Client(body.first_name, body.last_name, str(body.email), body.phone),
-        staff_id=body.staff_id,
-        notes=body.notes,
-    )
+    request = views.appointment_request(body)
     urls = _return_urls(container.settings.public_url, body.success_url, body.cancel_url)
     started = await start_appointment_checkout(uows, clock, container.payment_provider(), slug, request, urls)
     assert started.booking.expires_at is not None

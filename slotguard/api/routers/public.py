@@ -11,9 +11,8 @@ from fastapi import APIRouter, Query
 
 from slotguard.api import schemas, views
 from slotguard.api.deps import ClockDep, UowsDep
-from slotguard.domain.bookings import Client
 from slotguard.services import availability, catalog
-from slotguard.services.booking import AppointmentRequest, book_appointment, cancel_booking, find_booking
+from slotguard.services.booking import book_appointment, cancel_booking, find_booking
 
 router = APIRouter(prefix="/api/v1/public", tags=["public"])
 
@@ -70,13 +69,7 @@ async def get_free_days(
 async def post_book(
     slug: str, body: schemas.AppointmentIn, uows: UowsDep, clock: ClockDep
 ) -> schemas.Ok[schemas.BookedOut]:
-    request = AppointmentRequest(
-        service_id=body.service_id,
-        start_at=body.start_time,
-        client=Client(body.first_name, body.last_name, str(body.email), body.phone),
-        staff_id=body.staff_id,
-        notes=body.notes,
-    )
+    request = views.appointment_request(body)
     booked = await book_appointment(uows, clock, slug, request)
     return schemas.Ok(data=views.booked_out(booked.booking, clock(), booked.manage_token))
 
