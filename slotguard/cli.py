@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
-from collections.abc import Awaitable, Callable
+import os
+import shutil
+import tempfile
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime
 from typing import Annotated, TypeVar
 
@@ -17,6 +21,8 @@ from rich.table import Table
 from slotguard import stress, verify
 from slotguard.adapters.mail import SmtpMailer
 from slotguard.api.app import system_clock
+from slotguard.api.logs import LogFormat, logging_config
+from slotguard.api.metrics import MULTIPROCESS_DIR_VARIABLE
 from slotguard.config import Settings
 from slotguard.domain.catalog import BookingRules
 from slotguard.services.catalog import check_timezone, create_business
@@ -35,6 +41,8 @@ outbox_app = typer.Typer(help="Notifications waiting to be sent.", no_args_is_he
 app.add_typer(outbox_app, name="outbox")
 console = Console()
 T = TypeVar("T")
+# Uvicorn's bound on a graceful stop: requests still running after it are cancelled.
+SHUTDOWN_TIMEOUT_SECONDS = 10
 
 
 def _with_storage(settings: Settings, use: Callable[..., Awaitable[T]]) -> T:
@@ -66,21 +74,45 @@ def serve(
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
     workers: Annotated[int, typer.Option(min=1, help="Server processes.")] = 1,
     demo: Annotated[bool, typer.Option(help="Create (or refresh) the demo salon and print its URLs.")] = False,
+    log_format: Annotated[
+        LogFormat, typer.Option(envvar="SLOTGUARD_LOG_FORMAT", help="json: one object per line; text: for people.")
+    ] = "json",
+    shutdown_timeout: Annotated[
+        int, typer.Option(min=1, help="On SIGTERM, seconds to let requests in flight finish.")
+    ] = SHUTDOWN_TIMEOUT_SECONDS,
 ) -> None:
     """Run the HTTP API (migrations are applied first)."""
     settings = Settings()
     upgrade(settings.database_url)
     if demo:
         _print_demo(_with_storage(settings, ensure_demo), f"http://{host}:{port}")
-    uvicorn.run(
-        "slotguard.api.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        access_log=False,
-        timeout_graceful_shutdown=10,
-    )
+    with _metrics_shared_by(workers):
+        uvicorn.run(
+            "slotguard.api.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            access_log=False,
+            log_config=logging_config(log_format),
+            timeout_graceful_shutdown=shutdown_timeout,
+        )
+
+
+@contextlib.contextmanager
+def _metrics_shared_by(workers: int) -> Iterator[None]:
+    """With several workers, let them count into one place (a fresh temporary folder, unless the operator
+    named one), so that a scrape answered by any of them shows the sums of all of them."""
+    if workers == 1 or os.environ.get(MULTIPROCESS_DIR_VARIABLE):
+        yield
+        return
+    folder = tempfile.mkdtemp(prefix="slotguard-metrics-")
+    os.environ[MULTIPROCESS_DIR_VARIABLE] = folder  # inherited by the worker processes
+    try:
+        yield
+    finally:
+        del os.environ[MULTIPROCESS_DIR_VARIABLE]
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @app.command()

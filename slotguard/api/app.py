@@ -22,13 +22,17 @@ from slotguard.api.deps import Container
 from slotguard.api.headers import SecurityHeaders
 from slotguard.api.idempotency import IdempotentWrites
 from slotguard.api.limits import BodySizeLimit
+from slotguard.api.metrics import Metrics
 from slotguard.api.rate_limits import Buckets, PublicRateLimit
 from slotguard.api.routers import feeds, live, operator, ops, owner, pages, payments, public
+from slotguard.api.telemetry import REQUEST_ID_HEADER, RequestTelemetry
 from slotguard.config import Settings
 from slotguard.domain.rate_limits import RateLimit
 from slotguard.services.notifications import run_outbox_worker
 from slotguard.services.ports import Clock, PaymentProvider, UnitOfWork, UnitOfWorkFactory
+from slotguard.services.retry import retry_observer
 from slotguard.storage.engine import Database, create_database
+from slotguard.storage.migrations import applied_revisions, head_revisions
 from slotguard.storage.payments import ensure_instance_secret
 from slotguard.storage.unit_of_work import SqlUnitOfWork
 
@@ -40,6 +44,8 @@ def system_clock() -> datetime:
 def create_app(settings: Settings | None = None, *, clock: Clock = system_clock) -> FastAPI:
     settings = settings or Settings()
     database: Database = create_database(settings.database_url, pool_size=settings.pool_size)
+    metrics = Metrics(pool_capacity=database.pool_capacity)
+    database.watch_pool(metrics.pool_changed)
 
     limit = RateLimit.parse(settings.rate_limit)
     buckets = _buckets(limit, settings.redis_url) if limit is not None else None
@@ -51,7 +57,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        metrics.forget_dead_workers()
         container.payments.update(await payment_providers(settings, database))
+        retry_observer.set(metrics)  # the outbox worker's retries count too
         worker = _start_outbox_worker(settings, uows, clock)
         yield
         if worker is not None:
@@ -61,6 +69,10 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
         if buckets is not None:
             await buckets.close()
         await database.dispose()
+        metrics.close()
+
+    async def schema_revisions() -> tuple[frozenset[str], frozenset[str]]:
+        return await applied_revisions(database), head_revisions()
 
     app = FastAPI(
         title="slotguard",
@@ -70,11 +82,14 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
     )
     app.state.container = container
     app.state.database = database
+    app.state.metrics = metrics
+    app.state.schema_revisions = schema_revisions
     errors.install(app)
-    for module in (ops, operator, owner, live, feeds, public, payments, pages):
-        app.include_router(module.router)
+    routers = [module.router for module in (ops, operator, owner, live, feeds, public, payments, pages)]
+    for router in routers:
+        app.include_router(router)
     app.mount("/web", pages.static_files, name="web")
-    # Added last = outermost: headers, CORS, rate limit, body limit, then idempotency reads the body.
+    # Added last = outermost: telemetry, headers, CORS, rate limit, body limit, then idempotency reads the body.
     app.add_middleware(IdempotentWrites, uows=uows, clock=clock, test_hooks=settings.test_hooks)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     if buckets is not None:
@@ -84,10 +99,12 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
         CORSMiddleware,
         allow_origins=origins,
         allow_methods=["GET", "POST", "PATCH"],
-        allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
+        allow_headers=["Authorization", "Content-Type", "Idempotency-Key", REQUEST_ID_HEADER],
+        expose_headers=[REQUEST_ID_HEADER, "Retry-After"],
         max_age=600,
     )
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(RequestTelemetry, metrics=metrics, routes=[route for r in routers for route in r.routes])
     return app
 
 

@@ -106,7 +106,7 @@ async def _storage_failure(_request: Request, exc: Exception) -> JSONResponse:
     return error_response(503, "SERVICE_UNAVAILABLE", "The database is unavailable; nothing was written")
 
 
-async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+async def unexpected_error(_request: Request, exc: Exception) -> JSONResponse:
     log.exception("unexpected error", exc_info=exc)
     return error_response(500, "INTERNAL_ERROR", "Something went wrong on our side; nothing was booked")
 
@@ -116,4 +116,4 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(domain.StorageFailure, _storage_failure)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
-    app.add_exception_handler(Exception, _unexpected)
+    app.add_exception_handler(Exception, unexpected_error)

@@ -45,7 +45,8 @@ async def drain_outbox(uows: UnitOfWorkFactory, clock: Clock, mailer: Mailer, *,
         except Exception as failure:
             attempts = message.attempts + 1
             retry_at = clock() + retry_delay(attempts) if attempts < MAX_ATTEMPTS else None
-            log.warning("sending %s failed (attempt %d): %s", message.id, attempts, failure)
+            # The reason (which may name the recipient) is stored with the message, not logged.
+            log.warning("sending %s failed (attempt %d): %s", message.id, attempts, type(failure).__name__)
             await _record(uows, lambda uow, m=message, r=retry_at, e=str(failure): uow.outbox.mark_failed(m.id, e, r))
             continue
         await _record(uows, lambda uow, m=message: uow.outbox.mark_sent(m.id, clock()))
@@ -68,6 +69,12 @@ async def drain_all(uows: UnitOfWorkFactory, clock: Clock, mailer: Mailer) -> in
     while sent := await drain_outbox(uows, clock, mailer):
         total += sent
     return total
+
+
+async def outbox_backlog(uows: UnitOfWorkFactory) -> int:
+    """How many messages wait to be sent (the `slotguard_outbox_pending_messages` metric)."""
+    async with uows(write=False) as uow:
+        return await uow.outbox.count_pending()
 
 
 async def run_outbox_worker(uows: UnitOfWorkFactory, clock: Clock, mailer: Mailer) -> None:

@@ -3,6 +3,9 @@
 A transaction that hit a serialization failure, a deadlock, a busy SQLite file or a dropped connection
 wrote nothing, so running it again from the start is safe. Backoff is exponential with full jitter, so
 racers that failed together do not retry together.
+
+Whoever wants to count retries (the API's metrics) sets `retry_observer` for the requests it serves;
+this module knows nothing of how they are counted.
 """
 
 from __future__ import annotations
@@ -11,7 +14,8 @@ import asyncio
 import logging
 import random
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from contextvars import ContextVar
+from typing import Protocol, TypeVar
 
 from slotguard.domain.errors import ServiceUnavailable, StorageFailure, TransientStorageFailure
 
@@ -23,15 +27,28 @@ BASE_DELAY_SECONDS = 0.01
 MAX_DELAY_SECONDS = 0.4
 
 
+class RetryObserver(Protocol):
+    def retried(self) -> None: ...
+    def exhausted(self) -> None: ...
+
+
+retry_observer: ContextVar[RetryObserver | None] = ContextVar("retry_observer", default=None)
+
+
 async def with_retries(operation: Callable[[int], Awaitable[T]], *, attempts: int = ATTEMPTS) -> T:
     """Run `operation(attempt)` until it succeeds, retrying transient failures; 503 when exhausted."""
     for attempt in range(1, attempts + 1):
         try:
             return await operation(attempt)
         except TransientStorageFailure as failure:
+            observer = retry_observer.get()
             if attempt == attempts:
                 log.warning("giving up after %d attempts: %s", attempts, failure)
+                if observer is not None:
+                    observer.exhausted()
                 raise ServiceUnavailable() from failure
+            if observer is not None:
+                observer.retried()
             log.info("transient storage failure, attempt %d: %s", attempt, failure)
             delay = min(MAX_DELAY_SECONDS, BASE_DELAY_SECONDS * 2**attempt)
             await asyncio.sleep(random.uniform(0, delay))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +29,9 @@ def async_url(url: str) -> str:
 @dataclass
 class Database:
     engine: AsyncEngine
+    # Connections the pool hands out at most (size plus overflow); None on SQLite, where the write gate
+    # and the file lock, not the pool, are what requests queue for.
+    pool_capacity: int | None = None
     # SQLite allows one writer per file; queueing this process's writers here keeps them from
     # spinning in SQLite's busy handler. Other processes still wait on the file lock.
     _write_gate: asyncio.Lock | None = field(default=None, repr=False)
@@ -44,6 +48,12 @@ class Database:
             self._write_gate = asyncio.Lock()
         return self._write_gate
 
+    def watch_pool(self, on_change: Callable[[int], None]) -> None:
+        """Call `on_change(1)` when a connection leaves the pool and `on_change(-1)` when it comes back."""
+        pool = self.engine.sync_engine.pool
+        event.listen(pool, "checkout", lambda *_: on_change(1))
+        event.listen(pool, "checkin", lambda *_: on_change(-1))
+
     async def dispose(self) -> None:
         await self.engine.dispose()
 
@@ -57,6 +67,8 @@ def create_database(url: str, *, pool_size: int = 10) -> Database:
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_timeout=5,
+        # Error messages (and so logs) carry the SQL but never the values: those are customers' data.
+        hide_parameters=True,
         connect_args={
             "timeout": 5,
             "server_settings": {
@@ -68,11 +80,13 @@ def create_database(url: str, *, pool_size: int = 10) -> Database:
             },
         },
     )
-    return Database(engine)
+    return Database(engine, pool_capacity=2 * pool_size)
 
 
 def _sqlite_engine(url: str) -> AsyncEngine:
-    engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+    engine = create_async_engine(
+        url, hide_parameters=True, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+    )
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from slotguard.domain.messages import MessageKind, OutgoingMessage
@@ -55,6 +55,11 @@ class OutboxStore:
         values: dict[str, Any] = {"last_error": error[:2000]}
         values |= {"next_attempt_at": retry_at} if retry_at else {"status": "failed"}
         await self._conn.execute(update(outbox).where(outbox.c.id == message_id).values(**values))
+
+    async def count_pending(self) -> int:
+        """Messages not yet sent and not given up on, due or waiting for a retry."""
+        count = await self._conn.scalar(select(func.count()).select_from(outbox).where(outbox.c.status == "pending"))
+        return int(count or 0)
 
     async def of_business(self, business_id: UUID, *, limit: int = 100) -> list[OutgoingMessage]:
         query = (
