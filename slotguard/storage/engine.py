@@ -67,6 +67,9 @@ def create_database(url: str, *, pool_size: int = 10) -> Database:
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_timeout=5,
+        # After PostgreSQL restarts, every pooled connection is dead. A read is not retried, so without
+        # a ping on checkout the first reads after the database came back would still get 503s.
+        pool_pre_ping=True,
         # Error messages (and so logs) carry the SQL but never the values: those are customers' data.
         hide_parameters=True,
         connect_args={

@@ -1,0 +1,91 @@
+"""What an operator of a real `slotguard serve --workers 2` sees: JSON log lines and summed metrics."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tests.api.test_operations import samples, value
+from tests.e2e.logged_server import LoggedServer, start_logged_server
+from tests.e2e.salon import booking_body, local_time, new_salon
+
+BOOK_ROUTE = "/api/v1/public/{slug}/book"
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def logged(request: pytest.FixtureRequest) -> Iterator[LoggedServer]:
+    server = start_logged_server(request.getfixturevalue(f"{request.param}_url"))
+    yield server
+    server.stop()
+
+
+async def test_each_request_is_one_json_line_with_its_ids_and_no_personal_data(logged: LoggedServer) -> None:
+    person = {"firstName": "Zebulon", "lastName": f"Quill{uuid.uuid4().hex[:8]}", "phone": "+49 170 5550199"}
+    person["email"] = f"{person['lastName'].lower()}@example.com"
+    request_ids = [f"e2e-{uuid.uuid4().hex}" for _ in range(2)]
+    async with httpx.AsyncClient(base_url=logged.url, timeout=30) as client:
+        salon = await new_salon(client, logged.admin_token)
+        book = f"/api/v1/public/{salon.slug}/book"
+        body = booking_body(salon, local_time(6, 15)) | person | {"notes": "gate code 4711"}
+        created = await client.post(book, json=body, headers={"X-Request-ID": request_ids[0]})
+        refused = await client.post(book, json=body, headers={"X-Request-ID": request_ids[1]})
+    assert (created.status_code, refused.status_code) == (201, 409)
+    assert [created.headers["X-Request-ID"], refused.headers["X-Request-ID"]] == request_ids
+
+    logged.wait_for(lambda lines: all(any(rid in line for line in lines) for rid in request_ids))
+    records = logged.records()  # every line of the log parses as JSON
+    first, second = ([r for r in records if r.get("request_id") == rid] for rid in request_ids)
+
+    assert len(first) == len(second) == 1, "one line per request"
+    assert first[0]["logger"] == "slotguard.access"
+    assert first[0]["method"] == "POST"
+    assert first[0]["route"] == BOOK_ROUTE
+    assert first[0]["status"] == 201
+    assert first[0]["duration_ms"] >= 0
+    assert first[0]["business"] == salon.slug
+    assert first[0]["booking_id"] == created.json()["data"]["id"]
+    assert second[0]["status"] == 409
+    everything = "\n".join(logged.lines)
+    for personal in (*person.values(), "gate code 4711", created.json()["data"]["manageToken"]):
+        assert personal not in everything
+
+
+async def test_metrics_add_up_the_counts_of_every_worker(logged: LoggedServer) -> None:
+    # No keep-alive: every request opens its own connection, which the kernel hands to either worker.
+    fresh = httpx.Limits(max_keepalive_connections=0)
+    async with httpx.AsyncClient(base_url=logged.url, timeout=30, limits=fresh) as client:
+        salon = await new_salon(client, logged.admin_token)
+        book = f"/api/v1/public/{salon.slug}/book"
+        before = samples((await client.get("/metrics")).text)
+        created: list[str] = []
+        for n in range(200):  # until both workers have served bookings; nearly always within a few
+            reply = await client.post(book, json=booking_body(salon, local_time(2 + n // 20, 8, 30 * (n % 20)), n=n))
+            assert reply.status_code == 201, reply.text
+            created.append(reply.json()["data"]["id"])
+            if n >= 9 and len(_pids_that_logged(logged, created)) == 2:
+                break
+        conflict = await client.post(book, json=booking_body(salon, local_time(2, 8), n=999))
+        assert conflict.status_code == 409
+        logged.wait_for(lambda lines: len(_pids_that_logged(logged, created)) == 2)
+        scrapes = [samples((await client.get("/metrics")).text) for _ in range(4)]
+
+    for after in scrapes:  # each answered by either worker: every one shows the sums of both
+        for outcome, expected in (("created", len(created)), ("conflict", 1)):
+            delta = value(after, "slotguard_bookings_total", outcome=outcome) - value(
+                before, "slotguard_bookings_total", outcome=outcome
+            )
+            assert delta == expected, outcome
+        requests = value(after, "slotguard_http_requests_total", method="POST", route=BOOK_ROUTE, status="201")
+        assert requests - value(before, "slotguard_http_requests_total", method="POST", route=BOOK_ROUTE,
+                                status="201") == len(created)  # fmt: skip
+
+
+def _pids_that_logged(logged: LoggedServer, booking_ids: list[str]) -> set[int]:
+    wanted = set(booking_ids)
+    return {r["pid"] for r in logged.records() if r.get("booking_id") in wanted and r.get("status") == 201}
+
+
+pytestmark = pytest.mark.e2e
