@@ -13,10 +13,10 @@ from pathlib import Path
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, multiprocess
 from prometheus_client.core import GaugeMetricFamily
-from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 
 MULTIPROCESS_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
-CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4
+# The text format that `generate_latest` writes (named here: older prometheus-client has no constant for it).
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 # Replies of the routes that create a booking or a hold, by what they mean for the calendar.
 BOOKING_OUTCOMES = ("created", "conflict", "hold_expired", "rolled_back", "unavailable", "rejected", "error")

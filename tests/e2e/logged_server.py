@@ -55,12 +55,12 @@ class LoggedServer:
 
 
 def start_logged_server(
-    database_url: str, *, workers: int = 2, log_format: str = "json", extra_env: dict[str, str] | None = None
+    database_url: str, *, workers: int = 2, log_format: str | None = "json", extra_env: dict[str, str] | None = None
 ) -> LoggedServer:
     port = free_port()
     env = os.environ | {"SLOTGUARD_DATABASE_URL": database_url, "SLOTGUARD_ADMIN_TOKEN": ADMIN_TOKEN}
-    command = [sys.executable, "-m", "slotguard", "serve", "--port", str(port), "--workers", str(workers),
-               "--log-format", log_format]  # fmt: skip
+    command = [sys.executable, "-m", "slotguard", "serve", "--port", str(port), "--workers", str(workers)]
+    command += ["--log-format", log_format] if log_format is not None else []
     process = subprocess.Popen(command, env=env | (extra_env or {}), stderr=subprocess.PIPE, text=True)
     server = LoggedServer(process, f"http://127.0.0.1:{port}", database_url)
     server.reader = threading.Thread(target=_collect, args=(process, server.lines), daemon=True)

@@ -83,6 +83,19 @@ async def test_metrics_add_up_the_counts_of_every_worker(logged: LoggedServer) -
                                 status="201") == len(created)  # fmt: skip
 
 
+def test_text_logs_for_people_when_asked(sqlite_url: str) -> None:
+    server = start_logged_server(sqlite_url, workers=1, log_format=None, extra_env={"SLOTGUARD_LOG_FORMAT": "text"})
+    try:
+        assert httpx.get(f"{server.url}/healthz", headers={"X-Request-ID": "text-1"}).status_code == 200
+        server.wait_for(lambda lines: any("request_id=text-1" in line for line in lines))
+    finally:
+        server.stop()
+
+    line = next(line for line in server.lines if "request_id=text-1" in line)
+    assert "INFO slotguard.access: GET /healthz 200 method=GET route=/healthz status=200" in line
+    assert not any(line.startswith("{") for line in server.lines)
+
+
 def _pids_that_logged(logged: LoggedServer, booking_ids: list[str]) -> set[int]:
     wanted = set(booking_ids)
     return {r["pid"] for r in logged.records() if r.get("booking_id") in wanted and r.get("status") == 201}
