@@ -8,6 +8,7 @@ counts of the one process that answers it.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -115,7 +116,8 @@ class Metrics:
         for path in Path(self.multiprocess_dir).glob("gauge_live*_*.db"):
             pid = int(path.stem.rsplit("_", 1)[1])
             if not _alive(pid):
-                multiprocess.mark_process_dead(pid, self.multiprocess_dir)
+                with contextlib.suppress(FileNotFoundError):  # another worker starting may clean up first
+                    multiprocess.mark_process_dead(pid, self.multiprocess_dir)
 
     def close(self) -> None:
         """This worker is stopping: its live gauges no longer count."""
