@@ -23,7 +23,7 @@ from slotguard.api.headers import SecurityHeaders
 from slotguard.api.idempotency import IdempotentWrites
 from slotguard.api.limits import BodySizeLimit
 from slotguard.api.rate_limits import Buckets, PublicRateLimit
-from slotguard.api.routers import feeds, live, operator, ops, owner, pages, payments, public
+from slotguard.api.routers import feeds, live, operator, ops, owner, pages, payments, public, slots
 from slotguard.config import Settings
 from slotguard.domain.rate_limits import RateLimit
 from slotguard.services.notifications import run_outbox_worker
@@ -71,7 +71,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
     app.state.container = container
     app.state.database = database
     errors.install(app)
-    for module in (ops, operator, owner, live, feeds, public, payments, pages):
+    for module in (ops, operator, owner, slots, live, feeds, public, payments, pages):
         app.include_router(module.router)
     app.mount("/web", pages.static_files, name="web")
     # Added last = outermost: headers, CORS, rate limit, body limit, then idempotency reads the body.

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query
 from slotguard.api import schemas, views
 from slotguard.api.deps import ClockDep, UowsDep
 from slotguard.services import availability, catalog
-from slotguard.services.booking import book_appointment, cancel_booking, find_booking
+from slotguard.services.booking import book_appointment, cancel_booking, find_booking, hold_time
 
 router = APIRouter(prefix="/api/v1/public", tags=["public"])
 
@@ -72,6 +72,13 @@ async def post_book(
     request = views.appointment_request(body)
     booked = await book_appointment(uows, clock, slug, request)
     return schemas.Ok(data=views.booked_out(booked.booking, clock(), booked.manage_token))
+
+
+@router.post("/{slug}/holds", status_code=201)
+async def post_hold(slug: str, body: schemas.HoldIn, uows: UowsDep, clock: ClockDep) -> schemas.Ok[schemas.HeldOut]:
+    """Hold a time while the customer fills in the form; book it with `holdId` before `expiresAt`."""
+    hold = await hold_time(uows, clock, slug, views.hold_request(body))
+    return schemas.Ok(data=views.held_out(hold))
 
 
 @router.get("/bookings/{manage_token}")
