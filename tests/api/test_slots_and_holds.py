@@ -142,3 +142,45 @@ async def test_bad_slot_input_is_refused_and_changes_nothing(client: httpx.Async
     assert (await client.post(book, json=party(1, guests=0))).status_code == 422
     assert (await client.post(f"/api/v1/public/{salon.slug}/slots/{service_id}/book", json=party(1))).status_code == 404
     assert await slot_remaining(client, salon, tour["id"]) == 2
+
+
+async def test_rescheduling_moves_an_appointment_and_a_refusal_keeps_the_old_time(client: httpx.AsyncClient) -> None:
+    salon = await new_salon(client, ADMIN_TOKEN)
+    book = f"/api/v1/public/{salon.slug}/book"
+    mine = (await client.post(book, json=booking_body(salon, local_time(3, 10)))).json()["data"]
+    assert (await client.post(book, json=booking_body(salon, local_time(3, 12), n=1))).status_code == 201
+    move = f"/api/v1/public/bookings/{mine['manageToken']}/reschedule"
+
+    overlapping_itself = await client.post(move, json={"startTime": local_time(3, 10, 15)})
+    assert overlapping_itself.status_code == 200, overlapping_itself.text
+    assert overlapping_itself.json()["data"]["startTime"] == local_time(3, 10, 15)
+    assert overlapping_itself.json()["data"]["id"] == mine["id"]
+
+    taken = await client.post(move, json={"startTime": local_time(3, 12)})
+    assert taken.status_code == 409 and taken.json()["error"]["code"] == "TIME_CONFLICT"
+    assert taken.json()["alternatives"]
+    kept = (await client.get(f"/api/v1/public/bookings/{mine['manageToken']}")).json()["data"]
+    assert kept["startTime"] == local_time(3, 10, 15) and kept["status"] == "confirmed"
+
+    assert (await client.post(book, json=booking_body(salon, local_time(3, 9, 45), n=2))).status_code == 201
+    outside = await client.post(move, json={"startTime": local_time(3, 23)})
+    assert outside.status_code == 422 and outside.json()["error"]["code"] == "OUTSIDE_AVAILABILITY"
+    assert (await client.post(move, json={"slotId": mine["id"]})).status_code == 422
+
+
+async def test_rescheduling_a_party_moves_its_seats_to_the_other_slot(client: httpx.AsyncClient) -> None:
+    salon = await new_salon(client, ADMIN_TOKEN)
+    morning = await new_slot(client, salon, capacity=4)
+    afternoon = await new_slot(client, salon, capacity=3, hour=15)
+    full = await new_slot(client, salon, capacity=1, hour=17)
+    booked = await client.post(f"/api/v1/public/{salon.slug}/slots/{morning['id']}/book", json=party(1, guests=3))
+    token = booked.json()["data"]["manageToken"]
+    move = f"/api/v1/public/bookings/{token}/reschedule"
+
+    assert (await client.post(move, json={"slotId": full["id"]})).json()["error"]["code"] == "SLOT_UNAVAILABLE"
+    moved = await client.post(move, json={"slotId": afternoon["id"]})
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["data"]["slotId"] == afternoon["id"]
+    assert await slot_remaining(client, salon, morning["id"]) == 4
+    assert await slot_remaining(client, salon, afternoon["id"]) == 0
+    assert await slot_remaining(client, salon, full["id"]) == 1

@@ -13,6 +13,7 @@ from slotguard.api import schemas, views
 from slotguard.api.deps import ClockDep, UowsDep
 from slotguard.services import availability, catalog
 from slotguard.services.booking import book_appointment, cancel_booking, find_booking, hold_time
+from slotguard.services.reschedule import reschedule_booking
 
 router = APIRouter(prefix="/api/v1/public", tags=["public"])
 
@@ -92,3 +93,12 @@ async def get_managed_booking(manage_token: str, uows: UowsDep, clock: ClockDep)
 async def post_managed_cancel(manage_token: str, uows: UowsDep, clock: ClockDep) -> schemas.Ok[schemas.BookingOut]:
     cancelled = await cancel_booking(uows, clock, manage_token=manage_token, actor="customer")
     return schemas.Ok(data=views.booking_out(cancelled, clock()))
+
+
+@router.post("/bookings/{manage_token}/reschedule")
+async def post_managed_reschedule(
+    manage_token: str, body: schemas.RescheduleIn, uows: UowsDep, clock: ClockDep
+) -> schemas.Ok[schemas.BookingOut]:
+    """Move the booking: `startTime` for an appointment, `slotId` for seats; the old is kept if refused."""
+    moved = await reschedule_booking(uows, clock, manage_token, start_at=body.start_time, slot_id=body.slot_id)
+    return schemas.Ok(data=views.booking_out(moved, clock()))
