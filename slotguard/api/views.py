@@ -13,6 +13,7 @@ from slotguard.domain.events import AuditEntry
 from slotguard.domain.messages import OutgoingMessage
 from slotguard.domain.slots import Slot
 from slotguard.services.booking import AppointmentRequest
+from slotguard.services.checkout import CheckoutStarted
 from slotguard.services.slots import SeatRequest
 
 
@@ -140,4 +141,15 @@ def held_out(hold: Booking) -> schemas.HeldOut:
         end_time=hold.time.end_at,
         guests=hold.guests,
         expires_at=hold.expires_at,
+    )
+
+
+def checkout_out(started: CheckoutStarted) -> schemas.CheckoutOut:
+    assert started.booking.expires_at is not None
+    return schemas.CheckoutOut(
+        booking_id=started.booking.id,
+        session_id=started.session.session_id,
+        checkout_url=started.session.checkout_url,
+        expires_at=started.booking.expires_at,
+        manage_token=started.manage_token,
     )

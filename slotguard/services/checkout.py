@@ -20,6 +20,8 @@ from slotguard.domain.payments import CheckoutSession
 from slotguard.services.booking import AppointmentRequest, book_appointment
 from slotguard.services.ports import Clock, PaymentProvider, UnitOfWorkFactory
 from slotguard.services.retry import with_retries
+from slotguard.services.seats import give_back_seats
+from slotguard.services.slots import SeatRequest, book_seats
 
 log = logging.getLogger("slotguard.checkout")
 
@@ -64,6 +66,28 @@ async def start_appointment_checkout(
     return CheckoutStarted(booked.booking, session, booked.manage_token)
 
 
+async def start_slot_checkout(
+    uows: UnitOfWorkFactory,
+    clock: Clock,
+    provider: PaymentProvider,
+    slug: str,
+    request: SeatRequest,
+    urls: ReturnUrls,
+) -> CheckoutStarted:
+    """Take a party's seats as `pending_payment` at once, then open the session for them (seed 004)."""
+    async with uows(write=False) as uow:
+        business = await uow.catalog.business_by_slug(slug)
+        slot = await uow.slots.get(business.id, request.slot_id, clock()) if business else None
+        service = await uow.catalog.service(business.id, slot.service_id) if business and slot else None
+    if business is None or slot is None or service is None:
+        raise NotFound("business" if business is None else "slot")
+    window = checkout_window(business.rules.hold_ttl_seconds, provider)
+    booked = await book_seats(uows, clock, slug, request, payment_window=window)
+    amount = service.price_cents * booked.booking.guests
+    session = await open_session(uows, clock, provider, booked.booking, amount, service.currency, urls)
+    return CheckoutStarted(booked.booking, session, booked.manage_token)
+
+
 async def open_session(
     uows: UnitOfWorkFactory,
     clock: Clock,
@@ -99,23 +123,19 @@ async def release_failed_checkout(
             now = clock()
             if not await uow.bookings.change_status(booking, Status.CANCELLED, now, expires_at=None):
                 raise TransientStorageFailure("checkout changed concurrently")
-            if booking.slot_id is not None:
-                await _give_back_seats(uow, booking)
+            await give_back_seats(uow, [booking])
             details = {"provider": provider_name, "error": reason}
+            released = {"slots_rolled_back": 1} | ({"seats_released": booking.guests} if booking.slot_id else {})
             await uow.audit.record(
                 [
                     StatusChanged.moved(booking, "payment_provider_failed", booking.status, "system", **details),
-                    StatusChanged.moved(booking, "released", Status.CANCELLED, "system", slots_rolled_back=1),
+                    StatusChanged.moved(booking, "released", Status.CANCELLED, "system", **released),
                 ],
                 now,
             )
             await uow.commit()
 
     await with_retries(attempt)
-
-
-async def _give_back_seats(_uow: object, _booking: Booking) -> None:
-    """Seats come with slot bookings; until slots exist there is nothing to give back."""
 
 
 def booking_uuid(value: str | None) -> UUID | None:

@@ -11,7 +11,8 @@ from uuid import UUID
 
 from slotguard.domain.bookings import Booking, Status
 from slotguard.domain.events import StatusChanged
-from slotguard.services.ports import UnitOfWork
+from slotguard.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
+from slotguard.services.retry import with_retries
 
 
 async def take_seats(uow: UnitOfWork, slot_id: UUID, guests: int, now: datetime) -> bool:
@@ -39,3 +40,26 @@ async def retire_lapsed(uow: UnitOfWork, expired: list[Booking], now: datetime) 
         await give_back_seats(uow, expired)
         await uow.audit.record([StatusChanged.moved(b, "expired", Status.EXPIRED, "system") for b in expired], now)
     return bool(expired)
+
+
+async def expire_lapsed_bookings(uows: UnitOfWorkFactory, clock: Clock, *, batch: int = 500) -> int:
+    """The clean-up job: mark lapsed holds and checkouts expired and give back their seats.
+
+    Nothing depends on it for correctness (a lapsed hold blocks nothing from the instant it lapses);
+    it keeps the stored rows and the seat counters tidy. Batches keep each write transaction short.
+    """
+    total = 0
+    while True:
+
+        async def attempt(_number: int) -> int:
+            async with uows(write=True) as uow:
+                now = clock()
+                expired = await uow.bookings.expire_lapsed(now, batch)
+                await retire_lapsed(uow, expired, now)
+                await uow.commit()
+                return len(expired)
+
+        count = await with_retries(attempt)
+        total += count
+        if count < batch:
+            return total

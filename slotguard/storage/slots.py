@@ -39,6 +39,10 @@ class SlotStore:
         row = (await self._conn.execute(query)).first()
         return _slot(row._mapping) if row else None
 
+    async def business_of(self, slot_id: UUID) -> UUID | None:
+        """The business of a slot known only by its id (a payment link's metadata names just the slot)."""
+        return await self._conn.scalar(select(slots.c.business_id).where(slots.c.id == slot_id))
+
     async def listed(
         self,
         business_id: UUID,
@@ -65,6 +69,10 @@ class SlotStore:
             query = query.where(_remaining(now) >= min_remaining)
         query = query.order_by(slots.c.start_at, slots.c.id).limit(limit)
         return [_slot(row._mapping) for row in await self._conn.execute(query)]
+
+    async def stored_remaining(self, slot_id: UUID) -> int:
+        """The counter itself, which lags `remaining` until lapsed holds are expired (for checks)."""
+        return int(await self._conn.scalar(select(slots.c.remaining).where(slots.c.id == slot_id)) or 0)
 
     async def take_seats(self, slot_id: UUID, guests: int) -> bool:
         """Take `guests` seats if that many are left; False (and nothing changed) otherwise.
