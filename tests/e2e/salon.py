@@ -171,3 +171,19 @@ async def slot_remaining(client: httpx.AsyncClient, salon: Salon, slot_id: str) 
     (slot,) = [s for s in reply.json()["data"] if s["id"] == slot_id]
     remaining: int = slot["remaining"]
     return remaining
+
+
+def stored_slot(database_url: str, slot_id: str) -> tuple[int, int, int]:
+    """Straight from SQL: a slot's (capacity, stored remaining, guests of its active bookings)."""
+    query = (
+        "SELECT s.capacity, s.remaining, COALESCE((SELECT SUM(b.guests) FROM bookings b WHERE b.slot_id = s.id "
+        "AND b.status IN ('confirmed', 'pending_payment', 'held')), 0) FROM slots s WHERE s.id = %s"
+    )
+    if database_url.startswith("postgresql"):
+        with psycopg.connect(database_url) as conn:
+            row = conn.execute(query, (slot_id,)).fetchone()
+    else:
+        with sqlite3.connect(database_url.removeprefix("sqlite:///")) as conn:
+            row = conn.execute(query.replace("%s", "?"), (uuid.UUID(slot_id).hex,)).fetchone()
+    assert row is not None
+    return int(row[0]), int(row[1]), int(row[2])
