@@ -16,6 +16,7 @@ from slotguard.domain.events import StatusChanged
 from slotguard.domain.intervals import Interval
 from slotguard.domain.messages import MessageKind, booking_email
 from slotguard.services.availability import bookable, nearest_openings
+from slotguard.services.fast_path import NO_FAST_PATH, FastPath, forget_units, taken_until, time_unit
 from slotguard.services.holds import use_hold
 from slotguard.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from slotguard.services.retry import with_retries
@@ -52,18 +53,21 @@ async def book_appointment(
     actor: str = "customer",
     *,
     payment_window: timedelta | None = None,
+    fast: FastPath = NO_FAST_PATH,
 ) -> Booked:
     """Confirm an appointment, or raise TimeConflict / OutsideAvailability with alternatives.
 
     With a `payment_window` the appointment is taken as `pending_payment` until paid or lapsed.
     """
     status = Status.CONFIRMED if payment_window is None else Status.PENDING_PAYMENT
-    return await _take_time(uows, clock, slug, request, status, payment_window, actor)
+    return await _take_time(uows, clock, slug, request, status, payment_window, actor, fast)
 
 
-async def hold_time(uows: UnitOfWorkFactory, clock: Clock, slug: str, request: AppointmentRequest) -> Booking:
+async def hold_time(
+    uows: UnitOfWorkFactory, clock: Clock, slug: str, request: AppointmentRequest, *, fast: FastPath = NO_FAST_PATH
+) -> Booking:
     """Hold a staff member's time for the business's hold TTL; the same conflicts as booking it."""
-    held = await _take_time(uows, clock, slug, request, Status.HELD, None, "customer")
+    held = await _take_time(uows, clock, slug, request, Status.HELD, None, "customer", fast)
     return held.booking
 
 
@@ -75,6 +79,7 @@ async def _take_time(
     status: Status,
     window: timedelta | None,
     actor: str,
+    fast: FastPath,
 ) -> Booked:
     # Chosen once, outside the retries: if a commit succeeded but its reply was lost, the retry
     # finds this id stored and answers with it instead of conflicting with itself.
@@ -131,8 +136,19 @@ async def _take_time(
                     return booking
             return _Refused.TAKEN
 
-    outcome = await with_retries(attempt)
+    # A named staff member's time may be refused by the fast path before any write is tried.
+    named = request.staff_id is not None and request.hold_id is None
+    entry = await fast.enter(time_unit(request.staff_id, request.start_at), exclusive=True) if named else None
+    if named and entry is None:
+        outcome: Booking | _Refused = _Refused.TAKEN
+    else:
+        try:
+            outcome = await with_retries(attempt)
+        finally:
+            if entry is not None:
+                await fast.leave(entry)
     if isinstance(outcome, Booking):
+        await fast.mark_taken(time_unit(outcome.staff_id, outcome.time.start_at), taken_until(outcome, clock()))
         return Booked(outcome, manage_token)
     alternatives = await nearest_openings(uows, clock, slug, request.service_id, request.staff_id, request.start_at)
     if outcome is _Refused.OUTSIDE:
@@ -213,6 +229,7 @@ async def cancel_booking(
     booking_id: UUID | None = None,
     manage_token: str | None = None,
     actor: str,
+    fast: FastPath = NO_FAST_PATH,
 ) -> Booking:
     """Cancel an active booking, by id (owner) or by manage token (customer)."""
 
@@ -230,7 +247,9 @@ async def cancel_booking(
             await uow.commit()
             return cancelled
 
-    return await with_retries(attempt)
+    cancelled = await with_retries(attempt)
+    await forget_units(fast, [cancelled])
+    return cancelled
 
 
 async def find_booking(

@@ -9,7 +9,7 @@ from uuid import UUID, uuid4
 from fastapi import APIRouter, Query
 
 from slotguard.api import schemas, views
-from slotguard.api.deps import ClockDep, OwnerBusiness, UowsDep
+from slotguard.api.deps import ClockDep, FastPathDep, OwnerBusiness, UowsDep
 from slotguard.api.pagination import (
     MAX_LIMIT,
     after_start,
@@ -85,9 +85,11 @@ async def get_appointments(
 
 @router.post("/appointments/{booking_id}/cancel")
 async def post_cancel(
-    booking_id: UUID, business: OwnerBusiness, uows: UowsDep, clock: ClockDep
+    booking_id: UUID, business: OwnerBusiness, uows: UowsDep, clock: ClockDep, fast: FastPathDep
 ) -> schemas.Ok[schemas.BookingOut]:
-    cancelled = await cancel_booking(uows, clock, business_id=business.id, booking_id=booking_id, actor="owner")
+    cancelled = await cancel_booking(
+        uows, clock, business_id=business.id, booking_id=booking_id, actor="owner", fast=fast
+    )
     return schemas.Ok(data=views.booking_out(cancelled, clock()))
 
 

@@ -26,7 +26,8 @@ async def post_appointment_checkout(
 ) -> schemas.Ok[schemas.CheckoutOut]:
     request = views.appointment_request(body)
     urls = _return_urls(container.settings.public_url, body.success_url, body.cancel_url)
-    started = await start_appointment_checkout(uows, clock, container.payment_provider(), slug, request, urls)
+    provider = container.payment_provider()
+    started = await start_appointment_checkout(uows, clock, provider, slug, request, urls, container.fast_path)
     return schemas.Ok(data=views.checkout_out(started))
 
 
@@ -37,7 +38,8 @@ async def post_slot_checkout(
     """Seats are taken at once as `pending_payment`; if the provider fails they are given back (502)."""
     request = views.seat_request(slot_id, body)
     urls = _return_urls(container.settings.public_url, body.success_url, body.cancel_url)
-    started = await start_slot_checkout(uows, clock, container.payment_provider(), slug, request, urls)
+    provider = container.payment_provider()
+    started = await start_slot_checkout(uows, clock, provider, slug, request, urls, container.fast_path)
     return schemas.Ok(data=views.checkout_out(started))
 
 
