@@ -19,7 +19,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from slotguard.services.fast_path import BUSY_MARKER_SECONDS, Pass
+from slotguard.domain.fast_path import BUSY_MARKER_SECONDS, Pass
 
 log = logging.getLogger("slotguard.fast_path")
 

@@ -13,10 +13,11 @@ from slotguard.domain.bookings import Booking, Client, Kind, Status
 from slotguard.domain.catalog import Business, Service, StaffMember
 from slotguard.domain.errors import NotFound, OutsideAvailability, TimeConflict, TransientStorageFailure
 from slotguard.domain.events import StatusChanged
+from slotguard.domain.fast_path import taken_until, time_unit
 from slotguard.domain.intervals import Interval
 from slotguard.domain.messages import MessageKind, booking_email
 from slotguard.services.availability import bookable, nearest_openings
-from slotguard.services.fast_path import NO_FAST_PATH, FastPath, forget_units, taken_until, time_unit
+from slotguard.services.fast_path import NO_FAST_PATH, FastPath, forget_units
 from slotguard.services.holds import use_hold
 from slotguard.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from slotguard.services.retry import with_retries

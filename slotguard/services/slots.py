@@ -11,12 +11,13 @@ from slotguard.domain.bookings import Booking, Client, Kind, Status
 from slotguard.domain.catalog import Business
 from slotguard.domain.errors import NotFound, OutsideAvailability, SlotUnavailable, ValidationFailed
 from slotguard.domain.events import StatusChanged
+from slotguard.domain.fast_path import slot_unit, taken_until
 from slotguard.domain.intervals import Interval
 from slotguard.domain.messages import MessageKind
 from slotguard.domain.slots import Slot
 from slotguard.services.availability import ALTERNATIVES
 from slotguard.services.booking import Booked, notify
-from slotguard.services.fast_path import NO_FAST_PATH, FastPath, slot_unit, taken_until
+from slotguard.services.fast_path import NO_FAST_PATH, FastPath
 from slotguard.services.holds import use_hold
 from slotguard.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from slotguard.services.retry import with_retries
