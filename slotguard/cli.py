@@ -9,7 +9,6 @@ import os
 import shutil
 import tempfile
 from collections.abc import Awaitable, Callable, Iterator
-from datetime import UTC, datetime
 from typing import Annotated, TypeVar
 
 import typer
@@ -30,6 +29,7 @@ from slotguard.services.demo import Demo, ensure_demo
 from slotguard.services.idempotency import purge_expired_keys
 from slotguard.services.notifications import drain_all
 from slotguard.services.ports import UnitOfWork
+from slotguard.services.seats import expire_lapsed_bookings
 from slotguard.storage.engine import create_database
 from slotguard.storage.migrations import upgrade
 from slotguard.storage.unit_of_work import SqlUnitOfWork
@@ -117,10 +117,12 @@ def _metrics_shared_by(workers: int) -> Iterator[None]:
 
 @app.command()
 def cleanup() -> None:
-    """Delete Idempotency-Keys older than 24 hours (run it from cron, e.g. hourly)."""
+    """Expire lapsed holds and checkouts (giving back their seats) and delete Idempotency-Keys older
+    than 24 hours. Run it from cron, e.g. every few minutes; correctness never waits for it."""
     settings = Settings()
-    purged = _with_storage(settings, lambda uows: purge_expired_keys(uows, lambda: datetime.now(UTC)))
-    console.print(f"purged {purged} expired idempotency keys")
+    expired = _with_storage(settings, lambda uows: expire_lapsed_bookings(uows, system_clock))
+    purged = _with_storage(settings, lambda uows: purge_expired_keys(uows, system_clock))
+    console.print(f"expired {expired} lapsed holds and checkouts; purged {purged} expired idempotency keys")
 
 
 @app.command("demo")

@@ -24,10 +24,11 @@ from slotguard.api.idempotency import IdempotentWrites
 from slotguard.api.limits import BodySizeLimit
 from slotguard.api.metrics import Metrics
 from slotguard.api.rate_limits import Buckets, PublicRateLimit
-from slotguard.api.routers import feeds, live, operator, ops, owner, pages, payments, public
+from slotguard.api.routers import feeds, live, operator, ops, owner, pages, payments, public, slots
 from slotguard.api.telemetry import REQUEST_ID_HEADER, RequestTelemetry
 from slotguard.config import Settings
 from slotguard.domain.rate_limits import RateLimit
+from slotguard.services.fast_path import NO_FAST_PATH, FastPath
 from slotguard.services.notifications import run_outbox_worker
 from slotguard.services.ports import Clock, PaymentProvider, UnitOfWork, UnitOfWorkFactory
 from slotguard.services.retry import retry_observer
@@ -53,7 +54,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
     def uows(*, write: bool) -> UnitOfWork:
         return SqlUnitOfWork(database, write=write)
 
-    container = Container(settings=settings, uows=uows, clock=clock)
+    fast_path = _fast_path(settings.redis_url)
+    container = Container(settings=settings, uows=uows, clock=clock, fast_path=fast_path)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -68,6 +70,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
                 await worker
         if buckets is not None:
             await buckets.close()
+        await fast_path.close()
         await database.dispose()
         metrics.close()
 
@@ -85,7 +88,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
     app.state.metrics = metrics
     app.state.schema_revisions = schema_revisions
     errors.install(app)
-    routers = [module.router for module in (ops, operator, owner, live, feeds, public, payments, pages)]
+    routers = [module.router for module in (ops, operator, owner, slots, live, feeds, public, payments, pages)]
     for router in routers:
         app.include_router(router)
     app.mount("/web", pages.static_files, name="web")
@@ -130,6 +133,14 @@ def _start_outbox_worker(settings: Settings, uows: UnitOfWorkFactory, clock: Clo
         return None  # without SMTP, messages wait in the outbox where the owner can see them
     mailer = SmtpMailer(settings.smtp_url, settings.smtp_from)
     return asyncio.create_task(run_outbox_worker(uows, clock, mailer), name="outbox-worker")
+
+
+def _fast_path(redis_url: str | None) -> FastPath:
+    if redis_url is None:
+        return NO_FAST_PATH
+    from slotguard.adapters.redis_fast_path import RedisFastPath  # redis is an optional extra
+
+    return RedisFastPath(redis_url)
 
 
 def _buckets(limit: RateLimit, redis_url: str | None) -> Buckets:

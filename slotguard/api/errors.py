@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException
 
 from slotguard.domain import errors as domain
 from slotguard.domain.availability import Opening
+from slotguard.domain.slots import Slot
 
 log = logging.getLogger("slotguard.api")
 
@@ -64,11 +65,24 @@ def booking_error_response(exc: domain.BookingError) -> JSONResponse:
     )
 
 
-def alternatives_json(openings: list[Opening]) -> list[dict[str, str]]:
-    return [
-        {"startTime": _z(o.start_at.isoformat()), "endTime": _z(o.end_at.isoformat()), "staffId": str(o.staff_ids[0])}
-        for o in openings
-    ]
+def alternatives_json(alternatives: list[Opening] | list[Slot]) -> list[dict[str, object]]:
+    """Open times `{startTime, endTime, staffId}`, or other slots `{slotId, startTime, endTime, remaining}`."""
+    return [_alternative(a) for a in alternatives]
+
+
+def _alternative(alternative: Opening | Slot) -> dict[str, object]:
+    if isinstance(alternative, Slot):
+        return {
+            "slotId": str(alternative.id),
+            "startTime": _z(alternative.time.start_at.isoformat()),
+            "endTime": _z(alternative.time.end_at.isoformat()),
+            "remaining": alternative.remaining,
+        }
+    return {
+        "startTime": _z(alternative.start_at.isoformat()),
+        "endTime": _z(alternative.end_at.isoformat()),
+        "staffId": str(alternative.staff_ids[0]),
+    }
 
 
 def _z(iso: str) -> str:

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any, Never, TypeVar
+from uuid import UUID
 
 from slotguard.domain.errors import ValidationFailed
+from slotguard.domain.intervals import Interval
 
 MAX_LIMIT = 1000
 T = TypeVar("T")
@@ -35,3 +38,40 @@ def decode_cursor(cursor: str, *parsers: Callable[[str], T]) -> list[T]:
 
 def invalid_cursor() -> Never:
     raise ValidationFailed("Invalid cursor", [{"field": "cursor", "message": "not a cursor we issued"}])
+
+
+def after_start(cursor: str | None) -> tuple[datetime, UUID] | None:
+    """The (start, id) sort key of lists ordered by start time, from their cursor."""
+    if not cursor:
+        return None
+    start_at, row_id = decode_cursor(cursor, _aware_time, UUID)
+    return start_at, row_id
+
+
+def next_start_cursor(rows: Sequence[T], limit: int, start_and_id: Callable[[T], tuple[datetime, UUID]]) -> str | None:
+    """The cursor after the page `rows[:limit]`, if a further row was fetched."""
+    if len(rows) <= limit:
+        return None
+    start_at, row_id = start_and_id(rows[limit - 1])
+    return encode_cursor(start_at.isoformat(), row_id)
+
+
+def time_window(from_: datetime | None, to: datetime | None) -> Interval | None:
+    """The `from`/`to` query parameters as an interval; either may be left open."""
+    if from_ is None and to is None:
+        return None
+    for name, value in (("from", from_), ("to", to)):
+        if value is not None and value.tzinfo is None:
+            raise ValidationFailed("Timestamps need an offset", [{"field": name, "message": "add Z or +HH:MM"}])
+    start = from_ or datetime.fromisoformat("1970-01-01T00:00:00+00:00")
+    end = to or datetime.fromisoformat("9999-01-01T00:00:00+00:00")
+    if end <= start:
+        raise ValidationFailed("Empty time window", [{"field": "to", "message": "must be after from"}])
+    return Interval(start, end)
+
+
+def _aware_time(value: str) -> datetime:
+    parsed = datetime.fromisoformat(value)
+    if parsed.tzinfo is None:
+        raise ValueError("cursor time without offset")
+    return parsed

@@ -20,6 +20,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from slotguard.domain.catalog import MAX_BLOCK_MINUTES, WorkingHours
+from slotguard.domain.slots import MAX_CAPACITY, MAX_GUESTS
 
 T = TypeVar("T")
 
@@ -69,9 +70,13 @@ class ErrorOut(Out):
 
 
 class AlternativeOut(Out):
+    """Another time (with `staffId`) or another slot (with `slotId` and `remaining`) to offer instead."""
+
     start_time: Utc
     end_time: Utc
-    staff_id: UUID
+    staff_id: UUID | None = None
+    slot_id: UUID | None = None
+    remaining: int | None = None
 
 
 # -- businesses, services, staff -------------------------------------------------------------------
@@ -205,6 +210,75 @@ class AppointmentIn(ClientIn):
     start_time: AwareDatetime
     notes: Notes | None = None
     hold_id: UUID | None = None
+
+
+class HoldIn(In):
+    service_id: UUID
+    staff_id: UUID | None = None
+    start_time: AwareDatetime
+
+
+class HeldOut(Out):
+    hold_id: UUID
+    staff_id: UUID | None = None
+    slot_id: UUID | None = None
+    start_time: Utc
+    end_time: Utc
+    guests: int
+    expires_at: Utc
+
+
+class SlotIn(In):
+    service_id: UUID
+    start_time: AwareDatetime
+    end_time: AwareDatetime
+    capacity: int = Field(ge=1, le=MAX_CAPACITY)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> SlotIn:
+        if self.end_time <= self.start_time:
+            raise ValueError("endTime must be after startTime")
+        return self
+
+
+class SlotOut(Out):
+    id: UUID
+    service_id: UUID
+    start_time: Utc
+    end_time: Utc
+    capacity: int
+    remaining: int
+
+
+Guests = Annotated[int, Field(ge=1, le=MAX_GUESTS)]
+
+
+class SeatHoldIn(In):
+    guests: Guests = 1
+
+
+class SeatBookingIn(ClientIn):
+    guests: Guests | None = None
+    notes: Notes | None = None
+    hold_id: UUID | None = None
+
+
+class SeatCheckoutIn(SeatBookingIn):
+    success_url: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    cancel_url: Annotated[str, StringConstraints(max_length=2000)] | None = None
+
+
+class RescheduleIn(In):
+    """A new start time for an appointment, or another slot for a slot booking."""
+
+    start_time: AwareDatetime | None = None
+    slot_id: UUID | None = None
+
+    @model_validator(mode="after")
+    def _one_target(self) -> RescheduleIn:
+        if (self.start_time is None) == (self.slot_id is None):
+            raise ValueError("give startTime (appointments) or slotId (slot bookings), not both")
+        return self
 
 
 class CheckoutIn(AppointmentIn):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from uuid import UUID
 
 from slotguard.api import schemas
 from slotguard.domain.availability import Opening
@@ -10,7 +11,10 @@ from slotguard.domain.bookings import Booking, Client
 from slotguard.domain.catalog import Business, Service, StaffMember
 from slotguard.domain.events import AuditEntry
 from slotguard.domain.messages import OutgoingMessage
+from slotguard.domain.slots import Slot
 from slotguard.services.booking import AppointmentRequest
+from slotguard.services.checkout import CheckoutStarted
+from slotguard.services.slots import SeatRequest
 
 
 def business_out(business: Business) -> schemas.BusinessOut:
@@ -97,7 +101,55 @@ def appointment_request(body: schemas.AppointmentIn) -> AppointmentRequest:
     return AppointmentRequest(
         service_id=body.service_id,
         start_at=body.start_time,
-        client=Client(body.first_name, body.last_name, str(body.email), body.phone),
+        client=client_of(body),
         staff_id=body.staff_id,
         notes=body.notes,
+        hold_id=body.hold_id,
+    )
+
+
+def hold_request(body: schemas.HoldIn) -> AppointmentRequest:
+    return AppointmentRequest(service_id=body.service_id, start_at=body.start_time, client=None, staff_id=body.staff_id)
+
+
+def seat_request(slot_id: UUID, body: schemas.SeatBookingIn) -> SeatRequest:
+    return SeatRequest(slot_id, client_of(body), body.guests, body.hold_id, body.notes)
+
+
+def client_of(body: schemas.ClientIn) -> Client:
+    return Client(body.first_name, body.last_name, str(body.email), body.phone)
+
+
+def slot_out(slot: Slot) -> schemas.SlotOut:
+    return schemas.SlotOut(
+        id=slot.id,
+        service_id=slot.service_id,
+        start_time=slot.time.start_at,
+        end_time=slot.time.end_at,
+        capacity=slot.capacity,
+        remaining=slot.remaining,
+    )
+
+
+def held_out(hold: Booking) -> schemas.HeldOut:
+    assert hold.expires_at is not None
+    return schemas.HeldOut(
+        hold_id=hold.id,
+        staff_id=hold.staff_id,
+        slot_id=hold.slot_id,
+        start_time=hold.time.start_at,
+        end_time=hold.time.end_at,
+        guests=hold.guests,
+        expires_at=hold.expires_at,
+    )
+
+
+def checkout_out(started: CheckoutStarted) -> schemas.CheckoutOut:
+    assert started.booking.expires_at is not None
+    return schemas.CheckoutOut(
+        booking_id=started.booking.id,
+        session_id=started.session.session_id,
+        checkout_url=started.session.checkout_url,
+        expires_at=started.booking.expires_at,
+        manage_token=started.manage_token,
     )

@@ -11,7 +11,7 @@ BookingError
  ├── PaymentProviderError     502 PAYMENT_PROVIDER_ERROR (the seats or time were released before the reply)
  ├── Conflict
  │    ├── TimeConflict        409 TIME_CONFLICT          (+ alternatives)
- │    ├── SlotUnavailable     409 SLOT_UNAVAILABLE
+ │    ├── SlotUnavailable     409 SLOT_UNAVAILABLE       (+ alternatives: other slots with seats)
  │    ├── HoldExpired         409 HOLD_EXPIRED
  │    └── IdempotencyInProgress 409 IDEMPOTENCY_IN_PROGRESS (+ Retry-After)
  ├── IdempotencyKeyReused     422 IDEMPOTENCY_KEY_REUSED
@@ -88,10 +88,11 @@ class TimeConflict(Conflict):
 
 
 class SlotUnavailable(Conflict):
-    def __init__(self, guests: int) -> None:
+    def __init__(self, guests: int, alternatives: Sequence[Any] = ()) -> None:
         noun = "guest" if guests == 1 else "guests"
         super().__init__(f"This slot is no longer available for {guests} {noun}")
         self.guests = guests
+        self.alternatives = list(alternatives)
 
 
 class HoldExpired(Conflict):

@@ -6,11 +6,22 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from slotguard.domain.bookings import Booking
+
 
 class EventType(StrEnum):
     COMPLETED = "checkout.session.completed"
     EXPIRED = "checkout.session.expired"
     PAYMENT_FAILED = "checkout.session.async_payment_failed"
+
+
+def checkout_metadata(booking: Booking) -> dict[str, str]:
+    """What a checkout session carries back in its webhooks. `seatsReserved` says the seats were taken
+    when the checkout started, so a completed payment must not take them again (seed 004, TEST-7)."""
+    metadata = {"bookingId": str(booking.id), "businessId": str(booking.business_id)}
+    if booking.slot_id is not None:
+        metadata |= {"slotId": str(booking.slot_id), "guests": str(booking.guests), "seatsReserved": "true"}
+    return metadata
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +39,14 @@ class PaymentEvent:
     session_id: str
     metadata: dict[str, str] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def customer(self) -> tuple[str | None, str | None]:
+        """The paying customer's (name, email) as the provider collected them, if it did."""
+        session = self.raw.get("data", {}).get("object", {}) or {}
+        details = session.get("customer_details") or {}
+        email = details.get("email") or session.get("customer_email") or self.metadata.get("email")
+        return details.get("name"), email
 
     @classmethod
     def from_stripe_shape(cls, event: dict[str, Any]) -> PaymentEvent:

@@ -13,11 +13,15 @@ from slotguard.domain.bookings import Booking, Client, Kind, Status
 from slotguard.domain.catalog import Business, Service, StaffMember
 from slotguard.domain.errors import NotFound, OutsideAvailability, TimeConflict, TransientStorageFailure
 from slotguard.domain.events import StatusChanged
+from slotguard.domain.fast_path import taken_until, time_unit
 from slotguard.domain.intervals import Interval
 from slotguard.domain.messages import MessageKind, booking_email
 from slotguard.services.availability import bookable, nearest_openings
+from slotguard.services.fast_path import NO_FAST_PATH, FastPath, forget_units
+from slotguard.services.holds import use_hold
 from slotguard.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from slotguard.services.retry import with_retries
+from slotguard.services.seats import give_back_seats, retire_lapsed
 from slotguard.services.secrets import digest, new_manage_token
 
 
@@ -25,9 +29,10 @@ from slotguard.services.secrets import digest, new_manage_token
 class AppointmentRequest:
     service_id: UUID
     start_at: datetime
-    client: Client
+    client: Client | None
     staff_id: UUID | None = None
     notes: str | None = None
+    hold_id: UUID | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,14 +54,38 @@ async def book_appointment(
     actor: str = "customer",
     *,
     payment_window: timedelta | None = None,
+    fast: FastPath = NO_FAST_PATH,
 ) -> Booked:
     """Confirm an appointment, or raise TimeConflict / OutsideAvailability with alternatives.
 
     With a `payment_window` the appointment is taken as `pending_payment` until paid or lapsed.
     """
+    status = Status.CONFIRMED if payment_window is None else Status.PENDING_PAYMENT
+    return await _take_time(uows, clock, slug, request, status, payment_window, actor, fast)
+
+
+async def hold_time(
+    uows: UnitOfWorkFactory, clock: Clock, slug: str, request: AppointmentRequest, *, fast: FastPath = NO_FAST_PATH
+) -> Booking:
+    """Hold a staff member's time for the business's hold TTL; the same conflicts as booking it."""
+    held = await _take_time(uows, clock, slug, request, Status.HELD, None, "customer", fast)
+    return held.booking
+
+
+async def _take_time(
+    uows: UnitOfWorkFactory,
+    clock: Clock,
+    slug: str,
+    request: AppointmentRequest,
+    status: Status,
+    window: timedelta | None,
+    actor: str,
+    fast: FastPath,
+) -> Booked:
     # Chosen once, outside the retries: if a commit succeeded but its reply was lost, the retry
     # finds this id stored and answers with it instead of conflicting with itself.
     booking_id, manage_token = uuid4(), new_manage_token()
+    token_hash = digest(manage_token) if status is not Status.HELD else None
 
     async def attempt(number: int) -> Booking | _Refused:
         async with uows(write=True) as uow:
@@ -64,32 +93,83 @@ async def book_appointment(
             if number > 1 and (done := await uow.bookings.get(business.id, booking_id)):
                 return done
             now = clock()
+            lifetime = window or (timedelta(seconds=business.rules.hold_ttl_seconds) if status is Status.HELD else None)
+            expires_at = now + lifetime if lifetime is not None else None
+            client_id = await uow.catalog.upsert_client(business.id, request.client) if request.client else None
+
+            def made(member: StaffMember) -> Booking:
+                booking = _appointment(booking_id, business, service, member, request, client_id, now)
+                return replace(booking, status=status, expires_at=expires_at)
+
+            if request.hold_id is not None:
+                by_id = {m.id: m for m in staff}
+
+                def from_hold(hold: Booking) -> Booking:
+                    member = by_id.get(hold.staff_id) if hold.staff_id else None
+                    assert member is not None, "_hold_mismatch refuses a hold of other staff"
+                    return made(member)
+
+                booking = await use_hold(
+                    uow,
+                    business.id,
+                    request.hold_id,
+                    lambda hold: _hold_mismatch(hold, request, by_id),
+                    from_hold,
+                    token_hash,
+                    now,
+                    actor,
+                )
+                await _announce(uow, booking, now, business.name)
+                await uow.commit()
+                return booking
             day = rules_of.local_date_of(business.rules, request.start_at)
             offered = [
                 m for m in staff if request.start_at in rules_of.candidate_starts(business.rules, service, m, day, now)
             ]
             if not offered:
                 return _Refused.OUTSIDE
-            client_id = await uow.catalog.upsert_client(business.id, request.client)
             for member in await _fairest_first(uow, business, offered, request.start_at, now):
-                booking = _appointment(booking_id, business, service, member, request, client_id, now)
-                if payment_window is not None:
-                    booking = replace(booking, status=Status.PENDING_PAYMENT, expires_at=now + payment_window)
-                if await claim_time(uow, booking, digest(manage_token), now):
+                booking = made(member)
+                if await claim_time(uow, booking, token_hash, now):
                     await uow.audit.record([StatusChanged.created(booking, actor)], now)
-                    if booking.status is Status.CONFIRMED:
-                        await notify(uow, booking, MessageKind.CONFIRMATION, now, business.name)
+                    await _announce(uow, booking, now, business.name)
                     await uow.commit()
                     return booking
             return _Refused.TAKEN
 
-    outcome = await with_retries(attempt)
+    # A named staff member's time may be refused by the fast path before any write is tried.
+    named = request.staff_id is not None and request.hold_id is None
+    entry = await fast.enter(time_unit(request.staff_id, request.start_at), exclusive=True) if named else None
+    if named and entry is None:
+        outcome: Booking | _Refused = _Refused.TAKEN
+    else:
+        try:
+            outcome = await with_retries(attempt)
+        finally:
+            if entry is not None:
+                await fast.leave(entry)
     if isinstance(outcome, Booking):
+        await fast.mark_taken(time_unit(outcome.staff_id, outcome.time.start_at), taken_until(outcome, clock()))
         return Booked(outcome, manage_token)
     alternatives = await nearest_openings(uows, clock, slug, request.service_id, request.staff_id, request.start_at)
     if outcome is _Refused.OUTSIDE:
         raise OutsideAvailability("This time is outside the bookable hours", alternatives)
     raise TimeConflict(alternatives)
+
+
+def _hold_mismatch(hold: Booking, request: AppointmentRequest, staff: dict[UUID, StaffMember]) -> str | None:
+    if hold.kind is not Kind.APPOINTMENT or hold.service_id != request.service_id:
+        return "this hold is not for this service"
+    if hold.time.start_at != request.start_at:
+        return "this hold is for another start time"
+    if hold.staff_id not in staff:
+        return "this hold is for another staff member"
+    return None
+
+
+async def _announce(uow: UnitOfWork, booking: Booking, now: datetime, business_name: str) -> None:
+    if booking.status is Status.CONFIRMED:
+        await notify(uow, booking, MessageKind.CONFIRMATION, now, business_name)
 
 
 async def claim_time(uow: UnitOfWork, booking: Booking, manage_token_hash: str | None, now: datetime) -> bool:
@@ -100,10 +180,8 @@ async def claim_time(uow: UnitOfWork, booking: Booking, manage_token_hash: str |
     """
     if await uow.bookings.claim_time(booking, manage_token_hash):
         return True
-    stale = await uow.bookings.expire_stale_blocking(booking, now)
-    if not stale:
+    if not await retire_lapsed(uow, await uow.bookings.expire_stale_blocking(booking, now), now):
         return False
-    await uow.audit.record([StatusChanged.moved(b, "expired", Status.EXPIRED, "system") for b in stale], now)
     return await uow.bookings.claim_time(booking, manage_token_hash)
 
 
@@ -124,7 +202,7 @@ def _appointment(
     service: Service,
     member: StaffMember,
     request: AppointmentRequest,
-    client_id: UUID,
+    client_id: UUID | None,
     now: datetime,
 ) -> Booking:
     time = Interval(request.start_at, request.start_at + timedelta(minutes=service.duration_minutes))
@@ -152,6 +230,7 @@ async def cancel_booking(
     booking_id: UUID | None = None,
     manage_token: str | None = None,
     actor: str,
+    fast: FastPath = NO_FAST_PATH,
 ) -> Booking:
     """Cancel an active booking, by id (owner) or by manage token (customer)."""
 
@@ -162,13 +241,16 @@ async def cancel_booking(
             cancelled = booking.cancelled(now)
             if not await uow.bookings.change_status(booking, Status.CANCELLED, now, expires_at=None):
                 raise TransientStorageFailure("booking changed concurrently")  # re-read and decide again
+            await give_back_seats(uow, [booking])
             await uow.audit.record([StatusChanged.moved(booking, "cancelled", Status.CANCELLED, actor)], now)
             if booking.status is Status.CONFIRMED:
                 await notify(uow, booking, MessageKind.CANCELLATION, now)
             await uow.commit()
             return cancelled
 
-    return await with_retries(attempt)
+    cancelled = await with_retries(attempt)
+    await forget_units(fast, [cancelled])
+    return cancelled
 
 
 async def find_booking(

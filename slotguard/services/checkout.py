@@ -18,8 +18,11 @@ from slotguard.domain.errors import NotFound, PaymentProviderError, TransientSto
 from slotguard.domain.events import StatusChanged
 from slotguard.domain.payments import CheckoutSession
 from slotguard.services.booking import AppointmentRequest, book_appointment
+from slotguard.services.fast_path import NO_FAST_PATH, FastPath
 from slotguard.services.ports import Clock, PaymentProvider, UnitOfWorkFactory
 from slotguard.services.retry import with_retries
+from slotguard.services.seats import give_back_seats
+from slotguard.services.slots import SeatRequest, book_seats
 
 log = logging.getLogger("slotguard.checkout")
 
@@ -52,6 +55,7 @@ async def start_appointment_checkout(
     slug: str,
     request: AppointmentRequest,
     urls: ReturnUrls,
+    fast: FastPath = NO_FAST_PATH,
 ) -> CheckoutStarted:
     async with uows(write=False) as uow:
         business = await uow.catalog.business_by_slug(slug)
@@ -59,8 +63,31 @@ async def start_appointment_checkout(
     if business is None or service is None:
         raise NotFound("business" if business is None else "service")
     window = checkout_window(business.rules.hold_ttl_seconds, provider)
-    booked = await book_appointment(uows, clock, slug, request, payment_window=window)
+    booked = await book_appointment(uows, clock, slug, request, payment_window=window, fast=fast)
     session = await open_session(uows, clock, provider, booked.booking, service.price_cents, service.currency, urls)
+    return CheckoutStarted(booked.booking, session, booked.manage_token)
+
+
+async def start_slot_checkout(
+    uows: UnitOfWorkFactory,
+    clock: Clock,
+    provider: PaymentProvider,
+    slug: str,
+    request: SeatRequest,
+    urls: ReturnUrls,
+    fast: FastPath = NO_FAST_PATH,
+) -> CheckoutStarted:
+    """Take a party's seats as `pending_payment` at once, then open the session for them (seed 004)."""
+    async with uows(write=False) as uow:
+        business = await uow.catalog.business_by_slug(slug)
+        slot = await uow.slots.get(business.id, request.slot_id, clock()) if business else None
+        service = await uow.catalog.service(business.id, slot.service_id) if business and slot else None
+    if business is None or slot is None or service is None:
+        raise NotFound("business" if business is None else "slot")
+    window = checkout_window(business.rules.hold_ttl_seconds, provider)
+    booked = await book_seats(uows, clock, slug, request, payment_window=window, fast=fast)
+    amount = service.price_cents * booked.booking.guests
+    session = await open_session(uows, clock, provider, booked.booking, amount, service.currency, urls)
     return CheckoutStarted(booked.booking, session, booked.manage_token)
 
 
@@ -99,23 +126,19 @@ async def release_failed_checkout(
             now = clock()
             if not await uow.bookings.change_status(booking, Status.CANCELLED, now, expires_at=None):
                 raise TransientStorageFailure("checkout changed concurrently")
-            if booking.slot_id is not None:
-                await _give_back_seats(uow, booking)
+            await give_back_seats(uow, [booking])
             details = {"provider": provider_name, "error": reason}
+            released = {"slots_rolled_back": 1} | ({"seats_released": booking.guests} if booking.slot_id else {})
             await uow.audit.record(
                 [
                     StatusChanged.moved(booking, "payment_provider_failed", booking.status, "system", **details),
-                    StatusChanged.moved(booking, "released", Status.CANCELLED, "system", slots_rolled_back=1),
+                    StatusChanged.moved(booking, "released", Status.CANCELLED, "system", **released),
                 ],
                 now,
             )
             await uow.commit()
 
     await with_retries(attempt)
-
-
-async def _give_back_seats(_uow: object, _booking: Booking) -> None:
-    """Seats come with slot bookings; until slots exist there is nothing to give back."""
 
 
 def booking_uuid(value: str | None) -> UUID | None:

@@ -20,6 +20,8 @@ from slotguard.services.booking import notify
 from slotguard.services.checkout import booking_uuid
 from slotguard.services.ports import Clock, PaymentProvider, UnitOfWork, UnitOfWorkFactory
 from slotguard.services.retry import with_retries
+from slotguard.services.seats import give_back_seats, take_seats
+from slotguard.services.unreserved import settle_unreserved_payment
 
 RELEASING = {EventType.EXPIRED.value: "checkout_expired", EventType.PAYMENT_FAILED.value: "payment_failed"}
 
@@ -51,6 +53,8 @@ async def _apply(uow: UnitOfWork, event: PaymentEvent, booking_id: UUID | None, 
     if event.type != EventType.COMPLETED.value and event.type not in RELEASING:
         return "ignored"
     booking = await _booking(uow, booking_id)
+    if booking is None and event.type == EventType.COMPLETED.value and "slotId" in event.metadata:
+        return await settle_unreserved_payment(uow, event, now)
     if booking is None:
         return "unknown_booking"
     if event.type == EventType.COMPLETED.value:
@@ -88,19 +92,30 @@ async def _settle_payment(uow: UnitOfWork, booking: Booking, event: PaymentEvent
 
 
 async def _retake(uow: UnitOfWork, booking: Booking, now: datetime) -> bool:
-    """Take a lapsed checkout's time again, if no one else holds it now."""
-    if booking.kind is not Kind.APPOINTMENT:
-        return False
+    """Take a lapsed checkout's time or seats again, if no one else holds them now."""
+    if booking.kind is Kind.SLOT:
+        return await _retake_seats(uow, booking, now)
     stale = await uow.bookings.expire_stale_blocking(booking, now)
     others = [b for b in stale if b.id != booking.id]
     await uow.audit.record([StatusChanged.moved(b, "expired", Status.EXPIRED, "system") for b in others], now)
     return await uow.payments.retake_time(await _reread(uow, booking), now)
 
 
+async def _retake_seats(uow: UnitOfWork, booking: Booking, now: datetime) -> bool:
+    assert booking.slot_id is not None
+    # A lapsed checkout whose row was never expired still holds its seats in the counter.
+    if booking.status is not Status.PENDING_PAYMENT and not await take_seats(uow, booking.slot_id, booking.guests, now):
+        return False
+    if not await uow.bookings.change_status(booking, Status.CONFIRMED, now, expires_at=None):
+        raise TransientStorageFailure("booking changed concurrently")  # e.g. expired by a racer: decide again
+    return True
+
+
 async def _release(uow: UnitOfWork, booking: Booking, action: str, event: PaymentEvent, now: datetime) -> str:
     if booking.status is not Status.PENDING_PAYMENT:
         return "nothing_to_release"
     await _move(uow, booking, Status.EXPIRED, action, now, eventId=event.id)
+    await give_back_seats(uow, [booking])
     return "released"
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from slotguard.domain.bookings import BLOCKING_STATUSES, EXPIRING_STATUSES, Booking, Client, Kind, Status
 from slotguard.domain.catalog import MAX_BLOCK_MINUTES
 from slotguard.domain.intervals import Interval
-from slotguard.storage.dialects import insert_unless_overlapping, overlapping
+from slotguard.storage.dialects import insert_unless_overlapping, overlapping, update_unless_overlapping
 from slotguard.storage.schema import bookings, clients
 
 _BLOCKING = [s.value for s in BLOCKING_STATUSES]
@@ -46,16 +46,72 @@ class BookingStore:
         )
         return await self._expire_where(condition, now)
 
-    async def _expire_where(self, condition: ColumnElement[bool], now: datetime) -> list[Booking]:
-        stale = [_booking(row._mapping) for row in await self._conn.execute(select(bookings).where(condition))]
-        if stale:
-            ids = [b.id for b in stale]
-            await self._conn.execute(
-                update(bookings)
-                .where(bookings.c.id.in_(ids), bookings.c.status.in_(_EXPIRING))
-                .values(status=Status.EXPIRED.value, updated_at=now)
+    async def expire_stale_on_slot(self, slot_id: UUID, now: datetime) -> list[Booking]:
+        """Mark expired the lapsed holds and checkouts of a slot; their seats are the caller's to give back."""
+        condition = and_(
+            bookings.c.slot_id == slot_id,
+            bookings.c.status.in_(_EXPIRING),
+            bookings.c.expires_at <= self._now(now),
+        )
+        return await self._expire_where(condition, now)
+
+    async def expire_lapsed(self, now: datetime, limit: int) -> list[Booking]:
+        """Up to `limit` lapsed holds and checkouts anywhere, marked expired (the clean-up job)."""
+        condition = and_(bookings.c.status.in_(_EXPIRING), bookings.c.expires_at <= self._now(now))
+        return await self._expire_where(condition, now, limit)
+
+    async def _expire_where(
+        self, condition: ColumnElement[bool], now: datetime, limit: int | None = None
+    ) -> list[Booking]:
+        """Expire the rows matching `condition` and return those that this transaction moved.
+
+        Two transactions may read the same lapsed row; only the one whose UPDATE changes it gets it back
+        (and so gives back its seats or audits it), the other finds it already moved.
+        """
+        candidates = await self._conn.execute(select(bookings).where(condition).limit(limit))
+        stale = {row.id: _booking(row._mapping) for row in candidates}
+        if not stale:
+            return []
+        moved = await self._conn.execute(
+            update(bookings)
+            .where(bookings.c.id.in_(list(stale)), bookings.c.status.in_(_EXPIRING))
+            .values(status=Status.EXPIRED.value, updated_at=now)
+            .returning(bookings.c.id)
+        )
+        return [stale[booking_id] for booking_id in moved.scalars()]
+
+    async def claim_hold(self, hold: Booking, now: datetime, **values: Any) -> bool:
+        """Turn an active hold into the booking it was held for; False if it expired or was used.
+
+        Judged in the UPDATE itself (by the database clock on PostgreSQL), so a hold lapsing while the
+        request runs is never used after its expiry.
+        """
+        result = await self._conn.execute(
+            update(bookings)
+            .where(
+                bookings.c.id == hold.id,
+                bookings.c.status == Status.HELD.value,
+                bookings.c.expires_at > self._now(now),
             )
-        return stale
+            .values(updated_at=now, **values)
+        )
+        return result.rowcount == 1
+
+    async def move(self, booking: Booking, to: Booking, now: datetime) -> bool:
+        """Give `booking` the time (and slot) of `to` in one statement; False if its staff time is taken.
+
+        The row keeps its id and manage token; as one UPDATE, the new time is taken before the old is
+        released, and the old never conflicts with the new.
+        """
+        values = {
+            "slot_id": to.slot_id,
+            "start_at": to.time.start_at,
+            "end_at": to.time.end_at,
+            "block_start_at": to.block.start_at,
+            "block_end_at": to.block.end_at,
+            "updated_at": now,
+        }
+        return await update_unless_overlapping(self._conn, booking.id, booking.status.value, booking.staff_id, values)
 
     async def change_status(self, booking: Booking, to_status: Status, now: datetime, **values: Any) -> bool:
         """Move `booking` on from the status it was read in; False if someone else moved it first."""
@@ -81,7 +137,7 @@ class BookingStore:
         """Blocks of active bookings of these staff that meet `window`."""
         query = select(bookings.c.staff_id, bookings.c.block_start_at, bookings.c.block_end_at).where(
             bookings.c.staff_id.in_(staff_ids),
-            _active(now),
+            active_at(now),
             bookings.c.block_start_at < window.end_at,
             bookings.c.block_end_at > window.start_at,
             bookings.c.block_start_at > window.start_at - timedelta(minutes=MAX_BLOCK_MINUTES),
@@ -97,7 +153,7 @@ class BookingStore:
             select(bookings.c.staff_id, func.count())
             .where(
                 bookings.c.staff_id.in_(staff_ids),
-                _active(now),
+                active_at(now),
                 bookings.c.start_at >= window.start_at,
                 bookings.c.start_at < window.end_at,
             )
@@ -133,7 +189,7 @@ class BookingStore:
         return [_booking(row._mapping) for row in await self._conn.execute(query)]
 
 
-def _active(now: datetime) -> ColumnElement[bool]:
+def active_at(now: datetime) -> ColumnElement[bool]:
     return and_(
         bookings.c.status.in_(_BLOCKING),
         or_(bookings.c.expires_at.is_(None), bookings.c.expires_at > now),

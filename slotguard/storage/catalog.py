@@ -48,6 +48,10 @@ class CatalogStore:
         row = (await self._conn.execute(select(businesses).where(businesses.c.slug == slug))).first()
         return _business(row._mapping) if row else None
 
+    async def business_by_id(self, business_id: UUID) -> Business | None:
+        row = (await self._conn.execute(select(businesses).where(businesses.c.id == business_id))).first()
+        return _business(row._mapping) if row else None
+
     async def business_id_by_key_hash(self, api_key_hash: str) -> UUID | None:
         query = select(businesses.c.id).where(businesses.c.api_key_hash == api_key_hash)
         return await self._conn.scalar(query)

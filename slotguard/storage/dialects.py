@@ -6,13 +6,14 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, select
+from sqlalchemy import and_, exists, select, update
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from slotguard.domain.bookings import BLOCKING_STATUSES
 from slotguard.domain.catalog import MAX_BLOCK_MINUTES
+from slotguard.domain.errors import TransientStorageFailure
 from slotguard.storage.schema import bookings
 
 # serialization_failure, deadlock_detected, lock_not_available, query_canceled (lock/statement
@@ -60,6 +61,35 @@ async def insert_unless_overlapping(conn: AsyncConnection, row: dict[str, Any]) 
     if taken:
         return False
     await conn.execute(bookings.insert().values(row))
+    return True
+
+
+async def update_unless_overlapping(
+    conn: AsyncConnection, booking_id: Any, from_status: str, staff_id: Any, values: dict[str, Any]
+) -> bool:
+    """Update a booking still in `from_status`; False if its new staff time is taken by another row.
+
+    PostgreSQL: the exclusion constraint judges inside a savepoint, so a refusal leaves the surrounding
+    transaction usable. SQLite: check-then-update under the write lock, the trigger as backstop. A row
+    that left `from_status` meanwhile raises TransientStorageFailure, so the caller reads it again.
+    """
+    statement = update(bookings).where(bookings.c.id == booking_id, bookings.c.status == from_status).values(values)
+    if staff_id is not None and conn.dialect.name == "postgresql":
+        try:
+            async with conn.begin_nested():
+                result = await conn.execute(statement)
+        except IntegrityError as exc:
+            if _sqlstate(exc) == "23P01":  # exclusion_violation
+                return False
+            raise
+    else:
+        if staff_id is not None:
+            row = {"block_start_at": values["block_start_at"], "block_end_at": values["block_end_at"]}
+            if await conn.scalar(select(exists().where(overlapping(staff_id, row), bookings.c.id != booking_id))):
+                return False
+        result = await conn.execute(statement)
+    if result.rowcount != 1:
+        raise TransientStorageFailure("booking changed concurrently")
     return True
 
 

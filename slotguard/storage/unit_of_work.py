@@ -15,6 +15,7 @@ from slotguard.storage.engine import Database
 from slotguard.storage.idempotency import IdempotencyStore
 from slotguard.storage.outbox import OutboxStore
 from slotguard.storage.payments import PaymentStore
+from slotguard.storage.slots import SlotStore
 
 
 class SqlUnitOfWork:
@@ -26,6 +27,7 @@ class SqlUnitOfWork:
 
     catalog: CatalogStore
     bookings: BookingStore
+    slots: SlotStore
     audit: AuditStore
     payments: PaymentStore
     outbox: OutboxStore
@@ -60,6 +62,7 @@ class SqlUnitOfWork:
         self._conn = conn
         self.catalog = CatalogStore(conn)
         self.bookings = BookingStore(conn)
+        self.slots = SlotStore(conn)
         self.audit = AuditStore(conn)
         self.payments = PaymentStore(conn)
         self.outbox = OutboxStore(conn)

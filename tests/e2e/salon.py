@@ -131,3 +131,59 @@ def stored_active_rows(database_url: str, slug: str) -> list[tuple[Any, ...]]:
             return conn.execute(query, (slug,)).fetchall()
     with sqlite3.connect(database_url.removeprefix("sqlite:///")) as conn:
         return conn.execute(query.replace("%s", "?"), (slug,)).fetchall()
+
+
+async def new_slot(
+    client: httpx.AsyncClient, salon: Salon, capacity: int, *, days_ahead: int = 5, hour: int = 10, minutes: int = 60
+) -> dict[str, Any]:
+    """A slot of the salon's first service, created through the owner API."""
+    start = local_time(days_ahead, hour)
+    end = local_time(days_ahead, hour, minutes)
+    body = {
+        "serviceId": next(iter(salon.service_ids.values())),
+        "startTime": start,
+        "endTime": end,
+        "capacity": capacity,
+    }
+    reply = await client.post(f"/api/v1/businesses/{salon.slug}/slots", json=body, headers=salon.owner)
+    assert reply.status_code == 201, reply.text
+    slot: dict[str, Any] = reply.json()["data"]
+    return slot
+
+
+def party(n: int, guests: int | None = None, **extra: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {"firstName": "Guest", "lastName": f"Party{n}", "email": f"party{n}@example.com"}
+    if guests is not None:
+        body["guests"] = guests
+    return body | extra
+
+
+async def set_hold_ttl(client: httpx.AsyncClient, salon: Salon, seconds: int) -> None:
+    reply = await client.patch(
+        f"/api/v1/businesses/{salon.slug}", json={"holdTtlSeconds": seconds}, headers=salon.owner
+    )
+    assert reply.status_code == 200, reply.text
+
+
+async def slot_remaining(client: httpx.AsyncClient, salon: Salon, slot_id: str) -> int:
+    reply = await client.get(f"/api/v1/public/{salon.slug}/slots", params={"limit": "1000"})
+    assert reply.status_code == 200, reply.text
+    (slot,) = [s for s in reply.json()["data"] if s["id"] == slot_id]
+    remaining: int = slot["remaining"]
+    return remaining
+
+
+def stored_slot(database_url: str, slot_id: str) -> tuple[int, int, int]:
+    """Straight from SQL: a slot's (capacity, stored remaining, guests of its active bookings)."""
+    query = (
+        "SELECT s.capacity, s.remaining, COALESCE((SELECT SUM(b.guests) FROM bookings b WHERE b.slot_id = s.id "
+        "AND b.status IN ('confirmed', 'pending_payment', 'held')), 0) FROM slots s WHERE s.id = %s"
+    )
+    if database_url.startswith("postgresql"):
+        with psycopg.connect(database_url) as conn:
+            row = conn.execute(query, (slot_id,)).fetchone()
+    else:
+        with sqlite3.connect(database_url.removeprefix("sqlite:///")) as conn:
+            row = conn.execute(query.replace("%s", "?"), (uuid.UUID(slot_id).hex,)).fetchone()
+    assert row is not None
+    return int(row[0]), int(row[1]), int(row[2])

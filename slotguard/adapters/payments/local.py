@@ -19,7 +19,7 @@ from typing import Any
 from slotguard.adapters.payments import signatures
 from slotguard.domain.bookings import Booking
 from slotguard.domain.errors import InvalidSignature, NotFound
-from slotguard.domain.payments import CheckoutSession, EventType, PaymentEvent
+from slotguard.domain.payments import CheckoutSession, EventType, PaymentEvent, checkout_metadata
 
 
 class LocalPaymentProvider:
@@ -49,6 +49,7 @@ class LocalPaymentProvider:
             "expiresAt": int(expires_at.timestamp()),
             "successUrl": success_url,
             "cancelUrl": cancel_url,
+            "metadata": checkout_metadata(booking),
         }
         return CheckoutSession(session_id, f"{self._public_url}/checkout/local/{self._token(claims)}")
 
@@ -81,7 +82,8 @@ class LocalPaymentProvider:
                     "amount_total": claims["amountCents"],
                     "currency": claims["currency"].lower(),
                     "payment_status": "paid" if event_type is EventType.COMPLETED else "unpaid",
-                    "metadata": {"bookingId": claims["bookingId"], "businessId": claims["businessId"]},
+                    "metadata": claims.get("metadata")
+                    or {"bookingId": claims["bookingId"], "businessId": claims["businessId"]},
                 }
             },
         }

@@ -14,7 +14,7 @@ from typing import Any
 
 from slotguard.domain.bookings import Booking
 from slotguard.domain.errors import InvalidSignature
-from slotguard.domain.payments import CheckoutSession, PaymentEvent
+from slotguard.domain.payments import CheckoutSession, PaymentEvent, checkout_metadata
 
 # Stripe refuses a session that expires sooner than 30 minutes after its creation.
 STRIPE_MIN_EXPIRY = timedelta(minutes=30, seconds=30)
@@ -56,7 +56,7 @@ class StripePaymentProvider:
             "cancel_url": cancel_url,
             "expires_at": int(expires_at.timestamp()),
             "client_reference_id": str(booking.id),
-            "metadata": {"bookingId": str(booking.id), "businessId": str(booking.business_id)},
+            "metadata": checkout_metadata(booking),
         }
         if booking.client is not None:
             params["customer_email"] = booking.client.email

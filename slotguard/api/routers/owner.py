@@ -9,11 +9,17 @@ from uuid import UUID, uuid4
 from fastapi import APIRouter, Query
 
 from slotguard.api import schemas, views
-from slotguard.api.deps import ClockDep, OwnerBusiness, UowsDep
-from slotguard.api.pagination import MAX_LIMIT, decode_cursor, encode_cursor
+from slotguard.api.deps import ClockDep, FastPathDep, OwnerBusiness, UowsDep
+from slotguard.api.pagination import (
+    MAX_LIMIT,
+    after_start,
+    decode_cursor,
+    encode_cursor,
+    next_start_cursor,
+    time_window,
+)
 from slotguard.domain.bookings import Status
 from slotguard.domain.catalog import Service, StaffMember, WorkingHours
-from slotguard.domain.errors import ValidationFailed
 from slotguard.domain.intervals import Interval
 from slotguard.services import catalog, queries
 from slotguard.services.booking import cancel_booking
@@ -67,25 +73,23 @@ async def get_appointments(
     limit: Limit = 100,
     cursor: str | None = None,
 ) -> schemas.Page[schemas.BookingOut]:
-    window = _window(from_, to)
-    after = None
-    if cursor:
-        start_at, booking_id = decode_cursor(cursor, _aware_time, UUID)
-        after = (start_at, booking_id)
+    window, after = time_window(from_, to), after_start(cursor)
     rows = await queries.calendar(
         uows, clock, business.id, window=window, staff_id=staff_id, status=status, after=after, limit=limit + 1
     )
     now = clock()
-    page = rows[:limit]
-    next_cursor = encode_cursor(page[-1].time.start_at.isoformat(), page[-1].id) if len(rows) > limit else None
-    return schemas.Page(data=[views.booking_out(b, now) for b in page], meta=schemas.PageMeta(next_cursor=next_cursor))
+    next_cursor = next_start_cursor(rows, limit, lambda b: (b.time.start_at, b.id))
+    data = [views.booking_out(b, now) for b in rows[:limit]]
+    return schemas.Page(data=data, meta=schemas.PageMeta(next_cursor=next_cursor))
 
 
 @router.post("/appointments/{booking_id}/cancel")
 async def post_cancel(
-    booking_id: UUID, business: OwnerBusiness, uows: UowsDep, clock: ClockDep
+    booking_id: UUID, business: OwnerBusiness, uows: UowsDep, clock: ClockDep, fast: FastPathDep
 ) -> schemas.Ok[schemas.BookingOut]:
-    cancelled = await cancel_booking(uows, clock, business_id=business.id, booking_id=booking_id, actor="owner")
+    cancelled = await cancel_booking(
+        uows, clock, business_id=business.id, booking_id=booking_id, actor="owner", fast=fast
+    )
     return schemas.Ok(data=views.booking_out(cancelled, clock()))
 
 
@@ -114,23 +118,3 @@ async def get_outbox(
     async with uows(write=False) as uow:
         messages = await uow.outbox.of_business(business.id, limit=limit)
     return schemas.Ok(data=[views.outbox_out(m) for m in messages])
-
-
-def _window(from_: datetime | None, to: datetime | None) -> Interval | None:
-    if from_ is None and to is None:
-        return None
-    for name, value in (("from", from_), ("to", to)):
-        if value is not None and value.tzinfo is None:
-            raise ValidationFailed("Timestamps need an offset", [{"field": name, "message": "add Z or +HH:MM"}])
-    start = from_ or datetime.fromisoformat("1970-01-01T00:00:00+00:00")
-    end = to or datetime.fromisoformat("9999-01-01T00:00:00+00:00")
-    if end <= start:
-        raise ValidationFailed("Empty time window", [{"field": "to", "message": "must be after from"}])
-    return Interval(start, end)
-
-
-def _aware_time(value: str) -> datetime:
-    parsed = datetime.fromisoformat(value)
-    if parsed.tzinfo is None:
-        raise ValueError("cursor time without offset")
-    return parsed

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 from datetime import UTC, datetime
 from typing import Any
+from uuid import UUID
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -13,7 +14,7 @@ from slotguard.api import schemas, views
 from slotguard.api.deps import ClockDep, ContainerDep, UowsDep
 from slotguard.domain.errors import NotFound
 from slotguard.domain.payments import EventType
-from slotguard.services.checkout import ReturnUrls, start_appointment_checkout
+from slotguard.services.checkout import ReturnUrls, start_appointment_checkout, start_slot_checkout
 from slotguard.services.webhooks import receive_webhook
 
 router = APIRouter(tags=["payments"])
@@ -25,17 +26,21 @@ async def post_appointment_checkout(
 ) -> schemas.Ok[schemas.CheckoutOut]:
     request = views.appointment_request(body)
     urls = _return_urls(container.settings.public_url, body.success_url, body.cancel_url)
-    started = await start_appointment_checkout(uows, clock, container.payment_provider(), slug, request, urls)
-    assert started.booking.expires_at is not None
-    return schemas.Ok(
-        data=schemas.CheckoutOut(
-            booking_id=started.booking.id,
-            session_id=started.session.session_id,
-            checkout_url=started.session.checkout_url,
-            expires_at=started.booking.expires_at,
-            manage_token=started.manage_token,
-        )
-    )
+    provider = container.payment_provider()
+    started = await start_appointment_checkout(uows, clock, provider, slug, request, urls, container.fast_path)
+    return schemas.Ok(data=views.checkout_out(started))
+
+
+@router.post("/api/v1/public/{slug}/slots/{slot_id}/checkout", status_code=201)
+async def post_slot_checkout(
+    slug: str, slot_id: UUID, body: schemas.SeatCheckoutIn, uows: UowsDep, clock: ClockDep, container: ContainerDep
+) -> schemas.Ok[schemas.CheckoutOut]:
+    """Seats are taken at once as `pending_payment`; if the provider fails they are given back (502)."""
+    request = views.seat_request(slot_id, body)
+    urls = _return_urls(container.settings.public_url, body.success_url, body.cancel_url)
+    provider = container.payment_provider()
+    started = await start_slot_checkout(uows, clock, provider, slug, request, urls, container.fast_path)
+    return schemas.Ok(data=views.checkout_out(started))
 
 
 @router.post("/api/v1/webhooks/{provider}")

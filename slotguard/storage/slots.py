@@ -1,0 +1,126 @@
+"""Slots and their seats. `remaining` is a counter the database guards with `CHECK (remaining >= 0)`;
+every seat is taken by a conditional decrement, so no interleaving of writers can oversell."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from slotguard.domain.intervals import Interval
+from slotguard.domain.slots import Slot
+from slotguard.storage.bookings import active_at
+from slotguard.storage.schema import bookings, slots
+
+
+class SlotStore:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def add(self, slot: Slot, now: datetime) -> None:
+        await self._conn.execute(
+            slots.insert().values(
+                id=slot.id,
+                business_id=slot.business_id,
+                service_id=slot.service_id,
+                start_at=slot.time.start_at,
+                end_at=slot.time.end_at,
+                capacity=slot.capacity,
+                remaining=slot.capacity,
+                created_at=now,
+            )
+        )
+
+    async def get(self, business_id: UUID, slot_id: UUID, now: datetime) -> Slot | None:
+        query = _with_remaining(now).where(slots.c.id == slot_id, slots.c.business_id == business_id)
+        row = (await self._conn.execute(query)).first()
+        return _slot(row._mapping) if row else None
+
+    async def business_of(self, slot_id: UUID) -> UUID | None:
+        """The business of a slot known only by its id (a payment link's metadata names just the slot)."""
+        return await self._conn.scalar(select(slots.c.business_id).where(slots.c.id == slot_id))
+
+    async def listed(
+        self,
+        business_id: UUID,
+        now: datetime,
+        *,
+        service_id: UUID | None = None,
+        window: Interval | None = None,
+        after: tuple[datetime, UUID] | None = None,
+        min_remaining: int = 0,
+        limit: int = 100,
+    ) -> list[Slot]:
+        """Slots by start then id, at most `limit` after `after`, with at least `min_remaining` seats."""
+        query = _with_remaining(now).where(slots.c.business_id == business_id)
+        if service_id is not None:
+            query = query.where(slots.c.service_id == service_id)
+        if window is not None:
+            query = query.where(slots.c.start_at < window.end_at, slots.c.end_at > window.start_at)
+        if after is not None:
+            start_at, slot_id = after
+            query = query.where(
+                or_(slots.c.start_at > start_at, and_(slots.c.start_at == start_at, slots.c.id > slot_id))
+            )
+        if min_remaining > 0:
+            query = query.where(_remaining(now) >= min_remaining)
+        query = query.order_by(slots.c.start_at, slots.c.id).limit(limit)
+        return [_slot(row._mapping) for row in await self._conn.execute(query)]
+
+    async def stored_remaining(self, slot_id: UUID) -> int:
+        """The counter itself, which lags `remaining` until lapsed holds are expired (for checks)."""
+        return int(await self._conn.scalar(select(slots.c.remaining).where(slots.c.id == slot_id)) or 0)
+
+    async def take_seats(self, slot_id: UUID, guests: int) -> bool:
+        """Take `guests` seats if that many are left; False (and nothing changed) otherwise.
+
+        On PostgreSQL concurrent takers queue on the row lock and each re-checks `remaining` once the
+        one before it commits; on SQLite the write transaction already holds the file lock.
+        """
+        result = await self._conn.execute(
+            update(slots)
+            .where(slots.c.id == slot_id, slots.c.remaining >= guests)
+            .values(remaining=slots.c.remaining - guests)
+        )
+        return result.rowcount == 1
+
+    async def give_back_seats(self, slot_id: UUID, guests: int) -> None:
+        if guests:
+            statement = update(slots).where(slots.c.id == slot_id).values(remaining=slots.c.remaining + guests)
+            await self._conn.execute(statement)
+
+
+def _remaining(now: datetime) -> Any:
+    """Capacity minus the guests of active bookings: right even before a lapsed hold's row is expired."""
+    taken = (
+        select(func.coalesce(func.sum(bookings.c.guests), 0))
+        .where(bookings.c.slot_id == slots.c.id, active_at(now))
+        .scalar_subquery()
+    )
+    return slots.c.capacity - taken
+
+
+def _with_remaining(now: datetime) -> Any:
+    return select(
+        slots.c.id,
+        slots.c.business_id,
+        slots.c.service_id,
+        slots.c.start_at,
+        slots.c.end_at,
+        slots.c.capacity,
+        _remaining(now).label("remaining"),
+    )
+
+
+def _slot(row: Any) -> Slot:
+    return Slot(
+        id=row["id"],
+        business_id=row["business_id"],
+        service_id=row["service_id"],
+        time=Interval(row["start_at"], row["end_at"]),
+        capacity=row["capacity"],
+        remaining=row["remaining"],
+    )
