@@ -14,7 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from pydantic import SecretStr
 
 from slotguard.api.app import create_app
-from slotguard.api.metrics import Metrics
+from slotguard.api.metrics import Metrics, booking_outcome
 from slotguard.config import Settings
 from slotguard.domain.errors import ServiceUnavailable, TransientStorageFailure
 from slotguard.services.retry import retry_observer, with_retries
@@ -189,3 +189,22 @@ async def test_metrics_still_answer_while_the_database_is_unreachable() -> None:
     assert ("slotguard_outbox_pending_messages", frozenset()) not in page, "no made-up backlog"
     assert value(page, "slotguard_http_requests_total", method="GET", route="/readyz", status="503") == 1
     assert value(page, "slotguard_db_pool_connections_max") == 20
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "outcome"),
+    [
+        (201, None, "created"),
+        (409, "TIME_CONFLICT", "conflict"),
+        (409, "SLOT_UNAVAILABLE", "conflict"),
+        (409, "HOLD_EXPIRED", "hold_expired"),
+        (409, "IDEMPOTENCY_IN_PROGRESS", None),
+        (502, "PAYMENT_PROVIDER_ERROR", "rolled_back"),
+        (503, "SERVICE_UNAVAILABLE", "unavailable"),
+        (422, "OUTSIDE_AVAILABILITY", "rejected"),
+        (429, "RATE_LIMITED", "rejected"),
+        (500, "INTERNAL_ERROR", "error"),
+    ],
+)
+def test_each_reply_of_a_booking_route_has_one_outcome(status: int, code: str | None, outcome: str | None) -> None:
+    assert booking_outcome(status, code) == outcome
