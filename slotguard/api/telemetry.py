@@ -30,7 +30,10 @@ from slotguard.services.retry import retry_observer
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _ACCEPTED_REQUEST_ID = re.compile(r"[A-Za-z0-9._:=+/-]{1,128}")
+# Routes that make a booking or a hold (counted by outcome), and those that change one (their replies
+# name the booking, which the log line then carries).
 _BOOKING_ROUTE_ENDINGS = ("/book", "/holds", "/checkout")
+_CHANGE_ROUTE_ENDINGS = ("/cancel", "/reschedule")
 # The reply of a client that went away before it was answered (nginx's number for it).
 CLIENT_CLOSED_REQUEST = 499
 MAX_INSPECTED_BODY_BYTES = 64 * 1024
@@ -107,7 +110,7 @@ class _Exchange:
                 headers = MutableHeaders(scope=message)
                 headers[REQUEST_ID_HEADER] = self.request_id
                 self.replayed = headers.get("idempotent-replayed") == "true"
-                if self.is_booking_route() and (200 <= self.status < 300 or self.status == 409):
+                if self._names_a_booking() and (200 <= self.status < 300 or self.status == 409):
                     self._body = bytearray()
             elif message["type"] == "http.response.body" and self._body is not None:
                 chunk = message.get("body", b"")
@@ -124,6 +127,11 @@ class _Exchange:
 
     def is_booking_route(self) -> bool:
         return self.scope["method"] == "POST" and self.route().endswith(_BOOKING_ROUTE_ENDINGS)
+
+    def _names_a_booking(self) -> bool:
+        return self.is_booking_route() or (
+            self.scope["method"] == "POST" and self.route().endswith(_CHANGE_ROUTE_ENDINGS)
+        )
 
     def error_code(self) -> str | None:
         error = self._reply().get("error")
@@ -146,7 +154,7 @@ class _Exchange:
         return ids
 
     def _reply(self) -> dict[str, Any]:
-        """The JSON reply of a booking route (kept for its ids and error code); {} for any other."""
+        """The JSON reply of a route that makes or changes a booking (for its ids and error code); else {}."""
         if self._parsed is None:
             try:
                 reply = json.loads(self._body) if self._body else {}

@@ -25,21 +25,25 @@ def logged(request: pytest.FixtureRequest) -> Iterator[LoggedServer]:
 async def test_each_request_is_one_json_line_with_its_ids_and_no_personal_data(logged: LoggedServer) -> None:
     person = {"firstName": "Zebulon", "lastName": f"Quill{uuid.uuid4().hex[:8]}", "phone": "+49 170 5550199"}
     person["email"] = f"{person['lastName'].lower()}@example.com"
-    request_ids = [f"e2e-{uuid.uuid4().hex}" for _ in range(2)]
+    request_ids = [f"e2e-{uuid.uuid4().hex}" for _ in range(3)]
     async with httpx.AsyncClient(base_url=logged.url, timeout=30) as client:
         salon = await new_salon(client, logged.admin_token)
         book = f"/api/v1/public/{salon.slug}/book"
         body = booking_body(salon, local_time(6, 15)) | person | {"notes": "gate code 4711"}
         created = await client.post(book, json=body, headers={"X-Request-ID": request_ids[0]})
         refused = await client.post(book, json=body, headers={"X-Request-ID": request_ids[1]})
-    assert (created.status_code, refused.status_code) == (201, 409)
-    assert [created.headers["X-Request-ID"], refused.headers["X-Request-ID"]] == request_ids
+        token = created.json()["data"]["manageToken"]
+        cancelled = await client.post(
+            f"/api/v1/public/bookings/{token}/cancel", headers={"X-Request-ID": request_ids[2]}
+        )
+    assert (created.status_code, refused.status_code, cancelled.status_code) == (201, 409, 200)
+    assert [reply.headers["X-Request-ID"] for reply in (created, refused, cancelled)] == request_ids
 
     logged.wait_for(lambda lines: all(any(rid in line for line in lines) for rid in request_ids))
     records = logged.records()  # every line of the log parses as JSON
-    first, second = ([r for r in records if r.get("request_id") == rid] for rid in request_ids)
+    first, second, third = ([r for r in records if r.get("request_id") == rid] for rid in request_ids)
 
-    assert len(first) == len(second) == 1, "one line per request"
+    assert len(first) == len(second) == len(third) == 1, "one line per request"
     assert first[0]["logger"] == "slotguard.access"
     assert first[0]["method"] == "POST"
     assert first[0]["route"] == BOOK_ROUTE
@@ -48,8 +52,10 @@ async def test_each_request_is_one_json_line_with_its_ids_and_no_personal_data(l
     assert first[0]["business"] == salon.slug
     assert first[0]["booking_id"] == created.json()["data"]["id"]
     assert second[0]["status"] == 409
+    assert third[0]["route"] == "/api/v1/public/bookings/{manage_token}/cancel"
+    assert third[0]["booking_id"] == created.json()["data"]["id"]
     everything = "\n".join(logged.lines)
-    for personal in (*person.values(), "gate code 4711", created.json()["data"]["manageToken"]):
+    for personal in (*person.values(), "gate code 4711", token):
         assert personal not in everything
 
 
