@@ -65,7 +65,9 @@ class Metrics:
             "slotguard_bookings", "Replies of the booking and hold routes by outcome", ["outcome"], registry=registry
         )
         self.retries = Counter(
-            "slotguard_db_retries", "Transactions retried after a transient database failure", registry=registry
+            "slotguard_db_retries",
+            "Transactions run again after a transient failure (deadlock, busy file, lost connection, race)",
+            registry=registry,
         )
         self.retries_exhausted = Counter(
             "slotguard_db_retries_exhausted", "Transactions given up on after retries (answered 503)", registry=registry

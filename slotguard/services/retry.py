@@ -49,7 +49,7 @@ async def with_retries(operation: Callable[[int], Awaitable[T]], *, attempts: in
                 raise ServiceUnavailable() from failure
             if observer is not None:
                 observer.retried()
-            log.info("transient storage failure, attempt %d: %s", attempt, failure)
+            log.debug("transient storage failure, attempt %d: %s", attempt, failure)  # counted in /metrics
             delay = min(MAX_DELAY_SECONDS, BASE_DELAY_SECONDS * 2**attempt)
             await asyncio.sleep(random.uniform(0, delay))
         except StorageFailure as failure:
