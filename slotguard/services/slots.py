@@ -186,10 +186,8 @@ async def _take_seats(
     # A sold-out or held slot may be refused by the fast path before any write is tried.
     entry = await fast.enter(slot_unit(request.slot_id), exclusive=False) if request.hold_id is None else None
     if request.hold_id is None and entry is None:
-        business, slot = await _business_and_slot(uows, clock, slug, request.slot_id)
-        outcome: Booking | tuple[_Refused, Business, Slot] = (_Refused.FULL, business, slot)
-    else:
-        outcome = await with_retries(attempt)
+        raise await _refused_at_once(uows, clock, slug, request.slot_id, request.guests or 1)
+    outcome = await with_retries(attempt)
     if isinstance(outcome, Booking):
         if filled:
             await fast.mark_taken(slot_unit(request.slot_id), taken_until(outcome, clock()))
@@ -202,13 +200,16 @@ async def _take_seats(
     raise SlotUnavailable(guests, alternatives)
 
 
-async def _business_and_slot(uows: UnitOfWorkFactory, clock: Clock, slug: str, slot_id: UUID) -> tuple[Business, Slot]:
+async def _refused_at_once(
+    uows: UnitOfWorkFactory, clock: Clock, slug: str, slot_id: UUID, guests: int
+) -> SlotUnavailable:
+    """The refusal of a slot the fast path knows is taken: one read, for the alternatives."""
     async with uows(write=False) as uow:
         business = await uow.catalog.business_by_slug(slug)
         slot = await uow.slots.get(business.id, slot_id, clock()) if business else None
-    if business is None or slot is None:
-        raise NotFound("business" if business is None else "slot")
-    return business, slot
+        if business is None or slot is None:
+            raise NotFound("business" if business is None else "slot")
+        return SlotUnavailable(guests, await nearest_slots(uow, business, slot, guests, clock()))
 
 
 def _hold_mismatch(hold: Booking, request: SeatRequest) -> str | None:
