@@ -16,7 +16,7 @@ from slotguard.domain.intervals import Interval
 from slotguard.domain.messages import MessageKind
 from slotguard.domain.slots import Slot
 from slotguard.services.availability import ALTERNATIVES
-from slotguard.services.booking import Booked, notify
+from slotguard.services.booking import Booked, lapses_at, notify
 from slotguard.services.fast_path import NO_FAST_PATH, FastPath
 from slotguard.services.holds import use_hold
 from slotguard.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
@@ -138,7 +138,7 @@ async def _take_seats(
                 raise ValidationFailed("The party is larger than the slot", [detail])
             if slot.time.start_at < now + timedelta(minutes=business.rules.min_notice_minutes):
                 return _Refused.TOO_SOON, business, slot
-            lifetime = window or (timedelta(seconds=business.rules.hold_ttl_seconds) if status is Status.HELD else None)
+            expires_at = lapses_at(status, window, business, now)
             client_id = await uow.catalog.upsert_client(business.id, request.client) if request.client else None
 
             def made(guests: int) -> Booking:
@@ -155,7 +155,7 @@ async def _take_seats(
                     guests=guests,
                     client_id=client_id,
                     client=request.client,
-                    expires_at=now + lifetime if lifetime is not None else None,
+                    expires_at=expires_at,
                     notes=request.notes,
                 )
 
