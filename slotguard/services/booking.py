@@ -93,8 +93,7 @@ async def _take_time(
             if number > 1 and (done := await uow.bookings.get(business.id, booking_id)):
                 return done
             now = clock()
-            lifetime = window or (timedelta(seconds=business.rules.hold_ttl_seconds) if status is Status.HELD else None)
-            expires_at = now + lifetime if lifetime is not None else None
+            expires_at = lapses_at(status, window, business, now)
             client_id = await uow.catalog.upsert_client(business.id, request.client) if request.client else None
 
             def made(member: StaffMember) -> Booking:
@@ -155,6 +154,16 @@ async def _take_time(
     if outcome is _Refused.OUTSIDE:
         raise OutsideAvailability("This time is outside the bookable hours", alternatives)
     raise TimeConflict(alternatives)
+
+
+def lapses_at(status: Status, payment_window: timedelta | None, business: Business, now: datetime) -> datetime | None:
+    """When a booking taken now lapses: a checkout after its payment window, a hold after the business's
+    hold TTL, a confirmed booking never."""
+    if payment_window is not None:
+        return now + payment_window
+    if status is Status.HELD:
+        return now + timedelta(seconds=business.rules.hold_ttl_seconds)
+    return None
 
 
 def _hold_mismatch(hold: Booking, request: AppointmentRequest, staff: dict[UUID, StaffMember]) -> str | None:

@@ -16,7 +16,7 @@ from slotguard.domain.intervals import Interval
 from slotguard.domain.messages import MessageKind
 from slotguard.domain.slots import Slot
 from slotguard.services.availability import ALTERNATIVES
-from slotguard.services.booking import Booked, notify
+from slotguard.services.booking import Booked, lapses_at, notify
 from slotguard.services.fast_path import NO_FAST_PATH, FastPath
 from slotguard.services.holds import use_hold
 from slotguard.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
@@ -138,7 +138,7 @@ async def _take_seats(
                 raise ValidationFailed("The party is larger than the slot", [detail])
             if slot.time.start_at < now + timedelta(minutes=business.rules.min_notice_minutes):
                 return _Refused.TOO_SOON, business, slot
-            lifetime = window or (timedelta(seconds=business.rules.hold_ttl_seconds) if status is Status.HELD else None)
+            expires_at = lapses_at(status, window, business, now)
             client_id = await uow.catalog.upsert_client(business.id, request.client) if request.client else None
 
             def made(guests: int) -> Booking:
@@ -155,7 +155,7 @@ async def _take_seats(
                     guests=guests,
                     client_id=client_id,
                     client=request.client,
-                    expires_at=now + lifetime if lifetime is not None else None,
+                    expires_at=expires_at,
                     notes=request.notes,
                 )
 
@@ -186,10 +186,8 @@ async def _take_seats(
     # A sold-out or held slot may be refused by the fast path before any write is tried.
     entry = await fast.enter(slot_unit(request.slot_id), exclusive=False) if request.hold_id is None else None
     if request.hold_id is None and entry is None:
-        business, slot = await _business_and_slot(uows, clock, slug, request.slot_id)
-        outcome: Booking | tuple[_Refused, Business, Slot] = (_Refused.FULL, business, slot)
-    else:
-        outcome = await with_retries(attempt)
+        raise await _refused_at_once(uows, clock, slug, request.slot_id, request.guests or 1)
+    outcome = await with_retries(attempt)
     if isinstance(outcome, Booking):
         if filled:
             await fast.mark_taken(slot_unit(request.slot_id), taken_until(outcome, clock()))
@@ -202,13 +200,16 @@ async def _take_seats(
     raise SlotUnavailable(guests, alternatives)
 
 
-async def _business_and_slot(uows: UnitOfWorkFactory, clock: Clock, slug: str, slot_id: UUID) -> tuple[Business, Slot]:
+async def _refused_at_once(
+    uows: UnitOfWorkFactory, clock: Clock, slug: str, slot_id: UUID, guests: int
+) -> SlotUnavailable:
+    """The refusal of a slot the fast path knows is taken: one read, for the alternatives."""
     async with uows(write=False) as uow:
         business = await uow.catalog.business_by_slug(slug)
         slot = await uow.slots.get(business.id, slot_id, clock()) if business else None
-    if business is None or slot is None:
-        raise NotFound("business" if business is None else "slot")
-    return business, slot
+        if business is None or slot is None:
+            raise NotFound("business" if business is None else "slot")
+        return SlotUnavailable(guests, await nearest_slots(uow, business, slot, guests, clock()))
 
 
 def _hold_mismatch(hold: Booking, request: SeatRequest) -> str | None:

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query
 
 from slotguard.api import schemas, views
 from slotguard.api.deps import ClockDep, FastPathDep, OwnerBusiness, UowsDep
+from slotguard.api.openapi import OWNER_ERRORS
 from slotguard.api.pagination import (
     MAX_LIMIT,
     after_start,
@@ -24,7 +25,7 @@ from slotguard.domain.intervals import Interval
 from slotguard.services import catalog, queries
 from slotguard.services.booking import cancel_booking
 
-router = APIRouter(prefix="/api/v1/businesses/{slug}", tags=["owner"])
+router = APIRouter(prefix="/api/v1/businesses/{slug}", tags=["owner"], responses=OWNER_ERRORS)
 
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 

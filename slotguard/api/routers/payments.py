@@ -12,12 +12,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from slotguard.api import schemas, views
 from slotguard.api.deps import ClockDep, ContainerDep, UowsDep
+from slotguard.api.openapi import PAYMENT_ERRORS
 from slotguard.domain.errors import NotFound
 from slotguard.domain.payments import EventType
 from slotguard.services.checkout import ReturnUrls, start_appointment_checkout, start_slot_checkout
 from slotguard.services.webhooks import receive_webhook
 
-router = APIRouter(tags=["payments"])
+router = APIRouter(tags=["payments"], responses=PAYMENT_ERRORS)
 
 
 @router.post("/api/v1/public/{slug}/checkout", status_code=201)

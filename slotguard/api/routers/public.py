@@ -11,11 +11,12 @@ from fastapi import APIRouter, Query
 
 from slotguard.api import schemas, views
 from slotguard.api.deps import ClockDep, FastPathDep, UowsDep
+from slotguard.api.openapi import PUBLIC_ERRORS
 from slotguard.services import availability, catalog
 from slotguard.services.booking import book_appointment, cancel_booking, find_booking, hold_time
 from slotguard.services.reschedule import reschedule_booking
 
-router = APIRouter(prefix="/api/v1/public", tags=["public"])
+router = APIRouter(prefix="/api/v1/public", tags=["public"], responses=PUBLIC_ERRORS)
 
 
 @router.get("/{slug}")

@@ -10,12 +10,13 @@ from fastapi import APIRouter, Query
 
 from slotguard.api import schemas, views
 from slotguard.api.deps import ClockDep, FastPathDep, OwnerBusiness, UowsDep
+from slotguard.api.openapi import OWNER_ERRORS, PUBLIC_ERRORS
 from slotguard.api.pagination import MAX_LIMIT, after_start, next_start_cursor, time_window
 from slotguard.domain.intervals import Interval
 from slotguard.domain.slots import Slot
 from slotguard.services import slots
 
-router = APIRouter(tags=["slots"])
+router = APIRouter(tags=["slots"], responses=OWNER_ERRORS | PUBLIC_ERRORS)
 
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 ServiceFilter = Annotated[UUID | None, Query(alias="serviceId")]
