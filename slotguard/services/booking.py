@@ -15,10 +15,11 @@ from slotguard.domain.errors import NotFound, OutsideAvailability, TimeConflict,
 from slotguard.domain.events import StatusChanged
 from slotguard.domain.fast_path import taken_until, time_unit
 from slotguard.domain.intervals import Interval
-from slotguard.domain.messages import MessageKind, booking_email
+from slotguard.domain.messages import MessageKind
 from slotguard.services.availability import bookable, nearest_openings
 from slotguard.services.fast_path import NO_FAST_PATH, FastPath, forget_units
 from slotguard.services.holds import use_hold
+from slotguard.services.notifications import queue_notifications
 from slotguard.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from slotguard.services.retry import with_retries
 from slotguard.services.seats import give_back_seats, retire_lapsed
@@ -277,7 +278,5 @@ async def find_booking(
 
 
 async def notify(uow: UnitOfWork, booking: Booking, kind: MessageKind, now: datetime, business_name: str = "") -> None:
-    """Queue the customer's message in the booking's own transaction: sent only if it commits."""
-    message = booking_email(booking, kind, business_name)
-    if message is not None:
-        await uow.outbox.add([message], now)
+    """Queue the booking's messages in its own transaction: sent only if it commits."""
+    await queue_notifications(uow, booking, kind, now, business_name)
