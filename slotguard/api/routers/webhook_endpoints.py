@@ -8,11 +8,12 @@ from fastapi import APIRouter, Query, Response
 
 from slotguard.api import schemas
 from slotguard.api.deps import ClockDep, OwnerBusiness, UowsDep
+from slotguard.api.openapi import OWNER_ERRORS
 from slotguard.api.pagination import MAX_LIMIT
 from slotguard.domain.messages import EVENT_TYPES, OutgoingMessage, WebhookEndpoint
 from slotguard.services import outgoing_webhooks
 
-router = APIRouter(prefix="/api/v1/businesses/{slug}", tags=["owner"])
+router = APIRouter(prefix="/api/v1/businesses/{slug}", tags=["owner"], responses=OWNER_ERRORS)
 
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 
