@@ -119,6 +119,12 @@ class IdempotencyStore(Protocol):
     async def delete_created_before(self, before: datetime) -> int: ...
 
 
+class HolderStore(Protocol):
+    async def lock(self, business_id: UUID, holder: str) -> None: ...
+    async def stamp(self, booking_id: UUID, holder: str) -> None: ...
+    async def active_hold_expiries(self, business_id: UUID, holder: str, now: datetime) -> list[datetime]: ...
+
+
 class UnitOfWork(Protocol):
     catalog: CatalogStore
     bookings: BookingStore
@@ -127,6 +133,7 @@ class UnitOfWork(Protocol):
     payments: PaymentStore
     outbox: OutboxStore
     idempotency: IdempotencyStore
+    holders: HolderStore
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

@@ -137,6 +137,8 @@ clients = Table(
     Column("last_name", String(100), nullable=False),
     Column("phone", String(40)),
     _created_at(),
+    # Set when the client's personal data was erased (migration 0007); the row stays for the bookings.
+    Column("erased_at", UtcDateTime),
     UniqueConstraint("business_id", "email"),
 )
 
@@ -184,6 +186,9 @@ bookings = Table(
     Index(None, "staff_id", "block_start_at"),
     Index(None, "business_id", "start_at"),
     Index(None, "slot_id", "status"),
+    # A hash of the address that placed a hold, for the cap on active holds (migration 0007).
+    Column("holder", String(64)),
+    Index(None, "business_id", "holder"),
 )
 
 audit_log = Table(

@@ -12,6 +12,7 @@ from slotguard.storage.bookings import BookingStore
 from slotguard.storage.catalog import CatalogStore
 from slotguard.storage.dialects import is_transient
 from slotguard.storage.engine import Database
+from slotguard.storage.holders import HolderStore
 from slotguard.storage.idempotency import IdempotencyStore
 from slotguard.storage.outbox import OutboxStore
 from slotguard.storage.payments import PaymentStore
@@ -32,6 +33,7 @@ class SqlUnitOfWork:
     payments: PaymentStore
     outbox: OutboxStore
     idempotency: IdempotencyStore
+    holders: HolderStore
 
     def __init__(self, database: Database, *, write: bool) -> None:
         self._database = database
@@ -67,6 +69,7 @@ class SqlUnitOfWork:
         self.payments = PaymentStore(conn)
         self.outbox = OutboxStore(conn)
         self.idempotency = IdempotencyStore(conn)
+        self.holders = HolderStore(conn)
         return self
 
     async def commit(self) -> None:
