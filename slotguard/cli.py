@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
@@ -24,6 +25,7 @@ from slotguard.services.idempotency import purge_expired_keys
 from slotguard.services.notifications import drain_all
 from slotguard.services.ports import UnitOfWork
 from slotguard.services.seats import expire_lapsed_bookings
+from slotguard.storage import backups
 from slotguard.storage.engine import create_database
 from slotguard.storage.migrations import upgrade
 from slotguard.storage.unit_of_work import SqlUnitOfWork
@@ -91,6 +93,30 @@ def cleanup() -> None:
     expired = _with_storage(settings, lambda uows: expire_lapsed_bookings(uows, system_clock))
     purged = _with_storage(settings, lambda uows: purge_expired_keys(uows, system_clock))
     console.print(f"expired {expired} lapsed holds and checkouts; purged {purged} expired idempotency keys")
+
+
+@app.command()
+def backup(path: Annotated[Path, typer.Argument(help="New file to write the copy to.")]) -> None:
+    """Copy the SQLite database to PATH, consistently, while the server keeps running."""
+    try:
+        backups.back_up(Settings().database_url, path)
+    except backups.BackupRefused as refusal:
+        console.print(f"[red]{refusal}[/]")
+        raise typer.Exit(1) from refusal
+    console.print(f"[green]backed up[/] to {path}")
+
+
+@app.command()
+def restore(path: Annotated[Path, typer.Argument(help="A file written by `slotguard backup`.")]) -> None:
+    """Replace the SQLite database's contents with the backup at PATH. Stop the server first."""
+    settings = Settings()
+    try:
+        backups.restore(path, settings.database_url)
+    except backups.BackupRefused as refusal:
+        console.print(f"[red]{refusal}[/]")
+        raise typer.Exit(1) from refusal
+    upgrade(settings.database_url)  # a backup from an older version is brought up to date
+    console.print(f"[green]restored[/] {path} into {settings.database_url}")
 
 
 @app.command("demo")
