@@ -19,8 +19,10 @@ from slotguard.adapters.mail import SmtpMailer
 from slotguard.api.app import system_clock
 from slotguard.config import Settings
 from slotguard.domain.catalog import BookingRules
+from slotguard.domain.errors import NotFound
 from slotguard.services.catalog import check_timezone, create_business
 from slotguard.services.demo import Demo, ensure_demo
+from slotguard.services.erasure import erase_client, erase_ended_before
 from slotguard.services.idempotency import purge_expired_keys
 from slotguard.services.notifications import drain_all
 from slotguard.services.ports import UnitOfWork
@@ -86,13 +88,38 @@ def serve(
 
 
 @app.command()
-def cleanup() -> None:
+def cleanup(
+    erase_after_days: Annotated[
+        int | None, typer.Option(min=1, help="Also erase personal data of bookings that ended this many days ago.")
+    ] = None,
+) -> None:
     """Expire lapsed holds and checkouts (giving back their seats) and delete Idempotency-Keys older
     than 24 hours. Run it from cron, e.g. every few minutes; correctness never waits for it."""
     settings = Settings()
     expired = _with_storage(settings, lambda uows: expire_lapsed_bookings(uows, system_clock))
     purged = _with_storage(settings, lambda uows: purge_expired_keys(uows, system_clock))
     console.print(f"expired {expired} lapsed holds and checkouts; purged {purged} expired idempotency keys")
+    if erase_after_days is not None:
+        erased = _with_storage(settings, lambda uows: erase_ended_before(uows, system_clock, erase_after_days))
+        console.print(
+            f"erased personal data of {erased.clients} client(s) and the notes of {erased.bookings} booking(s) "
+            f"that ended more than {erase_after_days} days ago"
+        )
+
+
+@app.command("erase-client")
+def erase_client_command(
+    business: Annotated[str, typer.Option(help="The business's slug.")],
+    email: Annotated[str, typer.Option(help="The client's email.")],
+) -> None:
+    """Erase a client's name, email, phone and booking notes; their bookings and audit rows stay."""
+    settings = Settings()
+    try:
+        _with_storage(settings, lambda uows: erase_client(uows, system_clock, business, email))
+    except NotFound as missing:
+        console.print(f"[red]{missing}[/]")
+        raise typer.Exit(1) from missing
+    console.print(f"erased the personal data of one client of {business}")
 
 
 @app.command()
