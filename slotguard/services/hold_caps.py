@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from slotguard.domain.bookings import Booking, Status
-from slotguard.domain.errors import NotFound, RateLimited, TransientStorageFailure
+from slotguard.domain.errors import NotFound, RateLimited
 from slotguard.domain.events import StatusChanged
 from slotguard.services.fast_path import FastPath, forget_units
 from slotguard.services.ports import Clock, UnitOfWorkFactory
@@ -26,7 +26,7 @@ from slotguard.services.seats import give_back_seats
 @dataclass(frozen=True, slots=True)
 class HoldCap:
     holder: str  # a hash of the client's address
-    limit: int  # active holds allowed per business (SLOTGUARD_MAX_ACTIVE_HOLDS); 0 means no cap
+    limit: int  # the server's cap (SLOTGUARD_MAX_ACTIVE_HOLDS); a business's own wins; 0 means no cap
 
 
 async def capped_hold(
@@ -37,51 +37,56 @@ async def capped_hold(
     fast: FastPath,
     take: Callable[[], Awaitable[Booking]],
 ) -> Booking:
-    """Take a hold with `take()` unless the holder already has `cap.limit` active holds here."""
-    if cap is None or cap.limit <= 0:
+    """Take a hold with `take()` unless the holder already has as many active holds here as allowed."""
+    limit = await _refuse_if_full(uows, clock, slug, cap) if cap is not None else 0
+    if cap is None or limit <= 0:
         return await take()
-    await _refuse_if_full(uows, clock, slug, cap)
     hold = await take()
-    if not await _counted(uows, clock, hold, cap):
+    if not await _counted(uows, clock, hold, cap.holder, limit):
         await forget_units(fast, [hold])
         await _refuse_if_full(uows, clock, slug, cap)
         raise RateLimited(1)  # the holds that filled the cap lapsed meanwhile; trying again will tell
     return hold
 
 
-async def _refuse_if_full(uows: UnitOfWorkFactory, clock: Clock, slug: str, cap: HoldCap) -> None:
+async def _refuse_if_full(uows: UnitOfWorkFactory, clock: Clock, slug: str, cap: HoldCap) -> int:
+    """The cap in force at this business; RateLimited if the holder has reached it."""
     async with uows(write=False) as uow:
         business = await uow.catalog.business_by_slug(slug)
         if business is None:
             raise NotFound("business")
+        limit = cap.limit if business.rules.max_active_holds is None else business.rules.max_active_holds
+        if limit <= 0:
+            return 0
         now = clock()
         expiries = await uow.holders.active_hold_expiries(business.id, cap.holder, now)
-    if len(expiries) >= cap.limit:
-        raise _full(expiries, cap, now)
+    if len(expiries) >= limit:
+        raise _full(expiries, limit, now)
+    return limit
 
 
-async def _counted(uows: UnitOfWorkFactory, clock: Clock, hold: Booking, cap: HoldCap) -> bool:
+async def _counted(uows: UnitOfWorkFactory, clock: Clock, hold: Booking, holder: str, limit: int) -> bool:
     """Record the hold as the holder's; if that puts them over the cap, release it and say False."""
 
     async def attempt(_number: int) -> bool:
         async with uows(write=True) as uow:
-            await uow.holders.lock(hold.business_id, cap.holder)
-            await uow.holders.stamp(hold.id, cap.holder)
+            await uow.holders.lock(hold.business_id, holder)
+            await uow.holders.stamp(hold.id, holder)
             now = clock()
-            if len(await uow.holders.active_hold_expiries(hold.business_id, cap.holder, now)) <= cap.limit:
+            if len(await uow.holders.active_hold_expiries(hold.business_id, holder, now)) <= limit:
                 await uow.commit()
                 return True
-            if not await uow.bookings.change_status(hold, Status.CANCELLED, now, expires_at=None):
-                raise TransientStorageFailure("hold changed concurrently")
-            await give_back_seats(uow, [hold])
-            await uow.audit.record([StatusChanged.moved(hold, "over_hold_cap", Status.CANCELLED, "system")], now)
+            # Only the transaction that moves the hold gives its seats back (a clean-up may have expired it).
+            if await uow.bookings.change_status(hold, Status.CANCELLED, now, expires_at=None):
+                await give_back_seats(uow, [hold])
+                await uow.audit.record([StatusChanged.moved(hold, "over_hold_cap", Status.CANCELLED, "system")], now)
             await uow.commit()
             return False
 
     return await with_retries(attempt)
 
 
-def _full(expiries: list[datetime], cap: HoldCap, now: datetime) -> RateLimited:
+def _full(expiries: list[datetime], limit: int, now: datetime) -> RateLimited:
     # The holder may try again when enough of their holds have lapsed to bring them under the cap.
-    freed_at = expiries[len(expiries) - cap.limit]
+    freed_at = expiries[len(expiries) - limit]
     return RateLimited(max(1, math.ceil((freed_at - now).total_seconds())))

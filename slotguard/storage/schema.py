@@ -83,6 +83,9 @@ businesses = Table(
     Column("hold_ttl_seconds", Integer, nullable=False),
     Column("api_key_hash", String(64), nullable=False, unique=True),
     _created_at(),
+    # The business's own abuse limits; NULL means the server's defaults (migration 0007).
+    Column("rate_limit", String(20)),
+    Column("max_active_holds", Integer),
 )
 
 services = Table(
