@@ -19,7 +19,7 @@ from typing import Protocol
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from slotguard.api.errors import booking_error_response
-from slotguard.domain.errors import RateLimited, StorageFailure
+from slotguard.domain.errors import RateLimited
 from slotguard.domain.rate_limits import RateLimit
 
 _PUBLIC_BUSINESS = re.compile(r"^/api/v1/public/([^/]+)")
@@ -83,7 +83,7 @@ class PublicRateLimit:
         if cached is None or cached[0] <= now:
             try:
                 cached = (now + SETTING_TTL_SECONDS, await self.setting_of(slug))
-            except StorageFailure as failure:  # a limit must not take bookings down: use the default
+            except Exception as failure:  # a limit must not take bookings down: use the default
                 log.warning("could not read %s's rate limit, using the default: %s", slug, failure)
                 return self.default
             self._settings[slug] = cached

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import httpx
+from starlette.responses import PlainTextResponse
+from starlette.types import Receive, Scope, Send
 
+from slotguard.adapters.rate_limits import InProcessBuckets
+from slotguard.api.rate_limits import BucketsByLimit, PublicRateLimit
+from slotguard.domain.rate_limits import RateLimit
 from tests.api.conftest import ADMIN_TOKEN
 from tests.e2e.salon import Salon, new_salon, new_slot
 
@@ -51,3 +56,17 @@ async def test_a_business_hold_cap_replaces_the_servers(client: httpx.AsyncClien
 
     assert capped == [201, 429]
     assert free == [201] * 7, "0 lifts the server's cap of 5"
+
+
+async def test_an_unreadable_business_setting_falls_back_to_the_servers_limit() -> None:
+    async def unreadable(_slug: str) -> str | None:
+        raise ConnectionError("database gone")
+
+    async def ok(scope: Scope, receive: Receive, send: Send) -> None:
+        await PlainTextResponse("ok")(scope, receive, send)
+
+    limited = PublicRateLimit(ok, BucketsByLimit(InProcessBuckets), RateLimit.parse("1/minute"), unreadable)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=limited), base_url="http://test") as client:
+        statuses = [(await client.get("/api/v1/public/any-shop")).status_code for _ in range(2)]
+
+    assert statuses == [200, 429]
