@@ -10,7 +10,7 @@ from slotguard.adapters.rate_limits import InProcessBuckets
 from slotguard.api.rate_limits import BucketsByLimit, PublicRateLimit
 from slotguard.domain.rate_limits import RateLimit
 from tests.api.conftest import ADMIN_TOKEN
-from tests.e2e.salon import Salon, new_salon, new_slot
+from tests.e2e.salon import Salon, new_salon, new_slot, set_hold_ttl
 
 
 async def set_limits(client: httpx.AsyncClient, salon: Salon, **limits: object) -> httpx.Response:
@@ -45,6 +45,8 @@ async def test_a_business_hold_cap_replaces_the_servers(client: httpx.AsyncClien
     one, unlimited = await new_salon(client, ADMIN_TOKEN), await new_salon(client, ADMIN_TOKEN)
     assert (await set_limits(client, one, maxActiveHolds=1)).status_code == 200
     assert (await set_limits(client, unlimited, maxActiveHolds=0)).status_code == 200
+    for salon in (one, unlimited):  # holds outlive the session: no other test's clean-up finds them lapsed
+        await set_hold_ttl(client, salon, 3600)
     one_slot, many_seats = await new_slot(client, one, 5), await new_slot(client, unlimited, 20)
 
     capped = [(await client.post(f"/api/v1/public/{one.slug}/slots/{one_slot['id']}/holds", json={})).status_code]

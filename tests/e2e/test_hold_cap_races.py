@@ -17,7 +17,8 @@ RACERS = 16
 async def test_racing_holds_from_one_client_leave_exactly_the_cap_and_every_other_seat_free(server: Server) -> None:
     async with httpx.AsyncClient(base_url=server.url, timeout=60, limits=connection_limits(RACERS)) as client:
         salon = await new_salon(client, server.admin_token)
-        limits = {"maxActiveHolds": CAP}
+        # Holds outlive the session, so that no other test's global clean-up finds them lapsed.
+        limits = {"maxActiveHolds": CAP, "holdTtlSeconds": 3600}
         patched = await client.patch(f"/api/v1/businesses/{salon.slug}", json=limits, headers=salon.owner)
         assert patched.status_code == 200, patched.text
         slots = [await new_slot(client, salon, 1, days_ahead=3 + n // 8, hour=9 + n % 8) for n in range(RACERS)]

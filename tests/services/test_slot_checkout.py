@@ -155,7 +155,8 @@ async def test_the_clean_up_job_expires_lapsed_holds_and_frees_their_seats(uows:
     await wait_past(hold.expires_at)
     assert await remaining(uows, shop, tour) == (3, 1), "shown free at once; the counter waits for clean-up"
 
-    assert await expire_lapsed_bookings(uows, clock) == 1
+    # The job is global: holds of earlier tests in this database may have lapsed too.
+    assert await expire_lapsed_bookings(uows, clock) >= 1
     assert await expire_lapsed_bookings(uows, clock) == 0
     assert await remaining(uows, shop, tour) == (3, 3)
     assert (await stored(uows, shop, hold)).status is Status.EXPIRED
