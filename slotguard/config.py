@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     twilio_base_url: str = "https://api.twilio.com"
     # Per client address per business on the public routes: "60/minute", "5/second", or "off".
     rate_limit: str = "off"
+    # Active holds one client address may have per business at once; 0 means no cap.
+    max_active_holds: int = 5
     # Origins allowed to call the API from a browser (the sites that embed the widget), comma-separated.
     cors_origins: str = ""
     pool_size: int = 10

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -24,11 +25,12 @@ from slotguard.api.deps import Container
 from slotguard.api.headers import SecurityHeaders
 from slotguard.api.idempotency import IdempotentWrites
 from slotguard.api.limits import BodySizeLimit
-from slotguard.api.rate_limits import Buckets, PublicRateLimit
+from slotguard.api.rate_limits import Buckets, BucketsByLimit, PublicRateLimit
 from slotguard.api.routers import feeds, live, operator, ops, owner, pages, payments, public, slots, webhook_endpoints
 from slotguard.config import Settings
 from slotguard.domain.rate_limits import RateLimit
 from slotguard.services.fast_path import NO_FAST_PATH, FastPath
+from slotguard.services.limits import rate_limit_setting
 from slotguard.services.notifications import run_outbox_worker
 from slotguard.services.outgoing_webhooks import SignedWebhooks
 from slotguard.services.ports import Clock, PaymentProvider, Sender, UnitOfWork, UnitOfWorkFactory
@@ -46,7 +48,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
     database: Database = create_database(settings.database_url, pool_size=settings.pool_size)
 
     limit = RateLimit.parse(settings.rate_limit)
-    buckets = _buckets(limit, settings.redis_url) if limit is not None else None
+    buckets = BucketsByLimit(lambda any_limit: _buckets(any_limit, settings.redis_url))
 
     def uows(*, write: bool) -> UnitOfWork:
         return SqlUnitOfWork(database, write=write)
@@ -63,8 +65,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
             worker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await worker
-        if buckets is not None:
-            await buckets.close()
+        await buckets.close()
         await fast_path.close()
         await database.dispose()
 
@@ -83,8 +84,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
     # Added last = outermost: headers, CORS, rate limit, body limit, then idempotency reads the body.
     app.add_middleware(IdempotentWrites, uows=uows, clock=clock, test_hooks=settings.test_hooks)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    if buckets is not None:
-        app.add_middleware(PublicRateLimit, buckets=buckets)
+    setting_of = functools.partial(rate_limit_setting, uows)
+    app.add_middleware(PublicRateLimit, buckets=buckets, default=limit, setting_of=setting_of)
     origins = [origin.strip() for origin in settings.cors_origins.split(",") if origin.strip()]
     app.add_middleware(
         CORSMiddleware,

@@ -18,6 +18,7 @@ from slotguard.domain.intervals import Interval
 from slotguard.domain.messages import MessageKind
 from slotguard.services.availability import bookable, nearest_openings
 from slotguard.services.fast_path import NO_FAST_PATH, FastPath, forget_units
+from slotguard.services.hold_caps import HoldCap, capped_hold
 from slotguard.services.holds import use_hold
 from slotguard.services.notifications import queue_notifications
 from slotguard.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
@@ -66,11 +67,21 @@ async def book_appointment(
 
 
 async def hold_time(
-    uows: UnitOfWorkFactory, clock: Clock, slug: str, request: AppointmentRequest, *, fast: FastPath = NO_FAST_PATH
+    uows: UnitOfWorkFactory,
+    clock: Clock,
+    slug: str,
+    request: AppointmentRequest,
+    *,
+    fast: FastPath = NO_FAST_PATH,
+    cap: HoldCap | None = None,
 ) -> Booking:
     """Hold a staff member's time for the business's hold TTL; the same conflicts as booking it."""
-    held = await _take_time(uows, clock, slug, request, Status.HELD, None, "customer", fast)
-    return held.booking
+
+    async def take() -> Booking:
+        held = await _take_time(uows, clock, slug, request, Status.HELD, None, "customer", fast)
+        return held.booking
+
+    return await capped_hold(uows, clock, slug, cap, fast, take)
 
 
 async def _take_time(

@@ -83,6 +83,9 @@ businesses = Table(
     Column("hold_ttl_seconds", Integer, nullable=False),
     Column("api_key_hash", String(64), nullable=False, unique=True),
     _created_at(),
+    # The business's own abuse limits; NULL means the server's defaults (migration 0007).
+    Column("rate_limit", String(20)),
+    Column("max_active_holds", Integer),
 )
 
 services = Table(
@@ -137,6 +140,8 @@ clients = Table(
     Column("last_name", String(100), nullable=False),
     Column("phone", String(40)),
     _created_at(),
+    # Set when the client's personal data was erased (migration 0007); the row stays for the bookings.
+    Column("erased_at", UtcDateTime),
     UniqueConstraint("business_id", "email"),
 )
 
@@ -184,6 +189,9 @@ bookings = Table(
     Index(None, "staff_id", "block_start_at"),
     Index(None, "business_id", "start_at"),
     Index(None, "slot_id", "status"),
+    # A hash of the address that placed a hold, for the cap on active holds (migration 0007).
+    Column("holder", String(64)),
+    Index(None, "business_id", "holder"),
 )
 
 audit_log = Table(

@@ -12,6 +12,8 @@ from slotguard.storage.bookings import BookingStore
 from slotguard.storage.catalog import CatalogStore
 from slotguard.storage.dialects import is_transient
 from slotguard.storage.engine import Database
+from slotguard.storage.erasure import ErasureStore
+from slotguard.storage.holders import HolderStore
 from slotguard.storage.idempotency import IdempotencyStore
 from slotguard.storage.outbox import OutboxStore
 from slotguard.storage.payments import PaymentStore
@@ -34,6 +36,8 @@ class SqlUnitOfWork:
     outbox: OutboxStore
     idempotency: IdempotencyStore
     webhooks: WebhookEndpointStore
+    holders: HolderStore
+    erasure: ErasureStore
 
     def __init__(self, database: Database, *, write: bool) -> None:
         self._database = database
@@ -70,6 +74,8 @@ class SqlUnitOfWork:
         self.outbox = OutboxStore(conn)
         self.idempotency = IdempotencyStore(conn)
         self.webhooks = WebhookEndpointStore(conn)
+        self.holders = HolderStore(conn)
+        self.erasure = ErasureStore(conn)
         return self
 
     async def commit(self) -> None:
