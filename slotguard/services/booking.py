@@ -15,10 +15,12 @@ from slotguard.domain.errors import NotFound, OutsideAvailability, TimeConflict,
 from slotguard.domain.events import StatusChanged
 from slotguard.domain.fast_path import taken_until, time_unit
 from slotguard.domain.intervals import Interval
-from slotguard.domain.messages import MessageKind, booking_email
+from slotguard.domain.messages import MessageKind
 from slotguard.services.availability import bookable, nearest_openings
 from slotguard.services.fast_path import NO_FAST_PATH, FastPath, forget_units
+from slotguard.services.hold_caps import HoldCap, capped_hold
 from slotguard.services.holds import use_hold
+from slotguard.services.notifications import queue_notifications
 from slotguard.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from slotguard.services.retry import with_retries
 from slotguard.services.seats import give_back_seats, retire_lapsed
@@ -65,11 +67,21 @@ async def book_appointment(
 
 
 async def hold_time(
-    uows: UnitOfWorkFactory, clock: Clock, slug: str, request: AppointmentRequest, *, fast: FastPath = NO_FAST_PATH
+    uows: UnitOfWorkFactory,
+    clock: Clock,
+    slug: str,
+    request: AppointmentRequest,
+    *,
+    fast: FastPath = NO_FAST_PATH,
+    cap: HoldCap | None = None,
 ) -> Booking:
     """Hold a staff member's time for the business's hold TTL; the same conflicts as booking it."""
-    held = await _take_time(uows, clock, slug, request, Status.HELD, None, "customer", fast)
-    return held.booking
+
+    async def take() -> Booking:
+        held = await _take_time(uows, clock, slug, request, Status.HELD, None, "customer", fast)
+        return held.booking
+
+    return await capped_hold(uows, clock, slug, cap, fast, take)
 
 
 async def _take_time(
@@ -277,7 +289,5 @@ async def find_booking(
 
 
 async def notify(uow: UnitOfWork, booking: Booking, kind: MessageKind, now: datetime, business_name: str = "") -> None:
-    """Queue the customer's message in the booking's own transaction: sent only if it commits."""
-    message = booking_email(booking, kind, business_name)
-    if message is not None:
-        await uow.outbox.add([message], now)
+    """Queue the booking's messages in its own transaction: sent only if it commits."""
+    await queue_notifications(uow, booking, kind, now, business_name)

@@ -18,6 +18,7 @@ from slotguard.domain.slots import Slot
 from slotguard.services.availability import ALTERNATIVES
 from slotguard.services.booking import Booked, lapses_at, notify
 from slotguard.services.fast_path import NO_FAST_PATH, FastPath
+from slotguard.services.hold_caps import HoldCap, capped_hold
 from slotguard.services.holds import use_hold
 from slotguard.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from slotguard.services.retry import with_retries
@@ -100,12 +101,23 @@ async def book_seats(
 
 
 async def hold_seats(
-    uows: UnitOfWorkFactory, clock: Clock, slug: str, slot_id: UUID, guests: int, *, fast: FastPath = NO_FAST_PATH
+    uows: UnitOfWorkFactory,
+    clock: Clock,
+    slug: str,
+    slot_id: UUID,
+    guests: int,
+    *,
+    fast: FastPath = NO_FAST_PATH,
+    cap: HoldCap | None = None,
 ) -> Booking:
     """Hold seats for the business's hold TTL; they are nobody else's until the hold is used or lapses."""
     request = SeatRequest(slot_id, None, guests)
-    held = await _take_seats(uows, clock, slug, request, Status.HELD, None, "customer", fast)
-    return held.booking
+
+    async def take() -> Booking:
+        held = await _take_seats(uows, clock, slug, request, Status.HELD, None, "customer", fast)
+        return held.booking
+
+    return await capped_hold(uows, clock, slug, cap, fast, take)
 
 
 async def _take_seats(

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query
 
 from slotguard.api import schemas, views
 from slotguard.api.deps import ClockDep, FastPathDep, UowsDep
+from slotguard.api.holders import HoldCapDep
 from slotguard.api.openapi import PUBLIC_ERRORS
 from slotguard.services import availability, catalog
 from slotguard.services.booking import book_appointment, cancel_booking, find_booking, hold_time
@@ -78,10 +79,10 @@ async def post_book(
 
 @router.post("/{slug}/holds", status_code=201)
 async def post_hold(
-    slug: str, body: schemas.HoldIn, uows: UowsDep, clock: ClockDep, fast: FastPathDep
+    slug: str, body: schemas.HoldIn, uows: UowsDep, clock: ClockDep, fast: FastPathDep, cap: HoldCapDep
 ) -> schemas.Ok[schemas.HeldOut]:
     """Hold a time while the customer fills in the form; book it with `holdId` before `expiresAt`."""
-    hold = await hold_time(uows, clock, slug, views.hold_request(body), fast=fast)
+    hold = await hold_time(uows, clock, slug, views.hold_request(body), fast=fast, cap=cap)
     return schemas.Ok(data=views.held_out(hold))
 
 

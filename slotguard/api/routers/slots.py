@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query
 
 from slotguard.api import schemas, views
 from slotguard.api.deps import ClockDep, FastPathDep, OwnerBusiness, UowsDep
+from slotguard.api.holders import HoldCapDep
 from slotguard.api.openapi import OWNER_ERRORS, PUBLIC_ERRORS
 from slotguard.api.pagination import MAX_LIMIT, after_start, next_start_cursor, time_window
 from slotguard.domain.intervals import Interval
@@ -63,9 +64,15 @@ async def get_public_slots(
 
 @router.post("/api/v1/public/{slug}/slots/{slot_id}/holds", status_code=201, tags=["public"])
 async def post_seat_hold(
-    slug: str, slot_id: UUID, body: schemas.SeatHoldIn, uows: UowsDep, clock: ClockDep, fast: FastPathDep
+    slug: str,
+    slot_id: UUID,
+    body: schemas.SeatHoldIn,
+    uows: UowsDep,
+    clock: ClockDep,
+    fast: FastPathDep,
+    cap: HoldCapDep,
 ) -> schemas.Ok[schemas.HeldOut]:
-    hold = await slots.hold_seats(uows, clock, slug, slot_id, body.guests, fast=fast)
+    hold = await slots.hold_seats(uows, clock, slug, slot_id, body.guests, fast=fast, cap=cap)
     return schemas.Ok(data=views.held_out(hold))
 
 
