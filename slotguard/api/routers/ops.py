@@ -14,6 +14,7 @@ from slotguard.api import schemas
 from slotguard.api.deps import UowsDep
 from slotguard.api.errors import error_response
 from slotguard.api.metrics import CONTENT_TYPE, Metrics
+from slotguard.api.openapi import error_responses
 from slotguard.services.notifications import outbox_backlog
 
 router = APIRouter(tags=["operations"])
@@ -45,7 +46,7 @@ async def healthz() -> schemas.Ok[schemas.HealthOut]:
 @router.get(
     "/readyz",
     response_model=schemas.Ok[schemas.HealthOut],
-    responses={503: {"model": schemas.ErrorOut, "description": "Database unreachable or migrations pending"}},
+    responses=error_responses(503),
 )
 async def readyz(
     revisions: Annotated[SchemaRevisions, Depends(_schema_revisions)],
