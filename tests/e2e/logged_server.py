@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -44,14 +46,20 @@ class LoggedServer:
         try:
             code = self.process.wait(timeout=timeout_seconds)
         except subprocess.TimeoutExpired:
-            self.process.kill()
+            self.kill()
             raise
-        finally:
-            if self.reader is not None:
-                self.reader.join(timeout=10)
+        if self.reader is not None:
+            self.reader.join(timeout=10)
         assert self.process.stderr is not None
-        self.process.stderr.close()
+        if self.reader is None or not self.reader.is_alive():  # closing under a blocked reader would hang
+            self.process.stderr.close()
         return code
+
+    def kill(self) -> None:
+        """Kill the supervisor and its workers (its own process group), so that no worker is left behind."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=30)
 
 
 def start_logged_server(
@@ -61,14 +69,16 @@ def start_logged_server(
     env = os.environ | {"SLOTGUARD_DATABASE_URL": database_url, "SLOTGUARD_ADMIN_TOKEN": ADMIN_TOKEN}
     command = [sys.executable, "-m", "slotguard", "serve", "--port", str(port), "--workers", str(workers)]
     command += ["--log-format", log_format] if log_format is not None else []
-    process = subprocess.Popen(command, env=env | (extra_env or {}), stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        command, env=env | (extra_env or {}), stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
     server = LoggedServer(process, f"http://127.0.0.1:{port}", database_url)
     server.reader = threading.Thread(target=_collect, args=(process, server.lines), daemon=True)
     server.reader.start()
     try:
         wait_ready(server.url, process)  # type: ignore[arg-type]
     except BaseException:
-        process.kill()
+        server.kill()
         server.wait()
         raise
     return server

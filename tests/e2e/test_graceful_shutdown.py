@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import signal
 import sqlite3
-import time
 import uuid
 from typing import Any
 
@@ -44,7 +43,7 @@ async def test_sigterm_mid_burst_finishes_requests_in_flight_and_loses_no_bookin
         exit_code = await asyncio.to_thread(server.wait, 60)
     finally:
         if server.process.poll() is None:
-            server.process.kill()
+            server.kill()
             server.wait()
 
     assert [_status(reply) for reply in in_flight] == [201] * IN_FLIGHT
@@ -66,7 +65,7 @@ async def _burst_with_sigterm(server: LoggedServer) -> tuple[list[Any], list[Any
         held = {"X-Test-Delay-After-Commit": HELD_SECONDS}
         in_flight = [asyncio.create_task(_attempt(client, book, body, held)) for body in bodies[:IN_FLIGHT]]
         # Committed means being served: each now waits between its commit and its reply.
-        await asyncio.to_thread(_wait_until_stored, server.database_url, salon.slug, IN_FLIGHT)
+        await _until_all_committed(server.database_url, salon.slug, in_flight)
 
         server.process.send_signal(signal.SIGTERM)
         await asyncio.to_thread(server.wait_for, _both_workers_shutting_down)
@@ -92,12 +91,18 @@ def _both_workers_shutting_down(lines: list[str]) -> bool:
     return sum('"message": "Shutting down"' in line for line in lines) == 2
 
 
-def _wait_until_stored(database_url: str, slug: str, count: int) -> None:
-    for _ in range(600):
-        if len(_stored_booking_ids(database_url, slug)) >= count:
+async def _until_all_committed(database_url: str, slug: str, in_flight: list[asyncio.Task[Any]]) -> None:
+    for _ in range(1200):
+        finished = [_describe(task.result()) for task in in_flight if task.done()]
+        assert not finished, f"held requests finished before the signal: {finished}"
+        if len(await asyncio.to_thread(_stored_booking_ids, database_url, slug)) >= len(in_flight):
             return
-        time.sleep(0.05)
-    raise AssertionError("the bookings in flight were never committed")
+        await asyncio.sleep(0.05)
+    raise AssertionError("the requests in flight were never all committed")
+
+
+def _describe(reply: httpx.Response | httpx.TransportError) -> str:
+    return f"{reply.status_code} {reply.text[:200]}" if isinstance(reply, httpx.Response) else repr(reply)
 
 
 def _stored_booking_ids(database_url: str, slug: str) -> set[uuid.UUID]:
