@@ -151,24 +151,33 @@ def stress_command(
         int, typer.Option(envvar="CONCURRENT_REQUESTS", min=2, max=1000, help="Simultaneous attempts per unit.")
     ] = 100,
     iterations: Annotated[int, typer.Option(envvar="TEST_ITERATIONS", min=1, max=1000, help="Rounds.")] = 1,
+    kind: Annotated[
+        str, typer.Option(help="appointment (one staff time), slot (a one-seat slot) or seats (parties, C seats).")
+    ] = "appointment",
+    capacity: Annotated[int, typer.Option(min=1, max=1000, help="Seats of each raced slot (--kind seats).")] = 10,
+    guests: Annotated[int, typer.Option(min=1, max=100, help="Party size of each racer (--kind seats).")] = 2,
     admin_token: Annotated[
         str | None, typer.Option(envvar="SLOTGUARD_ADMIN_TOKEN", help="Operator token: create a fixture business.")
     ] = None,
     slug: Annotated[str | None, typer.Option(help="Existing business to race on (instead of a fixture).")] = None,
     service_id: Annotated[str | None, typer.Option(help="Its service.")] = None,
-    staff_id: Annotated[str | None, typer.Option(help="Its staff member.")] = None,
-    api_key: Annotated[str | None, typer.Option(help="Its owner API key, to read the stored state back.")] = None,
+    staff_id: Annotated[str | None, typer.Option(help="Its staff member (--kind appointment).")] = None,
+    api_key: Annotated[str | None, typer.Option(help="Its owner API key: reads the stored state back.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
-    """Race CONCURRENCY booking attempts at one free time, ITERATIONS times; exit 1 unless each had one winner."""
-    target = None
-    if slug or service_id or staff_id or api_key:
-        if not (slug and service_id and staff_id and api_key):
-            raise typer.BadParameter("--slug, --service-id, --staff-id and --api-key go together")
-        target = stress.Target(slug, service_id, staff_id, api_key)
-    elif not admin_token:
-        raise typer.BadParameter("give --admin-token (fixture business) or --slug/--service-id/--staff-id/--api-key")
-    plan = stress.StressPlan(url.rstrip("/"), concurrency, iterations, admin_token, target)
+    """Race CONCURRENCY booking attempts at one free unit, ITERATIONS times; exit 1 unless each had the right
+    number of winners and the stored state holds exactly them. Slot kinds create their slots (owner API)."""
+    if kind not in stress.KINDS:
+        raise typer.BadParameter(f"--kind is one of {', '.join(stress.KINDS)}")
+    if kind == "slot":
+        capacity, guests = 1, 1
+    elif kind == "seats" and guests > capacity:
+        raise typer.BadParameter("--guests must not exceed --capacity")
+    plan = stress.StressPlan(
+        url.rstrip("/"), concurrency, iterations, admin_token,
+        _stress_target(kind, slug, service_id, staff_id, api_key, admin_token),
+        kind=kind, capacity=capacity, guests=guests if kind == "seats" else 1,
+    )  # fmt: skip
     report = _run_stress(plan, show_progress=not as_json)
     if as_json:
         typer.echo(json.dumps(report.as_json(), indent=2))
@@ -177,9 +186,24 @@ def stress_command(
     raise typer.Exit(0 if report.ok else 1)
 
 
+def _stress_target(
+    kind: str, slug: str | None, service_id: str | None, staff_id: str | None, api_key: str | None, admin: str | None
+) -> stress.Target | None:
+    """An existing business to race on, or None for a fixture made with the operator token."""
+    needs_staff = kind == "appointment"
+    if slug or service_id or staff_id or api_key:
+        if not (slug and service_id and api_key and (staff_id or not needs_staff)):
+            staff = "--staff-id, " if needs_staff else ""
+            raise typer.BadParameter(f"--slug, --service-id, {staff}and --api-key go together")
+        return stress.Target(slug, service_id, staff_id if needs_staff else None, api_key)
+    if not admin:
+        raise typer.BadParameter("give --admin-token (fixture business) or --slug/--service-id/--staff-id/--api-key")
+    return None
+
+
 def _run_stress(plan: stress.StressPlan, *, show_progress: bool) -> stress.Report:
     with Progress(console=Console(stderr=True), disable=not show_progress, transient=True) as progress:
-        task = progress.add_task(f"{plan.concurrency} racers x {plan.iterations}", total=plan.iterations)
+        task = progress.add_task(f"{plan.concurrency} racers x {plan.iterations} ({plan.kind})", total=plan.iterations)
         return asyncio.run(stress.run(plan, lambda _: progress.advance(task)))
 
 
@@ -187,7 +211,12 @@ def _print_stress(report: stress.Report, plan: stress.StressPlan) -> None:
     if report.setup_error:
         console.print(f"[red]could not run:[/] {report.setup_error}")
     counts, latency = report.counts(), report.latency_ms()
-    table = Table(title=f"{plan.concurrency} simultaneous attempts x {len(report.iterations)} iterations at {plan.url}")
+    unit = {"appointment": "one time", "slot": "a one-seat slot"}.get(
+        plan.kind, f"{plan.capacity} seats, parties of {plan.guests}"
+    )
+    table = Table(
+        title=f"{plan.concurrency} simultaneous attempts at {unit} x {len(report.iterations)} iterations at {plan.url}"
+    )
     table.add_column("")
     table.add_column("", justify="right")
     table.add_row("Total Requests", str(counts["total"]))
@@ -199,11 +228,14 @@ def _print_stress(report: stress.Report, plan: stress.StressPlan) -> None:
     stored = sum(len(i.stored_ids) for i in report.iterations)
     expected = sum(i.expected_winners for i in report.iterations)
     table.add_row("stored bookings (owner API)", f"{stored} (expected {expected})")
+    if plan.kind != "appointment":
+        left = sum(i.remaining or 0 for i in report.iterations)
+        table.add_row("seats left (owner API)", f"{left} (expected {len(report.iterations) * plan.seats_left()})")
     console.print(table)
     for n, iteration in enumerate(report.iterations):
         for violation in iteration.violations:
             console.print(f"[red]iteration {n} ({iteration.unit.start_time}):[/] {violation}")
-    console.print("[bold green]PASS[/]: no double booking" if report.ok else "[bold red]FAIL[/]")
+    console.print("[bold green]PASS[/]: nothing sold twice" if report.ok else "[bold red]FAIL[/]")
 
 
 @app.command("verify")
