@@ -244,20 +244,43 @@ def verify_command(
         str, typer.Option(envvar="SLOTGUARD_ADMIN_TOKEN", help="Operator token (fixture business).")
     ],
     url: Annotated[str, typer.Option(envvar="API_URL", help="Base URL of the server.")] = "http://127.0.0.1:8000",
-    operations: Annotated[int, typer.Option(min=1, max=1_000_000, help="Requests in all.")] = 2000,
+    operations: Annotated[int, typer.Option(min=1, max=1_000_000, help="Operations in all.")] = 2000,
     clients: Annotated[int, typer.Option(min=1, max=500, help="Concurrent clients.")] = 8,
     seed: Annotated[int | None, typer.Option(help="Random seed, to replay a run's choices.")] = None,
-    database_url: Annotated[str | None, typer.Option(help="The server's PostgreSQL database (for faults).")] = None,
+    database_url: Annotated[
+        str | None,
+        typer.Option(help="The server's database: webhook secret, stored seat counters, clean-up job, faults."),
+    ] = None,
+    webhook_secret: Annotated[
+        str | None, typer.Option(envvar="SLOTGUARD_WEBHOOK_SECRET", help="Signs webhooks (else from the database).")
+    ] = None,
+    hold_ttl_seconds: Annotated[
+        int, typer.Option(min=1, max=600, help="Hold and checkout lifetime of the fixture business.")
+    ] = 2,
     fault_terminate_connections: Annotated[
-        bool, typer.Option(help="Keep terminating the server's database connections (pg_terminate_backend).")
+        bool, typer.Option(help="Keep terminating the server's database connections (PostgreSQL).")
     ] = False,
+    fault_kill_workers: Annotated[
+        bool, typer.Option(help="SIGKILL a worker of --server-pid every --kill-interval; its supervisor restarts it.")
+    ] = False,
+    server_pid: Annotated[int | None, typer.Option(help="The `slotguard serve --workers N` process (N >= 2).")] = None,
+    kill_interval: Annotated[float, typer.Option(min=0.1, help="Seconds between worker kills.")] = 3.0,
+    terminate_interval: Annotated[float, typer.Option(min=0.01, help="Seconds between terminations.")] = 0.25,
     log: Annotated[str | None, typer.Option(help="Write every request and reply here (JSON lines).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
-    """Random concurrent bookings and cancels, optionally under faults; exit 1 on any broken invariant."""
+    """A random mix of bookings, holds, seats, checkouts, webhooks, cancels and reschedules, optionally under
+    faults; judged against the stored state before and after clean-up. Exit 1 on any broken invariant."""
+    if fault_terminate_connections and not (database_url or "").startswith("postgresql"):
+        raise typer.BadParameter("--fault-terminate-connections needs --database-url postgresql://…")
+    if fault_kill_workers and server_pid is None:
+        raise typer.BadParameter("--fault-kill-workers needs --server-pid")
+    faults = verify.FaultPlan(
+        database_url, fault_terminate_connections, terminate_interval, server_pid, fault_kill_workers, kill_interval,
+    )  # fmt: skip
     plan = verify.VerifyPlan(
         url.rstrip("/"), admin_token, operations, clients, seed=seed, database_url=database_url,
-        terminate_connections=fault_terminate_connections,
+        webhook_secret=webhook_secret, hold_ttl_seconds=hold_ttl_seconds, faults=faults,
     )  # fmt: skip
     try:
         report = asyncio.run(verify.run(plan))
@@ -266,7 +289,7 @@ def verify_command(
         raise typer.Exit(2) from exc
     if log:
         with open(log, "w") as out:
-            out.write(verify.log_lines(report) + "\n")
+            out.write(verify.log_lines(report.log) + "\n")
     summary = report.as_json()
     if as_json:
         typer.echo(json.dumps(summary, indent=2))
