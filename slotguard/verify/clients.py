@@ -32,6 +32,7 @@ WEIGHTS = {
 }  # fmt: skip
 CREATING = ("book", "hold", "checkout_time", "seat_hold", "slot_book", "checkout")
 SLOT_CAPACITIES = (1, 1, 5, 8)  # two garage slots (one car each) and two tours
+STALE_AFTER_SECONDS = 30.0  # a hold lapsed this long is forgotten: a long run keeps its lists short
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,16 @@ class Mine:
 
     def lapsed(self) -> bool:
         return self.expires_at is not None and time.time() > self.expires_at + CLOCK_TOLERANCE_SECONDS
+
+    def actionable(self) -> bool:
+        """Still worth a request: an unsettled checkout, a confirmed booking, a hold not long lapsed."""
+        if self.left_alone:
+            return False
+        if self.session_id is not None:
+            return True
+        if self.status in ("held", "pending_payment"):
+            return self.expires_at is None or time.time() < self.expires_at + STALE_AFTER_SECONDS
+        return self.status == "confirmed"
 
 
 @dataclass
@@ -188,7 +199,8 @@ class Customer:
     # -- acting on my bookings -----------------------------------------------------------------------
 
     def _pick(self, wanted: Callable[[Mine], bool]) -> Mine | None:
-        found = [m for m in self.mine if not m.left_alone and wanted(m)]
+        self.mine = [m for m in self.mine if m.actionable()]
+        found = [m for m in self.mine if wanted(m)]
         return self.rng.choice(found) if found else None
 
     async def book_hold(self, n: int) -> bool:

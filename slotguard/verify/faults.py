@@ -4,15 +4,16 @@
 - SIGKILL one worker process of `slotguard serve --workers N` every interval, and wait until the
   server's supervisor has started its replacement (reading /proc: Linux only).
 
-The two take turns: no connection is terminated from a kill until RESTART_GRACE_SECONDS after the
-replacement worker appeared. A worker whose start-up cannot reach the database fails to start, and
-uvicorn's supervisor then stops the whole server; that is a restart during a database outage, which
-these faults do not set out to combine.
+The two take turns: from a kill, no connection is terminated until the replacement worker has finished
+its start-up transaction (its database connection, found through /proc/net/tcp, is idle). A worker
+whose start-up cannot reach the database fails to start, and uvicorn's supervisor then stops the whole
+server: a restart during a database outage, which these faults do not set out to combine.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import random
 import signal
@@ -20,9 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import asyncpg
+from sqlalchemy.engine import make_url
 
 RESTART_TIMEOUT_SECONDS = 30.0
-RESTART_GRACE_SECONDS = 8.0
 
 
 @dataclass(frozen=True)
@@ -78,9 +79,11 @@ class FaultInjector:
             os.kill(victim, signal.SIGKILL)
             self.killed += 1
             self._replacing = (victim, before - {victim}, len(before))
-            if not await self._await_replacement():
+            replacement = await self._await_replacement()
+            if replacement is None:
                 return
-            await asyncio.sleep(RESTART_GRACE_SECONDS if self.plan.terminate_connections else 0)
+            if self.plan.terminate_connections and not await self._started(replacement):
+                self.problems.append(f"worker {replacement} did not connect to the database")
             self.may_terminate.set()
             await asyncio.sleep(self.plan.kill_interval_seconds)
 
@@ -91,22 +94,27 @@ class FaultInjector:
         if self.plan.kill_workers and self.plan.server_pid and not _running(self.plan.server_pid):
             self.problems.append(f"server process {self.plan.server_pid} has exited")
 
-    async def _await_replacement(self) -> bool:
-        assert self._replacing is not None
+    async def _await_replacement(self) -> int | None:
+        """The replacement of the worker being replaced, once the supervisor has started it."""
+        assert self._replacing is not None and self.plan.server_pid is not None
         victim, survivors, count = self._replacing
-        replaced = await self._replaced(survivors, count)
-        self._replacing = None
-        if replaced:
-            self.restarted += 1
-        else:
-            self.problems.append(f"worker {victim} was not replaced within {RESTART_TIMEOUT_SECONDS:.0f} s")
-        return replaced
-
-    async def _replaced(self, survivors: set[int], count: int) -> bool:
-        assert self.plan.server_pid is not None
         for _ in range(int(RESTART_TIMEOUT_SECONDS / 0.1)):
             now = workers_of(self.plan.server_pid)
-            if len(now) >= count and now - survivors:
+            if len(now) >= count and (new := now - survivors):
+                self._replacing = None
+                self.restarted += 1
+                return min(new)
+            await asyncio.sleep(0.1)
+        self._replacing = None
+        self.problems.append(f"worker {victim} was not replaced within {RESTART_TIMEOUT_SECONDS:.0f} s")
+        return None
+
+    async def _started(self, worker: int) -> bool:
+        """Whether the worker's start-up transaction is over: one of its database connections is idle."""
+        url = self.plan.database_url or ""
+        for _ in range(int(RESTART_TIMEOUT_SECONDS / 0.1)):
+            ports = client_ports(worker, make_url(url).port or 5432)
+            if ports and await idle_backends(url, ports):
                 return True
             await asyncio.sleep(0.1)
         return False
@@ -132,6 +140,34 @@ def workers_of(server_pid: int) -> set[int]:
         if int(fields[1]) == server_pid and b"spawn_main" in cmdline:
             found.add(int(stat.parent.name))
     return found
+
+
+def client_ports(pid: int, server_port: int) -> list[int]:
+    """Local ports of the process's established TCP connections to `server_port` (Linux /proc)."""
+    inodes = set()
+    with contextlib.suppress(OSError):
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            with contextlib.suppress(OSError):
+                link = os.readlink(fd)
+                if link.startswith("socket:["):
+                    inodes.add(link[len("socket:[") : -1])
+    ports = []
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError):
+            for line in Path(table).read_text().splitlines()[1:]:
+                local, remote, state, inode = (line.split()[i] for i in (1, 2, 3, 9))
+                if inode in inodes and state == "01" and int(remote.rsplit(":", 1)[1], 16) == server_port:
+                    ports.append(int(local.rsplit(":", 1)[1], 16))
+    return ports
+
+
+async def idle_backends(database_url: str, client_ports: list[int]) -> int:
+    conn = await asyncpg.connect(database_url)
+    try:
+        query = "SELECT count(*) FROM pg_stat_activity WHERE client_port = ANY($1::int[]) AND state = 'idle'"
+        return int(await conn.fetchval(query, client_ports))
+    finally:
+        await conn.close()
 
 
 async def terminate_backends(database_url: str) -> int:

@@ -13,7 +13,7 @@ import pytest
 
 from tests.e2e.conftest import Server, start_server, stop_server
 
-OPERATIONS = 800
+OPERATIONS = 600
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
