@@ -55,6 +55,7 @@ class VerifyReport:
     operations: int = 0
     checks: list[str] = field(default_factory=list)  # what was checked beyond the API (counters, clean-up)
     expired_by_cleanup: int | None = None
+    run_seconds: float = 0.0  # the clients' part, from the first request to the last reply
 
     @property
     def ok(self) -> bool:
@@ -66,6 +67,7 @@ class VerifyReport:
             "ok": self.ok,
             "operations": self.operations,
             "requests": len(self.log),
+            "runSeconds": round(self.run_seconds, 1),
             "replies": dict(sorted(replies.items())),
             "faultsInjected": sum(self.faults.values()),
             "faults": self.faults,
@@ -96,6 +98,7 @@ async def run(plan: VerifyPlan) -> VerifyReport:
         ]
         faults = FaultInjector(plan.faults, random.Random(rng.random()))
         injector = asyncio.create_task(faults.run())
+        started = time.monotonic()
         try:
             await asyncio.gather(*(c.run(budget) for c in customers))
         finally:
@@ -105,6 +108,7 @@ async def run(plan: VerifyPlan) -> VerifyReport:
         await faults.finish()
         await _until_lapsed(log)
         report = VerifyReport(log, faults=faults.summary(), operations=plan.operations)
+        report.run_seconds = time.monotonic() - started
         try:
             before, cleaned = await _stored_states(client, fixture, plan.database_url, report)
         except (StressSetupError, httpx.HTTPError) as exc:

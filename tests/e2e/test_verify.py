@@ -30,16 +30,17 @@ def test_random_operations_under_faults_keep_every_invariant(
 ) -> None:
     server, server_pid = own_server
     postgresql = server.database_url.startswith("postgresql")
-    faults = ["--fault-kill-workers", "--server-pid", str(server_pid), "--kill-interval", "4"]
+    fault_flags = ["--fault-kill-workers", "--server-pid", str(server_pid), "--kill-interval", "4"]
     if postgresql:
-        faults += ["--fault-terminate-connections", "--terminate-interval", "0.5"]
+        fault_flags += ["--fault-terminate-connections", "--terminate-interval", "0.5"]
     log = os.path.join(tmp_path, "verify.jsonl")
     args = ["--url", server.url, "--admin-token", server.admin_token, "--operations", str(OPERATIONS),
             "--clients", "12", "--seed", "5", "--database-url", server.database_url, "--log", log, "--json",
-            *faults]  # fmt: skip
+            *fault_flags]  # fmt: skip
     result = subprocess.run(
         [sys.executable, "-m", "slotguard", "verify", *args], capture_output=True, text=True, timeout=300
     )
+    assert result.stdout.startswith("{"), result.stderr[-3000:]
     summary = json.loads(result.stdout)
 
     assert result.returncode == 0, summary["violations"][:20]
@@ -49,14 +50,14 @@ def test_random_operations_under_faults_keep_every_invariant(
     assert sent == {"book", "hold", "book_hold", "checkout_time", "seat_hold", "slot_book", "slot_book_hold",
                     "checkout", "webhook", "cancel", "reschedule", "look"}  # fmt: skip
     for acknowledged in ("book 201", "slot_book 201", "cancel 200", "reschedule 200"):
-        assert replies.get(acknowledged, 0) > 0, acknowledged
-    assert replies.get("slot_book 409 SLOT_UNAVAILABLE", 0) > 10
-    assert replies.get("book 409 TIME_CONFLICT", 0) > 10
-    assert sum(n for key, n in replies.items() if key.startswith("webhook 200")) > 0
+        assert replies.get(acknowledged, 0) > 0, (acknowledged, replies)
+    assert replies.get("slot_book 409 SLOT_UNAVAILABLE", 0) > 10, replies
+    assert replies.get("book 409 TIME_CONFLICT", 0) > 10, replies
+    assert sum(n for key, n in replies.items() if key.startswith("webhook 200")) > 0, replies
     assert summary["checks"] == ["stored seat counters", "clean-up job"]
-    assert summary["faults"]["workersKilled"] >= 1
-    assert summary["faults"]["workersRestarted"] == summary["faults"]["workersKilled"]
-    assert (summary["faults"]["connectionsTerminated"] > 0) == postgresql
+    faults = summary["faults"]
+    assert faults["workersKilled"] >= 1 and faults["workersRestarted"] == faults["workersKilled"], faults
+    assert (faults["connectionsTerminated"] > 0) == postgresql, faults
     with open(log) as lines:
         assert sum(1 for _ in lines) == summary["requests"] >= OPERATIONS
 
