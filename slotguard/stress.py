@@ -193,8 +193,7 @@ class StressPlan:
 
 async def run(plan: StressPlan, on_iteration: Callable[[Iteration], None] = lambda _: None) -> Report:
     """Prepare the target, race every iteration, read the stored state back, and judge."""
-    limits = httpx.Limits(max_connections=plan.concurrency, max_keepalive_connections=plan.concurrency)
-    async with httpx.AsyncClient(base_url=plan.url, timeout=plan.timeout_seconds, limits=limits) as client:
+    async with _client(plan) as client:
         try:
             target = plan.target or await create_fixture(client, plan.admin_token or "", plan.kind)
             if plan.kind == "appointment":
@@ -203,11 +202,12 @@ async def run(plan: StressPlan, on_iteration: Callable[[Iteration], None] = lamb
                 units = await new_slots(client, target, plan.iterations, plan.capacity)
         except (StressSetupError, httpx.HTTPError) as exc:
             return Report([], setup_error=f"{type(exc).__name__}: {exc}")
-        report = Report([])
-        for unit in units:
+    report = Report([])
+    for unit in units:
+        # Every round on new connections: the server drops keep-alive connections idle for a few
+        # seconds, and a request sent on one as it closes fails with a read error.
+        async with _client(plan) as client:
             try:
-                # Every round on fresh connections: the server drops keep-alive connections idle for
-                # a few seconds, and a request sent on one as it closes fails with a read error.
                 await open_connections(client, plan.concurrency)
                 iteration = await race_unit(client, target, unit, plan)
                 stored = await stored_bookings(client, target, unit)
@@ -216,11 +216,16 @@ async def run(plan: StressPlan, on_iteration: Callable[[Iteration], None] = lamb
             except (StressSetupError, httpx.HTTPError) as exc:
                 report.setup_error = f"{type(exc).__name__}: {exc}"
                 return report
-            iteration.stored_ids = [b["id"] for b in stored]
-            iteration.violations = check_iteration(iteration, stored, iteration.remaining)
-            report.iterations.append(iteration)
-            on_iteration(iteration)
-        return report
+        iteration.stored_ids = [b["id"] for b in stored]
+        iteration.violations = check_iteration(iteration, stored, iteration.remaining)
+        report.iterations.append(iteration)
+        on_iteration(iteration)
+    return report
+
+
+def _client(plan: StressPlan) -> httpx.AsyncClient:
+    limits = httpx.Limits(max_connections=plan.concurrency, max_keepalive_connections=plan.concurrency)
+    return httpx.AsyncClient(base_url=plan.url, timeout=plan.timeout_seconds, limits=limits)
 
 
 async def create_fixture(client: httpx.AsyncClient, admin_token: str, kind: str = "appointment") -> Target:
