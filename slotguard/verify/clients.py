@@ -113,7 +113,6 @@ class Mine:
 class Customer:
     """One concurrent client: picks random operations until the shared budget is spent."""
 
-    number: int
     client: httpx.AsyncClient
     fixture: Fixture
     rng: random.Random
@@ -123,12 +122,7 @@ class Customer:
     mine: list[Mine] = field(default_factory=list)
 
     async def run(self, budget: Iterator[int]) -> None:
-        ops: dict[str, Callable[[int], Awaitable[bool]]] = {
-            "book": self.book, "hold": self.hold, "book_hold": self.book_hold, "checkout_time": self.checkout_time,
-            "seat_hold": self.seat_hold, "slot_book": self.slot_book, "slot_book_hold": self.slot_book_hold,
-            "checkout": self.checkout, "webhook": self.webhook, "cancel": self.cancel,
-            "reschedule": self.reschedule, "look": self.look,
-        }  # fmt: skip
+        ops: dict[str, Callable[[int], Awaitable[bool]]] = {op: getattr(self, op) for op in WEIGHTS}
         weights = {op: w for op, w in WEIGHTS.items() if op != "webhook" or self.webhook_secret}
         for n in budget:
             op = self.rng.choices(list(weights), list(weights.values()))[0]

@@ -94,7 +94,7 @@ async def run(plan: VerifyPlan) -> VerifyReport:
         budget = iter(range(plan.operations))
         run_id = uuid.uuid4().hex[:8]
         customers = [
-            Customer(n, client, fixture, random.Random(rng.random()), log, secret, run_id) for n in range(plan.clients)
+            Customer(client, fixture, random.Random(rng.random()), log, secret, run_id) for _ in range(plan.clients)
         ]
         faults = FaultInjector(plan.faults, random.Random(rng.random()))
         injector = asyncio.create_task(faults.run())
