@@ -14,8 +14,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from slotguard import stress, verify
-from slotguard.adapters.mail import SmtpMailer
-from slotguard.api.app import system_clock
+from slotguard.api.app import outbox_senders, system_clock
 from slotguard.config import Settings
 from slotguard.domain.catalog import BookingRules
 from slotguard.services.catalog import check_timezone, create_business
@@ -120,13 +119,11 @@ def business_create(
 
 @outbox_app.command("drain")
 def outbox_drain() -> None:
-    """Send every due message in the outbox over SMTP (SLOTGUARD_SMTP_URL), then exit."""
+    """Send every due message in the outbox (webhooks; email and SMS when configured), then exit."""
     settings = Settings()
     if not settings.smtp_url:
-        console.print("[red]SLOTGUARD_SMTP_URL is not set[/]: messages stay in the outbox")
-        raise typer.Exit(1)
-    mailer = SmtpMailer(settings.smtp_url, settings.smtp_from)
-    sent = _with_storage(settings, lambda uows: drain_all(uows, system_clock, mailer))
+        console.print("[yellow]SLOTGUARD_SMTP_URL is not set[/]: emails stay in the outbox")
+    sent = _with_storage(settings, lambda uows: drain_all(uows, system_clock, outbox_senders(settings, uows)))
     console.print(f"sent {sent} message(s)")
 
 

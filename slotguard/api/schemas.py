@@ -379,3 +379,37 @@ class HealthOut(Out):
 
 
 ErrorOut.model_rebuild()
+
+
+# -- the business's own webhook endpoint ------------------------------------------------------------
+
+WebhookUrl = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=254, pattern=r"^https?://[^\s/?#]+\S*$")
+]
+
+
+class WebhookEndpointIn(In):
+    url: WebhookUrl
+    rotate_secret: bool = False
+
+
+class WebhookEndpointOut(Out):
+    url: str
+    events: list[str]
+    # Only in the reply that created the endpoint or rotated the secret: store it then.
+    secret: str | None = None
+    created_at: Utc
+    updated_at: Utc
+
+
+class WebhookDeliveryOut(Out):
+    id: UUID
+    event: str
+    booking_id: UUID | None
+    url: str
+    status: str
+    attempts: int
+    status_code: int | None
+    last_error: str | None
+    created_at: Utc | None
+    delivered_at: Utc | None

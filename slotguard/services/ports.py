@@ -3,7 +3,7 @@ structurally (they never import this module)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any, Protocol, Self
@@ -14,7 +14,7 @@ from slotguard.domain.catalog import Business, Service, StaffMember
 from slotguard.domain.events import AuditEntry, StatusChanged
 from slotguard.domain.idempotency import StoredRequest
 from slotguard.domain.intervals import Interval
-from slotguard.domain.messages import OutgoingMessage
+from slotguard.domain.messages import OutgoingMessage, WebhookEndpoint
 from slotguard.domain.payments import CheckoutSession, PaymentEvent
 from slotguard.domain.slots import Slot
 
@@ -102,10 +102,24 @@ class PaymentStore(Protocol):
 
 class OutboxStore(Protocol):
     async def add(self, messages: list[OutgoingMessage], now: datetime) -> None: ...
-    async def claim(self, now: datetime, lease: timedelta, limit: int) -> list[OutgoingMessage]: ...
-    async def mark_sent(self, message_id: UUID, now: datetime) -> None: ...
-    async def mark_failed(self, message_id: UUID, error: str, retry_at: datetime | None) -> None: ...
-    async def of_business(self, business_id: UUID, *, limit: int = 100) -> list[OutgoingMessage]: ...
+    async def has_due(self, now: datetime, channels: Collection[str]) -> bool: ...
+    async def claim(
+        self, now: datetime, lease: timedelta, limit: int, channels: Collection[str] = ...
+    ) -> list[OutgoingMessage]: ...
+    async def mark_sent(self, message_id: UUID, now: datetime, status_code: int | None = None) -> None: ...
+    async def mark_failed(
+        self, message_id: UUID, error: str, retry_at: datetime | None, status_code: int | None = None
+    ) -> None: ...
+    async def retarget(self, business_id: UUID, channel: str, recipient: str) -> None: ...
+    async def of_business(
+        self, business_id: UUID, *, limit: int = 100, channel: str | None = None
+    ) -> list[OutgoingMessage]: ...
+
+
+class WebhookEndpointStore(Protocol):
+    async def get(self, business_id: UUID) -> WebhookEndpoint | None: ...
+    async def put(self, endpoint: WebhookEndpoint) -> None: ...
+    async def remove(self, business_id: UUID) -> bool: ...
 
 
 class IdempotencyStore(Protocol):
@@ -127,6 +141,7 @@ class UnitOfWork(Protocol):
     payments: PaymentStore
     outbox: OutboxStore
     idempotency: IdempotencyStore
+    webhooks: WebhookEndpointStore
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(
@@ -165,3 +180,16 @@ class PaymentProvider(Protocol):
 
 class Mailer(Protocol):
     async def send(self, message: OutgoingMessage) -> None: ...
+
+
+class Sender(Protocol):
+    """One outbox channel (email, sms, webhook): returns the HTTP status when the channel has one,
+    raises `DeliveryFailed` (or any error) when the message was not accepted."""
+
+    async def send(self, message: OutgoingMessage) -> int | None: ...
+
+
+class WebhookPoster(Protocol):
+    """Posts one signed event; returns the receiver's 2xx status, raises `DeliveryFailed` otherwise."""
+
+    async def post(self, url: str, secret: str, message: OutgoingMessage) -> int: ...

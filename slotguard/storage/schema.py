@@ -243,6 +243,7 @@ outbox = Table(
     Column("sent_at", UtcDateTime),
     Column("last_error", Text),
     _created_at(),
+    Column("status_code", Integer),  # migration 0006: the HTTP status of the last attempt
     Index(None, "status", "next_attempt_at"),
     Index(None, "business_id", "created_at"),
 )
@@ -260,4 +261,17 @@ idempotency_keys = Table(
     Column("response_body", Text),
     Column("created_at", UtcDateTime, nullable=False),
     Index(None, "created_at"),
+)
+
+# -- outgoing webhooks (migration 0006) ----------------------------------------------------------------
+
+# One endpoint per business. The secret is kept in clear because every delivery is signed with it.
+webhook_endpoints = Table(
+    "webhook_endpoints",
+    metadata,
+    Column("business_id", Uuid, ForeignKey("businesses.id"), primary_key=True),
+    Column("url", String(254), nullable=False),
+    Column("secret", String(100), nullable=False),
+    _created_at(),
+    Column("updated_at", UtcDateTime, nullable=False),
 )

@@ -16,6 +16,7 @@ from slotguard.storage.idempotency import IdempotencyStore
 from slotguard.storage.outbox import OutboxStore
 from slotguard.storage.payments import PaymentStore
 from slotguard.storage.slots import SlotStore
+from slotguard.storage.webhooks import WebhookEndpointStore
 
 
 class SqlUnitOfWork:
@@ -32,6 +33,7 @@ class SqlUnitOfWork:
     payments: PaymentStore
     outbox: OutboxStore
     idempotency: IdempotencyStore
+    webhooks: WebhookEndpointStore
 
     def __init__(self, database: Database, *, write: bool) -> None:
         self._database = database
@@ -67,6 +69,7 @@ class SqlUnitOfWork:
         self.payments = PaymentStore(conn)
         self.outbox = OutboxStore(conn)
         self.idempotency = IdempotencyStore(conn)
+        self.webhooks = WebhookEndpointStore(conn)
         return self
 
     async def commit(self) -> None:
