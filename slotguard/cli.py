@@ -183,7 +183,14 @@ def outbox_drain() -> None:
 def _print_demo(demo: Demo, base_url: str) -> None:
     slug = demo.business.slug
     table = Table(title=f"{demo.business.name} ({slug})", show_header=False)
+    table.add_column()
+    table.add_column(overflow="fold")  # URLs and the API key must be copied whole, even in a narrow terminal
     table.add_row("booking widget", f"{base_url}/book/{slug}")
+    for service in demo.slot_services:
+        slots = [s for s in demo.slots if s.service_id == service.id]
+        capacity = max((s.capacity for s in slots), default=0)
+        label = f"{service.name}: {len(slots)} slots of {capacity} seat{'s' if capacity != 1 else ''}"
+        table.add_row(label, f"{base_url}/book/{slug}?service={service.id}")
     table.add_row("owner calendar", f"{base_url}/owner/{slug}")
     table.add_row("API docs", f"{base_url}/docs")
     table.add_row("owner API key", demo.api_key)
