@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
@@ -14,16 +15,18 @@ from rich.progress import Progress
 from rich.table import Table
 
 from slotguard import stress, verify
-from slotguard.adapters.mail import SmtpMailer
-from slotguard.api.app import system_clock
+from slotguard.api.app import outbox_senders, system_clock
 from slotguard.config import Settings
 from slotguard.domain.catalog import BookingRules
+from slotguard.domain.errors import NotFound
 from slotguard.services.catalog import check_timezone, create_business
 from slotguard.services.demo import Demo, ensure_demo
+from slotguard.services.erasure import erase_client, erase_ended_before
 from slotguard.services.idempotency import purge_expired_keys
 from slotguard.services.notifications import drain_all
 from slotguard.services.ports import UnitOfWork
 from slotguard.services.seats import expire_lapsed_bookings
+from slotguard.storage import backups
 from slotguard.storage.engine import create_database
 from slotguard.storage.migrations import upgrade
 from slotguard.storage.unit_of_work import SqlUnitOfWork
@@ -84,13 +87,62 @@ def serve(
 
 
 @app.command()
-def cleanup() -> None:
+def cleanup(
+    erase_after_days: Annotated[
+        int | None, typer.Option(min=1, help="Also erase personal data of bookings that ended this many days ago.")
+    ] = None,
+) -> None:
     """Expire lapsed holds and checkouts (giving back their seats) and delete Idempotency-Keys older
     than 24 hours. Run it from cron, e.g. every few minutes; correctness never waits for it."""
     settings = Settings()
     expired = _with_storage(settings, lambda uows: expire_lapsed_bookings(uows, system_clock))
     purged = _with_storage(settings, lambda uows: purge_expired_keys(uows, system_clock))
     console.print(f"expired {expired} lapsed holds and checkouts; purged {purged} expired idempotency keys")
+    if erase_after_days is not None:
+        erased = _with_storage(settings, lambda uows: erase_ended_before(uows, system_clock, erase_after_days))
+        console.print(
+            f"erased personal data of {erased.clients} client(s) and the notes of {erased.bookings} booking(s) "
+            f"that ended more than {erase_after_days} days ago"
+        )
+
+
+@app.command("erase-client")
+def erase_client_command(
+    business: Annotated[str, typer.Option(help="The business's slug.")],
+    email: Annotated[str, typer.Option(help="The client's email.")],
+) -> None:
+    """Erase a client's name, email, phone and booking notes; their bookings and audit rows stay."""
+    settings = Settings()
+    try:
+        _with_storage(settings, lambda uows: erase_client(uows, system_clock, business, email))
+    except NotFound as missing:
+        console.print(f"[red]{missing}[/]")
+        raise typer.Exit(1) from missing
+    console.print(f"erased the personal data of one client of {business}")
+
+
+@app.command()
+def backup(path: Annotated[Path, typer.Argument(help="New file to write the copy to.")]) -> None:
+    """Copy the SQLite database to PATH, consistently, while the server keeps running."""
+    try:
+        backups.back_up(Settings().database_url, path)
+    except backups.BackupRefused as refusal:
+        console.print(f"[red]{refusal}[/]")
+        raise typer.Exit(1) from refusal
+    console.print(f"[green]backed up[/] to {path}")
+
+
+@app.command()
+def restore(path: Annotated[Path, typer.Argument(help="A file written by `slotguard backup`.")]) -> None:
+    """Replace the SQLite database's contents with the backup at PATH. Stop the server first."""
+    settings = Settings()
+    try:
+        backups.restore(path, settings.database_url)
+    except backups.BackupRefused as refusal:
+        console.print(f"[red]{refusal}[/]")
+        raise typer.Exit(1) from refusal
+    upgrade(settings.database_url)  # a backup from an older version is brought up to date
+    console.print(f"[green]restored[/] {path} into {settings.database_url}")
 
 
 @app.command("demo")
@@ -120,20 +172,25 @@ def business_create(
 
 @outbox_app.command("drain")
 def outbox_drain() -> None:
-    """Send every due message in the outbox over SMTP (SLOTGUARD_SMTP_URL), then exit."""
+    """Send every due message in the outbox (webhooks; email and SMS when configured), then exit."""
     settings = Settings()
     if not settings.smtp_url:
-        console.print("[red]SLOTGUARD_SMTP_URL is not set[/]: messages stay in the outbox")
-        raise typer.Exit(1)
-    mailer = SmtpMailer(settings.smtp_url, settings.smtp_from)
-    sent = _with_storage(settings, lambda uows: drain_all(uows, system_clock, mailer))
+        console.print("[yellow]SLOTGUARD_SMTP_URL is not set[/]: emails stay in the outbox")
+    sent = _with_storage(settings, lambda uows: drain_all(uows, system_clock, outbox_senders(settings, uows)))
     console.print(f"sent {sent} message(s)")
 
 
 def _print_demo(demo: Demo, base_url: str) -> None:
     slug = demo.business.slug
     table = Table(title=f"{demo.business.name} ({slug})", show_header=False)
+    table.add_column()
+    table.add_column(overflow="fold")  # URLs and the API key must be copied whole, even in a narrow terminal
     table.add_row("booking widget", f"{base_url}/book/{slug}")
+    for service in demo.slot_services:
+        slots = [s for s in demo.slots if s.service_id == service.id]
+        capacity = max((s.capacity for s in slots), default=0)
+        label = f"{service.name}: {len(slots)} slots of {capacity} seat{'s' if capacity != 1 else ''}"
+        table.add_row(label, f"{base_url}/book/{slug}?service={service.id}")
     table.add_row("owner calendar", f"{base_url}/owner/{slug}")
     table.add_row("API docs", f"{base_url}/docs")
     table.add_row("owner API key", demo.api_key)

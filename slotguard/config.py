@@ -22,8 +22,15 @@ class Settings(BaseSettings):
     smtp_url: str | None = None
     smtp_from: str = "slotguard@localhost"
     outbox_worker: bool = True
+    # SMS confirmations through Twilio: off unless all three are set. The base URL is for test doubles.
+    twilio_account_sid: str | None = None
+    twilio_auth_token: SecretStr | None = None
+    twilio_from: str | None = None
+    twilio_base_url: str = "https://api.twilio.com"
     # Per client address per business on the public routes: "60/minute", "5/second", or "off".
     rate_limit: str = "off"
+    # Active holds one client address may have per business at once; 0 means no cap.
+    max_active_holds: int = 5
     # Origins allowed to call the API from a browser (the sites that embed the widget), comma-separated.
     cors_origins: str = ""
     pool_size: int = 10

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -17,17 +18,22 @@ from slotguard.adapters.mail import SmtpMailer
 from slotguard.adapters.payments.local import LocalPaymentProvider
 from slotguard.adapters.payments.stripe import StripePaymentProvider
 from slotguard.adapters.rate_limits import InProcessBuckets
+from slotguard.adapters.sms import TwilioSms
+from slotguard.adapters.webhooks import HttpWebhookPoster
 from slotguard.api import errors
 from slotguard.api.deps import Container
 from slotguard.api.headers import SecurityHeaders
 from slotguard.api.idempotency import IdempotentWrites
 from slotguard.api.limits import BodySizeLimit
-from slotguard.api.rate_limits import Buckets, PublicRateLimit
-from slotguard.api.routers import feeds, live, operator, ops, owner, pages, payments, public, slots
+from slotguard.api.rate_limits import Buckets, BucketsByLimit, PublicRateLimit
+from slotguard.api.routers import feeds, live, operator, ops, owner, pages, payments, public, slots, webhook_endpoints
 from slotguard.config import Settings
 from slotguard.domain.rate_limits import RateLimit
+from slotguard.services.fast_path import NO_FAST_PATH, FastPath
+from slotguard.services.limits import rate_limit_setting
 from slotguard.services.notifications import run_outbox_worker
-from slotguard.services.ports import Clock, PaymentProvider, UnitOfWork, UnitOfWorkFactory
+from slotguard.services.outgoing_webhooks import SignedWebhooks
+from slotguard.services.ports import Clock, PaymentProvider, Sender, UnitOfWork, UnitOfWorkFactory
 from slotguard.storage.engine import Database, create_database
 from slotguard.storage.payments import ensure_instance_secret
 from slotguard.storage.unit_of_work import SqlUnitOfWork
@@ -42,12 +48,13 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
     database: Database = create_database(settings.database_url, pool_size=settings.pool_size)
 
     limit = RateLimit.parse(settings.rate_limit)
-    buckets = _buckets(limit, settings.redis_url) if limit is not None else None
+    buckets = BucketsByLimit(lambda any_limit: _buckets(any_limit, settings.redis_url))
 
     def uows(*, write: bool) -> UnitOfWork:
         return SqlUnitOfWork(database, write=write)
 
-    container = Container(settings=settings, uows=uows, clock=clock)
+    fast_path = _fast_path(settings.redis_url)
+    container = Container(settings=settings, uows=uows, clock=clock, fast_path=fast_path)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -58,8 +65,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
             worker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await worker
-        if buckets is not None:
-            await buckets.close()
+        await buckets.close()
+        await fast_path.close()
         await database.dispose()
 
     app = FastAPI(
@@ -71,14 +78,14 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
     app.state.container = container
     app.state.database = database
     errors.install(app)
-    for module in (ops, operator, owner, slots, live, feeds, public, payments, pages):
+    for module in (ops, operator, owner, slots, live, feeds, public, payments, pages, webhook_endpoints):
         app.include_router(module.router)
     app.mount("/web", pages.static_files, name="web")
     # Added last = outermost: headers, CORS, rate limit, body limit, then idempotency reads the body.
     app.add_middleware(IdempotentWrites, uows=uows, clock=clock, test_hooks=settings.test_hooks)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    if buckets is not None:
-        app.add_middleware(PublicRateLimit, buckets=buckets)
+    setting_of = functools.partial(rate_limit_setting, uows)
+    app.add_middleware(PublicRateLimit, buckets=buckets, default=limit, setting_of=setting_of)
     origins = [origin.strip() for origin in settings.cors_origins.split(",") if origin.strip()]
     app.add_middleware(
         CORSMiddleware,
@@ -109,10 +116,30 @@ async def webhook_secret(settings: Settings, database: Database) -> str:
 
 
 def _start_outbox_worker(settings: Settings, uows: UnitOfWorkFactory, clock: Clock) -> asyncio.Task[None] | None:
-    if not settings.smtp_url or not settings.outbox_worker:
-        return None  # without SMTP, messages wait in the outbox where the owner can see them
-    mailer = SmtpMailer(settings.smtp_url, settings.smtp_from)
-    return asyncio.create_task(run_outbox_worker(uows, clock, mailer), name="outbox-worker")
+    if not settings.outbox_worker:
+        return None
+    senders = outbox_senders(settings, uows)
+    return asyncio.create_task(run_outbox_worker(uows, clock, senders), name="outbox-worker")
+
+
+def outbox_senders(settings: Settings, uows: UnitOfWorkFactory) -> dict[str, Sender]:
+    """Webhooks always; email and SMS when configured (otherwise they wait in the outbox, visible)."""
+    senders: dict[str, Sender] = {"webhook": SignedWebhooks(uows, HttpWebhookPoster())}
+    if settings.smtp_url:
+        senders["email"] = SmtpMailer(settings.smtp_url, settings.smtp_from)
+    twilio = (settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_from)
+    if twilio[0] and twilio[1] and twilio[2]:
+        sid, token, sender = twilio[0], twilio[1].get_secret_value(), twilio[2]
+        senders["sms"] = TwilioSms(sid, token, sender, settings.twilio_base_url)
+    return senders
+
+
+def _fast_path(redis_url: str | None) -> FastPath:
+    if redis_url is None:
+        return NO_FAST_PATH
+    from slotguard.adapters.redis_fast_path import RedisFastPath  # redis is an optional extra
+
+    return RedisFastPath(redis_url)
 
 
 def _buckets(limit: RateLimit, redis_url: str | None) -> Buckets:

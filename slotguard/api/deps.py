@@ -12,6 +12,7 @@ from slotguard.config import Settings
 from slotguard.domain.catalog import Business
 from slotguard.domain.errors import NotFound, Unauthorized
 from slotguard.services.catalog import owned_business
+from slotguard.services.fast_path import NO_FAST_PATH, FastPath
 from slotguard.services.ports import Clock, PaymentProvider, UnitOfWorkFactory
 
 
@@ -20,6 +21,7 @@ class Container:
     settings: Settings
     uows: UnitOfWorkFactory
     clock: Clock
+    fast_path: FastPath = NO_FAST_PATH
     # Filled at start-up, once the shared webhook secret is read from the database.
     payments: dict[str, PaymentProvider] = field(default_factory=dict)
 
@@ -46,8 +48,13 @@ def _clock(container: ContainerDep) -> Clock:
     return container.clock
 
 
+def _fast_path(container: ContainerDep) -> FastPath:
+    return container.fast_path
+
+
 UowsDep = Annotated[UnitOfWorkFactory, Depends(_uows)]
 ClockDep = Annotated[Clock, Depends(_clock)]
+FastPathDep = Annotated[FastPath, Depends(_fast_path)]
 
 
 def bearer(authorization: Annotated[str | None, Header()] = None) -> str | None:

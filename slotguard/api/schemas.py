@@ -20,6 +20,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from slotguard.domain.catalog import MAX_BLOCK_MINUTES, WorkingHours
+from slotguard.domain.rate_limits import RateLimit
 from slotguard.domain.slots import MAX_CAPACITY, MAX_GUESTS
 
 T = TypeVar("T")
@@ -102,6 +103,16 @@ class BusinessPatchIn(In):
     min_notice_minutes: int | None = Field(None, ge=0, le=525_600)
     horizon_days: int | None = Field(None, ge=1, le=730)
     hold_ttl_seconds: int | None = Field(None, ge=1, le=86_400)
+    # Abuse limits of this business, instead of the server's defaults.
+    rate_limit: Annotated[str, StringConstraints(max_length=20)] | None = Field(None, examples=["60/minute", "off"])
+    max_active_holds: int | None = Field(None, ge=0, le=10_000)
+
+    @field_validator("rate_limit")
+    @classmethod
+    def _valid_rate_limit(cls, value: str | None) -> str | None:
+        if value is not None:
+            RateLimit.parse(value)
+        return value
 
 
 class BusinessOut(Out):
@@ -113,6 +124,8 @@ class BusinessOut(Out):
     min_notice_minutes: int
     horizon_days: int
     hold_ttl_seconds: int
+    rate_limit: str | None = None
+    max_active_holds: int | None = None
 
 
 class NewBusinessOut(BusinessOut):
@@ -379,3 +392,37 @@ class HealthOut(Out):
 
 
 ErrorOut.model_rebuild()
+
+
+# -- the business's own webhook endpoint ------------------------------------------------------------
+
+WebhookUrl = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=254, pattern=r"^https?://[^\s/?#]+\S*$")
+]
+
+
+class WebhookEndpointIn(In):
+    url: WebhookUrl
+    rotate_secret: bool = False
+
+
+class WebhookEndpointOut(Out):
+    url: str
+    events: list[str]
+    # Only in the reply that created the endpoint or rotated the secret: store it then.
+    secret: str | None = None
+    created_at: Utc
+    updated_at: Utc
+
+
+class WebhookDeliveryOut(Out):
+    id: UUID
+    event: str
+    booking_id: UUID | None
+    url: str
+    status: str
+    attempts: int
+    status_code: int | None
+    last_error: str | None
+    created_at: Utc | None
+    delivered_at: Utc | None

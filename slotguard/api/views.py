@@ -28,6 +28,8 @@ def business_out(business: Business) -> schemas.BusinessOut:
         min_notice_minutes=rules.min_notice_minutes,
         horizon_days=rules.horizon_days,
         hold_ttl_seconds=rules.hold_ttl_seconds,
+        rate_limit=rules.rate_limit,
+        max_active_holds=rules.max_active_holds,
     )
 
 

@@ -23,6 +23,9 @@ class BookingRules:
     min_notice_minutes: int = 60
     horizon_days: int = 60
     hold_ttl_seconds: int = 300
+    # Abuse limits of this business; None means the server's (SLOTGUARD_RATE_LIMIT, SLOTGUARD_MAX_ACTIVE_HOLDS).
+    rate_limit: str | None = None  # "N/second", "N/minute", "N/hour" or "off"
+    max_active_holds: int | None = None  # 0: no cap
 
     @property
     def zone(self) -> ZoneInfo:

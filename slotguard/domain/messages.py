@@ -1,13 +1,19 @@
-"""Notifications about bookings, as they are written to the outbox and sent by the worker."""
+"""Notifications about bookings, as they are written to the outbox and sent by the worker.
+
+Three channels: the client's email and SMS, and the business's own webhook endpoint, which receives
+every change as signed JSON (`booking.created`, `booking.cancelled`, `booking.rescheduled`).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 from uuid import UUID, uuid4
 
-from slotguard.domain.bookings import Booking
+from slotguard.domain.bookings import Booking, Status
 
 
 class MessageKind(StrEnum):
@@ -31,6 +37,8 @@ class OutgoingMessage:
     created_at: datetime | None = None
     sent_at: datetime | None = None
     last_error: str | None = None
+    # The HTTP status of the last attempt, for channels that have one (webhooks, SMS).
+    status_code: int | None = None
 
     @property
     def message_id(self) -> str:
@@ -65,3 +73,107 @@ def booking_email(booking: Booking, kind: MessageKind, business_name: str) -> Ou
         subject=f"{_SUBJECTS[kind]} - {business_name}" if business_name else _SUBJECTS[kind],
         body=body,
     )
+
+
+class DeliveryFailed(Exception):
+    """A channel refused a message; `permanent` ones are not retried (e.g. the endpoint was removed)."""
+
+    def __init__(self, reason: str, *, status_code: int | None = None, permanent: bool = False) -> None:
+        super().__init__(reason)
+        self.status_code = status_code
+        self.permanent = permanent
+
+
+def booking_sms(booking: Booking, kind: MessageKind, business_name: str) -> OutgoingMessage | None:
+    """The text message confirming `booking`, or None when the client gave no phone number."""
+    if kind is not MessageKind.CONFIRMATION or booking.client is None or not booking.client.phone:
+        return None
+    when = booking.time.start_at.strftime("%Y-%m-%d %H:%M UTC")
+    subject = _SUBJECTS[kind]
+    body = f"{business_name or 'Booking'}: {subject.lower()} for {when}. Ref {str(booking.id)[:8]}"
+    return OutgoingMessage(
+        id=uuid4(),
+        business_id=booking.business_id,
+        booking_id=booking.id,
+        kind=kind,
+        channel="sms",
+        recipient=booking.client.phone,
+        subject=subject,
+        body=body,
+    )
+
+
+EVENT_TYPES = {
+    MessageKind.CONFIRMATION: "booking.created",
+    MessageKind.CANCELLATION: "booking.cancelled",
+    MessageKind.RESCHEDULE: "booking.rescheduled",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookEndpoint:
+    """Where a business receives its booking events, and the secret their signatures are made with."""
+
+    business_id: UUID
+    url: str
+    secret: str
+    created_at: datetime
+    updated_at: datetime
+
+
+def booking_webhook(booking: Booking, kind: MessageKind, url: str, now: datetime) -> OutgoingMessage:
+    """The event for the business's endpoint; its id is the delivery id a receiver de-duplicates by."""
+    message_id = uuid4()
+    event = {
+        "id": str(message_id),
+        "type": EVENT_TYPES[kind],
+        "createdAt": _iso(now),
+        "data": {"booking": _booking_json(_after(booking, kind))},
+    }
+    return OutgoingMessage(
+        id=message_id,
+        business_id=booking.business_id,
+        booking_id=booking.id,
+        kind=kind,
+        channel="webhook",
+        recipient=url,
+        subject=EVENT_TYPES[kind],
+        body=json.dumps(event, separators=(",", ":")),
+    )
+
+
+def _after(booking: Booking, kind: MessageKind) -> Booking:
+    """The booking as the event leaves it (a cancellation may be announced with the row read before)."""
+    if kind is MessageKind.CANCELLATION and booking.status is not Status.CANCELLED:
+        return replace(booking, status=Status.CANCELLED, expires_at=None)
+    return booking
+
+
+def _booking_json(booking: Booking) -> dict[str, Any]:
+    """The booking as the API shows it (camelCase, UTC times), so receivers can reuse one model."""
+    client = booking.client
+    return {
+        "id": str(booking.id),
+        "businessId": str(booking.business_id),
+        "kind": booking.kind.value,
+        "status": booking.status.value,
+        "serviceId": str(booking.service_id),
+        "staffId": str(booking.staff_id) if booking.staff_id else None,
+        "slotId": str(booking.slot_id) if booking.slot_id else None,
+        "startTime": _iso(booking.time.start_at),
+        "endTime": _iso(booking.time.end_at),
+        "guests": booking.guests,
+        "client": None
+        if client is None
+        else {
+            "firstName": client.first_name,
+            "lastName": client.last_name,
+            "email": client.email,
+            "phone": client.phone,
+        },
+        "createdAt": _iso(booking.created_at),
+    }
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")

@@ -13,10 +13,14 @@ from slotguard.domain.bookings import Booking, Client, Kind, Status
 from slotguard.domain.catalog import Business, Service, StaffMember
 from slotguard.domain.errors import NotFound, OutsideAvailability, TimeConflict, TransientStorageFailure
 from slotguard.domain.events import StatusChanged
+from slotguard.domain.fast_path import taken_until, time_unit
 from slotguard.domain.intervals import Interval
-from slotguard.domain.messages import MessageKind, booking_email
+from slotguard.domain.messages import MessageKind
 from slotguard.services.availability import bookable, nearest_openings
+from slotguard.services.fast_path import NO_FAST_PATH, FastPath, forget_units
+from slotguard.services.hold_caps import HoldCap, capped_hold
 from slotguard.services.holds import use_hold
+from slotguard.services.notifications import queue_notifications
 from slotguard.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from slotguard.services.retry import with_retries
 from slotguard.services.seats import give_back_seats, retire_lapsed
@@ -52,19 +56,32 @@ async def book_appointment(
     actor: str = "customer",
     *,
     payment_window: timedelta | None = None,
+    fast: FastPath = NO_FAST_PATH,
 ) -> Booked:
     """Confirm an appointment, or raise TimeConflict / OutsideAvailability with alternatives.
 
     With a `payment_window` the appointment is taken as `pending_payment` until paid or lapsed.
     """
     status = Status.CONFIRMED if payment_window is None else Status.PENDING_PAYMENT
-    return await _take_time(uows, clock, slug, request, status, payment_window, actor)
+    return await _take_time(uows, clock, slug, request, status, payment_window, actor, fast)
 
 
-async def hold_time(uows: UnitOfWorkFactory, clock: Clock, slug: str, request: AppointmentRequest) -> Booking:
+async def hold_time(
+    uows: UnitOfWorkFactory,
+    clock: Clock,
+    slug: str,
+    request: AppointmentRequest,
+    *,
+    fast: FastPath = NO_FAST_PATH,
+    cap: HoldCap | None = None,
+) -> Booking:
     """Hold a staff member's time for the business's hold TTL; the same conflicts as booking it."""
-    held = await _take_time(uows, clock, slug, request, Status.HELD, None, "customer")
-    return held.booking
+
+    async def take() -> Booking:
+        held = await _take_time(uows, clock, slug, request, Status.HELD, None, "customer", fast)
+        return held.booking
+
+    return await capped_hold(uows, clock, slug, cap, fast, take)
 
 
 async def _take_time(
@@ -75,6 +92,7 @@ async def _take_time(
     status: Status,
     window: timedelta | None,
     actor: str,
+    fast: FastPath,
 ) -> Booked:
     # Chosen once, outside the retries: if a commit succeeded but its reply was lost, the retry
     # finds this id stored and answers with it instead of conflicting with itself.
@@ -87,8 +105,7 @@ async def _take_time(
             if number > 1 and (done := await uow.bookings.get(business.id, booking_id)):
                 return done
             now = clock()
-            lifetime = window or (timedelta(seconds=business.rules.hold_ttl_seconds) if status is Status.HELD else None)
-            expires_at = now + lifetime if lifetime is not None else None
+            expires_at = lapses_at(status, window, business, now)
             client_id = await uow.catalog.upsert_client(business.id, request.client) if request.client else None
 
             def made(member: StaffMember) -> Booking:
@@ -131,13 +148,34 @@ async def _take_time(
                     return booking
             return _Refused.TAKEN
 
-    outcome = await with_retries(attempt)
+    # A named staff member's time may be refused by the fast path before any write is tried.
+    named = request.staff_id is not None and request.hold_id is None
+    entry = await fast.enter(time_unit(request.staff_id, request.start_at), exclusive=True) if named else None
+    if named and entry is None:
+        outcome: Booking | _Refused = _Refused.TAKEN
+    else:
+        try:
+            outcome = await with_retries(attempt)
+        finally:
+            if entry is not None:
+                await fast.leave(entry)
     if isinstance(outcome, Booking):
+        await fast.mark_taken(time_unit(outcome.staff_id, outcome.time.start_at), taken_until(outcome, clock()))
         return Booked(outcome, manage_token)
     alternatives = await nearest_openings(uows, clock, slug, request.service_id, request.staff_id, request.start_at)
     if outcome is _Refused.OUTSIDE:
         raise OutsideAvailability("This time is outside the bookable hours", alternatives)
     raise TimeConflict(alternatives)
+
+
+def lapses_at(status: Status, payment_window: timedelta | None, business: Business, now: datetime) -> datetime | None:
+    """When a booking taken now lapses: a checkout after its payment window, a hold after the business's
+    hold TTL, a confirmed booking never."""
+    if payment_window is not None:
+        return now + payment_window
+    if status is Status.HELD:
+        return now + timedelta(seconds=business.rules.hold_ttl_seconds)
+    return None
 
 
 def _hold_mismatch(hold: Booking, request: AppointmentRequest, staff: dict[UUID, StaffMember]) -> str | None:
@@ -213,6 +251,7 @@ async def cancel_booking(
     booking_id: UUID | None = None,
     manage_token: str | None = None,
     actor: str,
+    fast: FastPath = NO_FAST_PATH,
 ) -> Booking:
     """Cancel an active booking, by id (owner) or by manage token (customer)."""
 
@@ -230,7 +269,9 @@ async def cancel_booking(
             await uow.commit()
             return cancelled
 
-    return await with_retries(attempt)
+    cancelled = await with_retries(attempt)
+    await forget_units(fast, [cancelled])
+    return cancelled
 
 
 async def find_booking(
@@ -248,7 +289,5 @@ async def find_booking(
 
 
 async def notify(uow: UnitOfWork, booking: Booking, kind: MessageKind, now: datetime, business_name: str = "") -> None:
-    """Queue the customer's message in the booking's own transaction: sent only if it commits."""
-    message = booking_email(booking, kind, business_name)
-    if message is not None:
-        await uow.outbox.add([message], now)
+    """Queue the booking's messages in its own transaction: sent only if it commits."""
+    await queue_notifications(uow, booking, kind, now, business_name)

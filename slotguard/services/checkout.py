@@ -18,6 +18,7 @@ from slotguard.domain.errors import NotFound, PaymentProviderError, TransientSto
 from slotguard.domain.events import StatusChanged
 from slotguard.domain.payments import CheckoutSession
 from slotguard.services.booking import AppointmentRequest, book_appointment
+from slotguard.services.fast_path import NO_FAST_PATH, FastPath
 from slotguard.services.ports import Clock, PaymentProvider, UnitOfWorkFactory
 from slotguard.services.retry import with_retries
 from slotguard.services.seats import give_back_seats
@@ -54,6 +55,7 @@ async def start_appointment_checkout(
     slug: str,
     request: AppointmentRequest,
     urls: ReturnUrls,
+    fast: FastPath = NO_FAST_PATH,
 ) -> CheckoutStarted:
     async with uows(write=False) as uow:
         business = await uow.catalog.business_by_slug(slug)
@@ -61,7 +63,7 @@ async def start_appointment_checkout(
     if business is None or service is None:
         raise NotFound("business" if business is None else "service")
     window = checkout_window(business.rules.hold_ttl_seconds, provider)
-    booked = await book_appointment(uows, clock, slug, request, payment_window=window)
+    booked = await book_appointment(uows, clock, slug, request, payment_window=window, fast=fast)
     session = await open_session(uows, clock, provider, booked.booking, service.price_cents, service.currency, urls)
     return CheckoutStarted(booked.booking, session, booked.manage_token)
 
@@ -73,6 +75,7 @@ async def start_slot_checkout(
     slug: str,
     request: SeatRequest,
     urls: ReturnUrls,
+    fast: FastPath = NO_FAST_PATH,
 ) -> CheckoutStarted:
     """Take a party's seats as `pending_payment` at once, then open the session for them (seed 004)."""
     async with uows(write=False) as uow:
@@ -82,7 +85,7 @@ async def start_slot_checkout(
     if business is None or slot is None or service is None:
         raise NotFound("business" if business is None else "slot")
     window = checkout_window(business.rules.hold_ttl_seconds, provider)
-    booked = await book_seats(uows, clock, slug, request, payment_window=window)
+    booked = await book_seats(uows, clock, slug, request, payment_window=window, fast=fast)
     amount = service.price_cents * booked.booking.guests
     session = await open_session(uows, clock, provider, booked.booking, amount, service.currency, urls)
     return CheckoutStarted(booked.booking, session, booked.manage_token)

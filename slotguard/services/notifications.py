@@ -1,19 +1,31 @@
-"""Draining the outbox: claim a batch, send each message, record the result; retry with backoff.
+"""The outbox: what a booking change announces is queued in its own transaction; a worker drains it.
 
-Delivery is at-least-once: a message is marked sent only after the mail server accepted it, so a
-worker that dies in between sends it again later under the same Message-ID.
+Draining: claim a batch, hand each message to the sender of its channel (email, sms, webhook), record
+the result; retry with backoff. Delivery is at-least-once: a message is marked sent only after the
+receiver accepted it, so a worker that dies in between sends it again later under the same id.
+Messages on a channel nobody configured (no SMTP server, no SMS provider) wait in the outbox.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime, timedelta
 
-from slotguard.domain.messages import OutgoingMessage
-from slotguard.services.ports import Clock, Mailer, UnitOfWork, UnitOfWorkFactory
+from slotguard.domain.bookings import Booking
+from slotguard.domain.messages import (
+    DeliveryFailed,
+    MessageKind,
+    OutgoingMessage,
+    booking_email,
+    booking_sms,
+    booking_webhook,
+)
+from slotguard.services.ports import Clock, Sender, UnitOfWork, UnitOfWorkFactory
 from slotguard.services.retry import with_retries
+
+Senders = Mapping[str, Sender]  # channel → sender
 
 log = logging.getLogger("slotguard.outbox")
 
@@ -29,28 +41,50 @@ def retry_delay(attempts: int) -> timedelta:
     return timedelta(seconds=min(MAX_RETRY_SECONDS, FIRST_RETRY_SECONDS * 2 ** max(0, attempts - 1)))
 
 
-async def drain_outbox(uows: UnitOfWorkFactory, clock: Clock, mailer: Mailer, *, batch_size: int = BATCH_SIZE) -> int:
+async def queue_notifications(
+    uow: UnitOfWork, booking: Booking, kind: MessageKind, now: datetime, business_name: str = ""
+) -> None:
+    """The client's email and SMS and the business's webhook event, in the booking's own transaction:
+    they are sent only if it commits."""
+    messages = [booking_email(booking, kind, business_name), booking_sms(booking, kind, business_name)]
+    endpoint = await uow.webhooks.get(booking.business_id)
+    if endpoint is not None:
+        messages.append(booking_webhook(booking, kind, endpoint.url, now))
+    await uow.outbox.add([m for m in messages if m is not None], now)
+
+
+async def drain_outbox(uows: UnitOfWorkFactory, clock: Clock, senders: Senders, *, batch_size: int = BATCH_SIZE) -> int:
     """Send one claimed batch; returns how many messages were sent."""
 
     async def claim(_number: int) -> list[OutgoingMessage]:
+        async with uows(write=False) as uow:  # idle workers stay off SQLite's write lock
+            if not await uow.outbox.has_due(clock(), senders.keys()):
+                return []
         async with uows(write=True) as uow:
-            claimed = await uow.outbox.claim(clock(), LEASE, batch_size)
+            claimed = await uow.outbox.claim(clock(), LEASE, batch_size, senders.keys())
             await uow.commit()
             return claimed
 
     sent = 0
     for message in await with_retries(claim):
         try:
-            await mailer.send(message)
+            status_code = await senders[message.channel].send(message)
         except Exception as failure:
-            attempts = message.attempts + 1
-            retry_at = clock() + retry_delay(attempts) if attempts < MAX_ATTEMPTS else None
-            log.warning("sending %s failed (attempt %d): %s", message.id, attempts, failure)
-            await _record(uows, lambda uow, m=message, r=retry_at, e=str(failure): uow.outbox.mark_failed(m.id, e, r))
+            await _record_failure(uows, clock, message, failure)
             continue
-        await _record(uows, lambda uow, m=message: uow.outbox.mark_sent(m.id, clock()))
+        await _record(uows, lambda uow, m=message, c=status_code: uow.outbox.mark_sent(m.id, clock(), c))
         sent += 1
     return sent
+
+
+async def _record_failure(uows: UnitOfWorkFactory, clock: Clock, message: OutgoingMessage, failure: Exception) -> None:
+    attempts = message.attempts + 1
+    refused = failure if isinstance(failure, DeliveryFailed) else DeliveryFailed(str(failure))
+    retry = attempts < MAX_ATTEMPTS and not refused.permanent
+    retry_at = clock() + retry_delay(attempts) if retry else None
+    log.warning("sending %s %s failed (attempt %d): %s", message.channel, message.id, attempts, failure)
+    error, status_code = str(failure) or type(failure).__name__, refused.status_code
+    await _record(uows, lambda uow: uow.outbox.mark_failed(message.id, error, retry_at, status_code))
 
 
 async def _record(uows: UnitOfWorkFactory, change: Callable[[UnitOfWork], Awaitable[None]]) -> None:
@@ -62,19 +96,19 @@ async def _record(uows: UnitOfWorkFactory, change: Callable[[UnitOfWork], Awaita
     await with_retries(attempt)
 
 
-async def drain_all(uows: UnitOfWorkFactory, clock: Clock, mailer: Mailer) -> int:
+async def drain_all(uows: UnitOfWorkFactory, clock: Clock, senders: Senders) -> int:
     """Drain until nothing is due (the `slotguard outbox drain` command)."""
     total = 0
-    while sent := await drain_outbox(uows, clock, mailer):
+    while sent := await drain_outbox(uows, clock, senders):
         total += sent
     return total
 
 
-async def run_outbox_worker(uows: UnitOfWorkFactory, clock: Clock, mailer: Mailer) -> None:
+async def run_outbox_worker(uows: UnitOfWorkFactory, clock: Clock, senders: Senders) -> None:
     """The background task of `slotguard serve`: poll, drain, repeat until cancelled."""
     while True:
         try:
-            if await drain_outbox(uows, clock, mailer):
+            if await drain_outbox(uows, clock, senders):
                 continue
         except Exception:
             log.exception("outbox worker pass failed; trying again")

@@ -3,7 +3,7 @@ structurally (they never import this module)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any, Protocol, Self
@@ -14,7 +14,7 @@ from slotguard.domain.catalog import Business, Service, StaffMember
 from slotguard.domain.events import AuditEntry, StatusChanged
 from slotguard.domain.idempotency import StoredRequest
 from slotguard.domain.intervals import Interval
-from slotguard.domain.messages import OutgoingMessage
+from slotguard.domain.messages import OutgoingMessage, WebhookEndpoint
 from slotguard.domain.payments import CheckoutSession, PaymentEvent
 from slotguard.domain.slots import Slot
 
@@ -78,6 +78,7 @@ class SlotStore(Protocol):
         window: Interval | None = None,
         after: tuple[datetime, UUID] | None = None,
         min_remaining: int = 0,
+        starts_from: datetime | None = None,
         limit: int = 100,
     ) -> list[Slot]: ...
     async def stored_remaining(self, slot_id: UUID) -> int: ...
@@ -102,10 +103,24 @@ class PaymentStore(Protocol):
 
 class OutboxStore(Protocol):
     async def add(self, messages: list[OutgoingMessage], now: datetime) -> None: ...
-    async def claim(self, now: datetime, lease: timedelta, limit: int) -> list[OutgoingMessage]: ...
-    async def mark_sent(self, message_id: UUID, now: datetime) -> None: ...
-    async def mark_failed(self, message_id: UUID, error: str, retry_at: datetime | None) -> None: ...
-    async def of_business(self, business_id: UUID, *, limit: int = 100) -> list[OutgoingMessage]: ...
+    async def has_due(self, now: datetime, channels: Collection[str]) -> bool: ...
+    async def claim(
+        self, now: datetime, lease: timedelta, limit: int, channels: Collection[str] = ...
+    ) -> list[OutgoingMessage]: ...
+    async def mark_sent(self, message_id: UUID, now: datetime, status_code: int | None = None) -> None: ...
+    async def mark_failed(
+        self, message_id: UUID, error: str, retry_at: datetime | None, status_code: int | None = None
+    ) -> None: ...
+    async def retarget(self, business_id: UUID, channel: str, recipient: str) -> None: ...
+    async def of_business(
+        self, business_id: UUID, *, limit: int = 100, channel: str | None = None
+    ) -> list[OutgoingMessage]: ...
+
+
+class WebhookEndpointStore(Protocol):
+    async def get(self, business_id: UUID) -> WebhookEndpoint | None: ...
+    async def put(self, endpoint: WebhookEndpoint) -> None: ...
+    async def remove(self, business_id: UUID) -> bool: ...
 
 
 class IdempotencyStore(Protocol):
@@ -119,6 +134,20 @@ class IdempotencyStore(Protocol):
     async def delete_created_before(self, before: datetime) -> int: ...
 
 
+class HolderStore(Protocol):
+    async def lock(self, business_id: UUID, holder: str) -> None: ...
+    async def stamp(self, booking_id: UUID, holder: str) -> None: ...
+    async def active_hold_expiries(self, business_id: UUID, holder: str, now: datetime) -> list[datetime]: ...
+
+
+class ErasureStore(Protocol):
+    async def client_ids_by_email(self, business_id: UUID, email: str) -> list[UUID]: ...
+    async def client_ids_inactive_since(self, cutoff: datetime) -> list[UUID]: ...
+    async def erase_clients(self, client_ids: Sequence[UUID], now: datetime) -> int: ...
+    async def erase_bookings_ended_before(self, cutoff: datetime) -> int: ...
+    async def forget_stored_replies(self, business_slug: str, email: str) -> int: ...
+
+
 class UnitOfWork(Protocol):
     catalog: CatalogStore
     bookings: BookingStore
@@ -127,6 +156,9 @@ class UnitOfWork(Protocol):
     payments: PaymentStore
     outbox: OutboxStore
     idempotency: IdempotencyStore
+    webhooks: WebhookEndpointStore
+    holders: HolderStore
+    erasure: ErasureStore
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(
@@ -165,3 +197,16 @@ class PaymentProvider(Protocol):
 
 class Mailer(Protocol):
     async def send(self, message: OutgoingMessage) -> None: ...
+
+
+class Sender(Protocol):
+    """One outbox channel (email, sms, webhook): returns the HTTP status when the channel has one,
+    raises `DeliveryFailed` (or any error) when the message was not accepted."""
+
+    async def send(self, message: OutgoingMessage) -> int | None: ...
+
+
+class WebhookPoster(Protocol):
+    """Posts one signed event; returns the receiver's 2xx status, raises `DeliveryFailed` otherwise."""
+
+    async def post(self, url: str, secret: str, message: OutgoingMessage) -> int: ...

@@ -28,6 +28,7 @@ from slotguard.domain.messages import MessageKind
 from slotguard.domain.slots import Slot
 from slotguard.services.availability import nearest_openings
 from slotguard.services.booking import find_booking, notify
+from slotguard.services.fast_path import NO_FAST_PATH, FastPath, forget_units
 from slotguard.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from slotguard.services.retry import with_retries
 from slotguard.services.seats import retire_lapsed, take_seats
@@ -46,12 +47,14 @@ async def reschedule_booking(
     *,
     start_at: datetime | None = None,
     slot_id: UUID | None = None,
+    fast: FastPath = NO_FAST_PATH,
 ) -> Booking:
     """Move an appointment to `start_at` (same staff member) or a slot booking to slot `slot_id`."""
 
     async def attempt(_number: int) -> Booking | tuple[_Refused, Business, Booking, Slot | None]:
         async with uows(write=True) as uow:
             booking = await find_booking(uow, business_id=None, booking_id=None, manage_token=manage_token)
+            before[:] = [booking]
             now = clock()
             if booking.effective_status(now) is not Status.CONFIRMED:
                 raise InvalidTransition(booking.effective_status(now), "rescheduled")
@@ -79,8 +82,10 @@ async def reschedule_booking(
                 await uow.commit()
             return outcome if isinstance(outcome, Booking) else (outcome[0], business, booking, outcome[1])
 
+    before: list[Booking] = []
     outcome = await with_retries(attempt)
     if isinstance(outcome, Booking):
+        await forget_units(fast, before)
         return outcome
     refusal, business, booking, slot = outcome
     if slot is not None:

@@ -11,11 +11,14 @@ from slotguard.domain.bookings import Booking, Client, Kind, Status
 from slotguard.domain.catalog import Business
 from slotguard.domain.errors import NotFound, OutsideAvailability, SlotUnavailable, ValidationFailed
 from slotguard.domain.events import StatusChanged
+from slotguard.domain.fast_path import slot_unit, taken_until
 from slotguard.domain.intervals import Interval
 from slotguard.domain.messages import MessageKind
 from slotguard.domain.slots import Slot
 from slotguard.services.availability import ALTERNATIVES
-from slotguard.services.booking import Booked, notify
+from slotguard.services.booking import Booked, lapses_at, notify
+from slotguard.services.fast_path import NO_FAST_PATH, FastPath
+from slotguard.services.hold_caps import HoldCap, capped_hold
 from slotguard.services.holds import use_hold
 from slotguard.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from slotguard.services.retry import with_retries
@@ -67,10 +70,14 @@ async def slots_of(
     window: Interval | None,
     after: tuple[datetime, UUID] | None,
     limit: int,
+    bookable_by: Business | None = None,
 ) -> list[Slot]:
+    """The business's slots; for customers (`bookable_by`), only those that start after its notice."""
+    now = clock()
+    starts_from = now + timedelta(minutes=bookable_by.rules.min_notice_minutes) if bookable_by else None
     async with uows(write=False) as uow:
         return await uow.slots.listed(
-            business_id, clock(), service_id=service_id, window=window, after=after, limit=limit
+            business_id, now, service_id=service_id, window=window, after=after, starts_from=starts_from, limit=limit
         )
 
 
@@ -90,16 +97,31 @@ async def book_seats(
     actor: str = "customer",
     *,
     payment_window: timedelta | None = None,
+    fast: FastPath = NO_FAST_PATH,
 ) -> Booked:
     """Confirm seats of a slot for a party (or take them as `pending_payment` for a checkout)."""
     status = Status.CONFIRMED if payment_window is None else Status.PENDING_PAYMENT
-    return await _take_seats(uows, clock, slug, request, status, payment_window, actor)
+    return await _take_seats(uows, clock, slug, request, status, payment_window, actor, fast)
 
 
-async def hold_seats(uows: UnitOfWorkFactory, clock: Clock, slug: str, slot_id: UUID, guests: int) -> Booking:
+async def hold_seats(
+    uows: UnitOfWorkFactory,
+    clock: Clock,
+    slug: str,
+    slot_id: UUID,
+    guests: int,
+    *,
+    fast: FastPath = NO_FAST_PATH,
+    cap: HoldCap | None = None,
+) -> Booking:
     """Hold seats for the business's hold TTL; they are nobody else's until the hold is used or lapses."""
-    held = await _take_seats(uows, clock, slug, SeatRequest(slot_id, None, guests), Status.HELD, None, "customer")
-    return held.booking
+    request = SeatRequest(slot_id, None, guests)
+
+    async def take() -> Booking:
+        held = await _take_seats(uows, clock, slug, request, Status.HELD, None, "customer", fast)
+        return held.booking
+
+    return await capped_hold(uows, clock, slug, cap, fast, take)
 
 
 async def _take_seats(
@@ -110,9 +132,11 @@ async def _take_seats(
     status: Status,
     window: timedelta | None,
     actor: str,
+    fast: FastPath,
 ) -> Booked:
     booking_id, manage_token = uuid4(), new_manage_token()  # fixed across retries, as for appointments
     token_hash = digest(manage_token) if status is not Status.HELD else None
+    filled = False  # whether this booking took the slot's last seats
 
     async def attempt(number: int) -> Booking | tuple[_Refused, Business, Slot]:
         async with uows(write=True) as uow:
@@ -130,7 +154,7 @@ async def _take_seats(
                 raise ValidationFailed("The party is larger than the slot", [detail])
             if slot.time.start_at < now + timedelta(minutes=business.rules.min_notice_minutes):
                 return _Refused.TOO_SOON, business, slot
-            lifetime = window or (timedelta(seconds=business.rules.hold_ttl_seconds) if status is Status.HELD else None)
+            expires_at = lapses_at(status, window, business, now)
             client_id = await uow.catalog.upsert_client(business.id, request.client) if request.client else None
 
             def made(guests: int) -> Booking:
@@ -147,7 +171,7 @@ async def _take_seats(
                     guests=guests,
                     client_id=client_id,
                     client=request.client,
-                    expires_at=now + lifetime if lifetime is not None else None,
+                    expires_at=expires_at,
                     notes=request.notes,
                 )
 
@@ -166,6 +190,8 @@ async def _take_seats(
                 booking = made(request.guests or 1)
                 if not await take_seats(uow, slot.id, booking.guests, now):
                     return _Refused.FULL, business, slot
+                nonlocal filled
+                filled = booking.guests >= slot.remaining
                 await uow.bookings.add(booking, token_hash)
                 await uow.audit.record([StatusChanged.created(booking, actor)], now)
             if booking.status is Status.CONFIRMED:
@@ -173,8 +199,14 @@ async def _take_seats(
             await uow.commit()
             return booking
 
+    # A sold-out or held slot may be refused by the fast path before any write is tried.
+    entry = await fast.enter(slot_unit(request.slot_id), exclusive=False) if request.hold_id is None else None
+    if request.hold_id is None and entry is None:
+        raise await _refused_at_once(uows, clock, slug, request.slot_id, request.guests or 1)
     outcome = await with_retries(attempt)
     if isinstance(outcome, Booking):
+        if filled:
+            await fast.mark_taken(slot_unit(request.slot_id), taken_until(outcome, clock()))
         return Booked(outcome, manage_token)
     refusal, business, slot = outcome
     guests = request.guests or 1
@@ -182,6 +214,18 @@ async def _take_seats(
     if refusal is _Refused.TOO_SOON:
         raise OutsideAvailability("This slot starts too soon to be booked online", alternatives)
     raise SlotUnavailable(guests, alternatives)
+
+
+async def _refused_at_once(
+    uows: UnitOfWorkFactory, clock: Clock, slug: str, slot_id: UUID, guests: int
+) -> SlotUnavailable:
+    """The refusal of a slot the fast path knows is taken: one read, for the alternatives."""
+    async with uows(write=False) as uow:
+        business = await uow.catalog.business_by_slug(slug)
+        slot = await uow.slots.get(business.id, slot_id, clock()) if business else None
+        if business is None or slot is None:
+            raise NotFound("business" if business is None else "slot")
+        return SlotUnavailable(guests, await nearest_slots(uow, business, slot, guests, clock()))
 
 
 def _hold_mismatch(hold: Booking, request: SeatRequest) -> str | None:

@@ -160,6 +160,8 @@ def _rules_columns(rules: BookingRules) -> dict[str, Any]:
         "min_notice_minutes": rules.min_notice_minutes,
         "horizon_days": rules.horizon_days,
         "hold_ttl_seconds": rules.hold_ttl_seconds,
+        "rate_limit": rules.rate_limit,
+        "max_active_holds": rules.max_active_holds,
     }
 
 
@@ -170,6 +172,8 @@ def _business(row: RowMapping) -> Business:
         min_notice_minutes=row["min_notice_minutes"],
         horizon_days=row["horizon_days"],
         hold_ttl_seconds=row["hold_ttl_seconds"],
+        rate_limit=row["rate_limit"],
+        max_active_holds=row["max_active_holds"],
     )
     return Business(id=row["id"], slug=row["slug"], name=row["name"], rules=rules)
 

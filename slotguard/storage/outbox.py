@@ -8,6 +8,7 @@ claim runs under the file's write lock.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -28,13 +29,15 @@ class OutboxStore:
         if rows:
             await self._conn.execute(outbox.insert(), rows)
 
-    async def claim(self, now: datetime, lease: timedelta, limit: int) -> list[OutgoingMessage]:
-        query = (
-            select(outbox)
-            .where(outbox.c.status == "pending", outbox.c.next_attempt_at <= now)
-            .order_by(outbox.c.next_attempt_at)
-            .limit(limit)
-        )
+    async def has_due(self, now: datetime, channels: Collection[str]) -> bool:
+        """A cheap read before claiming, so an idle worker does not take SQLite's write lock every poll."""
+        query = select(outbox.c.id).where(*_due(now, channels)).limit(1)
+        return (await self._conn.execute(query)).first() is not None
+
+    async def claim(
+        self, now: datetime, lease: timedelta, limit: int, channels: Collection[str] = ("email",)
+    ) -> list[OutgoingMessage]:
+        query = select(outbox).where(*_due(now, channels)).order_by(outbox.c.next_attempt_at).limit(limit)
         if self._conn.dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True)
         claimed = [_message(row._mapping) for row in await self._conn.execute(query)]
@@ -46,21 +49,41 @@ class OutboxStore:
             )
         return claimed
 
-    async def mark_sent(self, message_id: UUID, now: datetime) -> None:
+    async def mark_sent(self, message_id: UUID, now: datetime, status_code: int | None = None) -> None:
         await self._conn.execute(
-            update(outbox).where(outbox.c.id == message_id).values(status="sent", sent_at=now, last_error=None)
+            update(outbox)
+            .where(outbox.c.id == message_id)
+            .values(status="sent", sent_at=now, last_error=None, status_code=status_code)
         )
 
-    async def mark_failed(self, message_id: UUID, error: str, retry_at: datetime | None) -> None:
-        values: dict[str, Any] = {"last_error": error[:2000]}
+    async def mark_failed(
+        self, message_id: UUID, error: str, retry_at: datetime | None, status_code: int | None = None
+    ) -> None:
+        values: dict[str, Any] = {"last_error": error[:2000], "status_code": status_code}
         values |= {"next_attempt_at": retry_at} if retry_at else {"status": "failed"}
         await self._conn.execute(update(outbox).where(outbox.c.id == message_id).values(**values))
 
-    async def of_business(self, business_id: UUID, *, limit: int = 100) -> list[OutgoingMessage]:
-        query = (
-            select(outbox).where(outbox.c.business_id == business_id).order_by(outbox.c.created_at.desc()).limit(limit)
+    async def retarget(self, business_id: UUID, channel: str, recipient: str) -> None:
+        """Point the business's undelivered messages on `channel` at a new recipient (a fixed URL)."""
+        await self._conn.execute(
+            update(outbox)
+            .where(outbox.c.business_id == business_id, outbox.c.channel == channel, outbox.c.status == "pending")
+            .values(recipient=recipient)
         )
+
+    async def of_business(
+        self, business_id: UUID, *, limit: int = 100, channel: str | None = None
+    ) -> list[OutgoingMessage]:
+        query = select(outbox).where(outbox.c.business_id == business_id)
+        if channel is not None:
+            query = query.where(outbox.c.channel == channel)
+        query = query.order_by(outbox.c.created_at.desc(), outbox.c.id).limit(limit)
         return [_message(row._mapping) for row in await self._conn.execute(query)]
+
+
+def _due(now: datetime, channels: Collection[str]) -> list[Any]:
+    """Pending rows whose time has come, on the channels this worker can send (the others wait)."""
+    return [outbox.c.status == "pending", outbox.c.next_attempt_at <= now, outbox.c.channel.in_(list(channels))]
 
 
 def _row(message: OutgoingMessage, now: datetime) -> dict[str, Any]:
@@ -95,4 +118,5 @@ def _message(row: Any) -> OutgoingMessage:
         created_at=row["created_at"],
         sent_at=row["sent_at"],
         last_error=row["last_error"],
+        status_code=row["status_code"],
     )

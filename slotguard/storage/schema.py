@@ -83,6 +83,9 @@ businesses = Table(
     Column("hold_ttl_seconds", Integer, nullable=False),
     Column("api_key_hash", String(64), nullable=False, unique=True),
     _created_at(),
+    # The business's own abuse limits; NULL means the server's defaults (migration 0007).
+    Column("rate_limit", String(20)),
+    Column("max_active_holds", Integer),
 )
 
 services = Table(
@@ -137,6 +140,8 @@ clients = Table(
     Column("last_name", String(100), nullable=False),
     Column("phone", String(40)),
     _created_at(),
+    # Set when the client's personal data was erased (migration 0007); the row stays for the bookings.
+    Column("erased_at", UtcDateTime),
     UniqueConstraint("business_id", "email"),
 )
 
@@ -184,6 +189,9 @@ bookings = Table(
     Index(None, "staff_id", "block_start_at"),
     Index(None, "business_id", "start_at"),
     Index(None, "slot_id", "status"),
+    # A hash of the address that placed a hold, for the cap on active holds (migration 0007).
+    Column("holder", String(64)),
+    Index(None, "business_id", "holder"),
 )
 
 audit_log = Table(
@@ -243,6 +251,7 @@ outbox = Table(
     Column("sent_at", UtcDateTime),
     Column("last_error", Text),
     _created_at(),
+    Column("status_code", Integer),  # migration 0006: the HTTP status of the last attempt
     Index(None, "status", "next_attempt_at"),
     Index(None, "business_id", "created_at"),
 )
@@ -260,4 +269,17 @@ idempotency_keys = Table(
     Column("response_body", Text),
     Column("created_at", UtcDateTime, nullable=False),
     Index(None, "created_at"),
+)
+
+# -- outgoing webhooks (migration 0006) ----------------------------------------------------------------
+
+# One endpoint per business. The secret is kept in clear because every delivery is signed with it.
+webhook_endpoints = Table(
+    "webhook_endpoints",
+    metadata,
+    Column("business_id", Uuid, ForeignKey("businesses.id"), primary_key=True),
+    Column("url", String(254), nullable=False),
+    Column("secret", String(100), nullable=False),
+    _created_at(),
+    Column("updated_at", UtcDateTime, nullable=False),
 )

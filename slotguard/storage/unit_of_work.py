@@ -12,10 +12,13 @@ from slotguard.storage.bookings import BookingStore
 from slotguard.storage.catalog import CatalogStore
 from slotguard.storage.dialects import is_transient
 from slotguard.storage.engine import Database
+from slotguard.storage.erasure import ErasureStore
+from slotguard.storage.holders import HolderStore
 from slotguard.storage.idempotency import IdempotencyStore
 from slotguard.storage.outbox import OutboxStore
 from slotguard.storage.payments import PaymentStore
 from slotguard.storage.slots import SlotStore
+from slotguard.storage.webhooks import WebhookEndpointStore
 
 
 class SqlUnitOfWork:
@@ -32,6 +35,9 @@ class SqlUnitOfWork:
     payments: PaymentStore
     outbox: OutboxStore
     idempotency: IdempotencyStore
+    webhooks: WebhookEndpointStore
+    holders: HolderStore
+    erasure: ErasureStore
 
     def __init__(self, database: Database, *, write: bool) -> None:
         self._database = database
@@ -67,6 +73,9 @@ class SqlUnitOfWork:
         self.payments = PaymentStore(conn)
         self.outbox = OutboxStore(conn)
         self.idempotency = IdempotencyStore(conn)
+        self.webhooks = WebhookEndpointStore(conn)
+        self.holders = HolderStore(conn)
+        self.erasure = ErasureStore(conn)
         return self
 
     async def commit(self) -> None:

@@ -197,3 +197,20 @@ async def test_a_forged_audit_cursor_is_a_validation_error(client: httpx.AsyncCl
     for values in (["1", "2"], ["x"]):
         reply = await client.get(audit, params={"cursor": encode_cursor(*values)}, headers=salon.owner)
         _error(reply, 422, "VALIDATION_ERROR")
+
+
+async def test_the_openapi_document_shows_every_api_route_s_error_replies(client: httpx.AsyncClient) -> None:
+    document = (await client.get("/openapi.json")).json()
+    operations = [
+        (path, method, operation)
+        for path, item in document["paths"].items()
+        if path.startswith("/api/v1/") and "webhooks" not in path
+        for method, operation in item.items()
+    ]
+    assert len(operations) > 20
+    for path, method, operation in operations:
+        responses = operation["responses"]
+        assert {"404", "422", "503"} <= set(responses), (method, path)
+        schema = responses["422"]["content"]["application/json"]["schema"]
+        assert schema == {"$ref": "#/components/schemas/ErrorOut"}, (method, path)
+        assert responses["503"]["content"]["application/json"]["example"]["error"]["code"] == "SERVICE_UNAVAILABLE"

@@ -166,3 +166,19 @@ async def test_a_reschedule_racing_bookings_of_its_target_has_one_winner(server:
         assert len(rows) == 1 + kept_old_time, "the moved booking alone, or the kept one and the racer"
         kept = await client.get(f"/api/v1/public/bookings/{token}")
         assert kept.json()["data"]["startTime"] == (local_time(3, 9) if kept_old_time else target)
+
+
+async def test_fifty_checkouts_for_five_seats_leave_five_pending_payments(server: Server) -> None:
+    async with httpx.AsyncClient(base_url=server.url, timeout=60, limits=connection_limits(50)) as client:
+        salon = await new_salon(client, server.admin_token)
+        tour = await new_slot(client, salon, 5)
+        replies = await race(
+            client, f"/api/v1/public/{salon.slug}/slots/{tour['id']}/checkout", [party(n) for n in range(50)]
+        )
+        assert Counter(r.status_code for r in replies) == {201: 5, 409: 45}
+        winners = [r.json()["data"] for r in replies if r.status_code == 201]
+        assert all(w["checkoutUrl"] and w["sessionId"] for w in winners)
+        for winner in winners:
+            managed = await client.get(f"/api/v1/public/bookings/{winner['manageToken']}")
+            assert managed.json()["data"]["status"] == "pending_payment"
+        assert stored_slot(server.database_url, tour["id"]) == (5, 0, 5)

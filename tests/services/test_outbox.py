@@ -54,9 +54,9 @@ async def test_booking_and_cancellation_send_exactly_their_emails(
         await book_appointment(uows, clock, shop.business.slug, request(shop, start_time(), n=1))
     await cancel_booking(uows, clock, business_id=shop.business.id, booking_id=booked.booking.id, actor="owner")
 
-    mailer = SmtpMailer(url, "salon@example.com")
-    await drain_all(uows, clock, mailer)
-    await drain_all(uows, clock, mailer)  # nothing is sent twice once accepted
+    senders = {"email": SmtpMailer(url, "salon@example.com")}
+    await drain_all(uows, clock, senders)
+    await drain_all(uows, clock, senders)  # nothing is sent twice once accepted
 
     received = inbox.of(shop)
     assert [(m["To"], m["Subject"]) for m in received] == [
@@ -91,14 +91,14 @@ async def test_a_worker_killed_mid_batch_loses_no_message(uows: UnitOfWorkFactor
     mailer = SmtpMailer(url, "salon@example.com")
 
     with pytest.raises(SystemExit):
-        await drain_outbox(uows, clock, DiesAfterFirstSend(mailer), batch_size=100)
-    await drain_all(uows, clock, mailer)
+        await drain_outbox(uows, clock, {"email": DiesAfterFirstSend(mailer)}, batch_size=100)
+    await drain_all(uows, clock, {"email": mailer})
     assert len(inbox.of(shop)) == 1, "claimed rows wait until their lease ends"
 
     def later() -> datetime:
         return clock() + LEASE + timedelta(seconds=1)
 
-    await drain_all(uows, later, mailer)
+    await drain_all(uows, later, {"email": mailer})
 
     async with uows(write=False) as uow:
         stored = await uow.outbox.of_business(shop.business.id)

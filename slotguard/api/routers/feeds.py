@@ -6,9 +6,10 @@ from fastapi import APIRouter, Request, Response
 
 from slotguard.api import schemas
 from slotguard.api.deps import ClockDep, OwnerBusiness, UowsDep
+from slotguard.api.openapi import OWNER_ERRORS
 from slotguard.services import feeds
 
-router = APIRouter(tags=["feeds"])
+router = APIRouter(tags=["feeds"], responses=OWNER_ERRORS)
 
 
 @router.get("/api/v1/businesses/{slug}/calendar-feeds")

@@ -17,9 +17,10 @@ from fastapi.responses import StreamingResponse
 
 from slotguard.api import views
 from slotguard.api.deps import OwnerBusiness, UowsDep
+from slotguard.api.openapi import OWNER_ERRORS
 from slotguard.services import live
 
-router = APIRouter(prefix="/api/v1/businesses/{slug}", tags=["owner"])
+router = APIRouter(prefix="/api/v1/businesses/{slug}", tags=["owner"], responses=OWNER_ERRORS)
 
 STREAM_POLLS = 600  # about five minutes at one poll every half second
 HEARTBEAT_EVERY = 30  # polls between keep-alive comments

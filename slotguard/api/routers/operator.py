@@ -6,10 +6,11 @@ from fastapi import APIRouter
 
 from slotguard.api import schemas, views
 from slotguard.api.deps import AdminToken, UowsDep
+from slotguard.api.openapi import OWNER_ERRORS
 from slotguard.domain.catalog import BookingRules
 from slotguard.services.catalog import create_business
 
-router = APIRouter(prefix="/api/v1", tags=["operator"])
+router = APIRouter(prefix="/api/v1", tags=["operator"], responses=OWNER_ERRORS)
 
 
 @router.post("/businesses", status_code=201, dependencies=[AdminToken])

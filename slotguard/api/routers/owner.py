@@ -9,7 +9,8 @@ from uuid import UUID, uuid4
 from fastapi import APIRouter, Query
 
 from slotguard.api import schemas, views
-from slotguard.api.deps import ClockDep, OwnerBusiness, UowsDep
+from slotguard.api.deps import ClockDep, FastPathDep, OwnerBusiness, UowsDep
+from slotguard.api.openapi import OWNER_ERRORS
 from slotguard.api.pagination import (
     MAX_LIMIT,
     after_start,
@@ -24,7 +25,7 @@ from slotguard.domain.intervals import Interval
 from slotguard.services import catalog, queries
 from slotguard.services.booking import cancel_booking
 
-router = APIRouter(prefix="/api/v1/businesses/{slug}", tags=["owner"])
+router = APIRouter(prefix="/api/v1/businesses/{slug}", tags=["owner"], responses=OWNER_ERRORS)
 
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 
@@ -85,9 +86,11 @@ async def get_appointments(
 
 @router.post("/appointments/{booking_id}/cancel")
 async def post_cancel(
-    booking_id: UUID, business: OwnerBusiness, uows: UowsDep, clock: ClockDep
+    booking_id: UUID, business: OwnerBusiness, uows: UowsDep, clock: ClockDep, fast: FastPathDep
 ) -> schemas.Ok[schemas.BookingOut]:
-    cancelled = await cancel_booking(uows, clock, business_id=business.id, booking_id=booking_id, actor="owner")
+    cancelled = await cancel_booking(
+        uows, clock, business_id=business.id, booking_id=booking_id, actor="owner", fast=fast
+    )
     return schemas.Ok(data=views.booking_out(cancelled, clock()))
 
 

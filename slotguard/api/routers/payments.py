@@ -12,12 +12,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from slotguard.api import schemas, views
 from slotguard.api.deps import ClockDep, ContainerDep, UowsDep
+from slotguard.api.openapi import PAYMENT_ERRORS
 from slotguard.domain.errors import NotFound
 from slotguard.domain.payments import EventType
 from slotguard.services.checkout import ReturnUrls, start_appointment_checkout, start_slot_checkout
 from slotguard.services.webhooks import receive_webhook
 
-router = APIRouter(tags=["payments"])
+router = APIRouter(tags=["payments"], responses=PAYMENT_ERRORS)
 
 
 @router.post("/api/v1/public/{slug}/checkout", status_code=201)
@@ -26,7 +27,8 @@ async def post_appointment_checkout(
 ) -> schemas.Ok[schemas.CheckoutOut]:
     request = views.appointment_request(body)
     urls = _return_urls(container.settings.public_url, body.success_url, body.cancel_url)
-    started = await start_appointment_checkout(uows, clock, container.payment_provider(), slug, request, urls)
+    provider = container.payment_provider()
+    started = await start_appointment_checkout(uows, clock, provider, slug, request, urls, container.fast_path)
     return schemas.Ok(data=views.checkout_out(started))
 
 
@@ -37,7 +39,8 @@ async def post_slot_checkout(
     """Seats are taken at once as `pending_payment`; if the provider fails they are given back (502)."""
     request = views.seat_request(slot_id, body)
     urls = _return_urls(container.settings.public_url, body.success_url, body.cancel_url)
-    started = await start_slot_checkout(uows, clock, container.payment_provider(), slug, request, urls)
+    provider = container.payment_provider()
+    started = await start_slot_checkout(uows, clock, provider, slug, request, urls, container.fast_path)
     return schemas.Ok(data=views.checkout_out(started))
 
 

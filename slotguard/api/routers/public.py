@@ -10,12 +10,14 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 
 from slotguard.api import schemas, views
-from slotguard.api.deps import ClockDep, UowsDep
+from slotguard.api.deps import ClockDep, FastPathDep, UowsDep
+from slotguard.api.holders import HoldCapDep
+from slotguard.api.openapi import PUBLIC_ERRORS
 from slotguard.services import availability, catalog
 from slotguard.services.booking import book_appointment, cancel_booking, find_booking, hold_time
 from slotguard.services.reschedule import reschedule_booking
 
-router = APIRouter(prefix="/api/v1/public", tags=["public"])
+router = APIRouter(prefix="/api/v1/public", tags=["public"], responses=PUBLIC_ERRORS)
 
 
 @router.get("/{slug}")
@@ -68,17 +70,19 @@ async def get_free_days(
 
 @router.post("/{slug}/book", status_code=201)
 async def post_book(
-    slug: str, body: schemas.AppointmentIn, uows: UowsDep, clock: ClockDep
+    slug: str, body: schemas.AppointmentIn, uows: UowsDep, clock: ClockDep, fast: FastPathDep
 ) -> schemas.Ok[schemas.BookedOut]:
     request = views.appointment_request(body)
-    booked = await book_appointment(uows, clock, slug, request)
+    booked = await book_appointment(uows, clock, slug, request, fast=fast)
     return schemas.Ok(data=views.booked_out(booked.booking, clock(), booked.manage_token))
 
 
 @router.post("/{slug}/holds", status_code=201)
-async def post_hold(slug: str, body: schemas.HoldIn, uows: UowsDep, clock: ClockDep) -> schemas.Ok[schemas.HeldOut]:
+async def post_hold(
+    slug: str, body: schemas.HoldIn, uows: UowsDep, clock: ClockDep, fast: FastPathDep, cap: HoldCapDep
+) -> schemas.Ok[schemas.HeldOut]:
     """Hold a time while the customer fills in the form; book it with `holdId` before `expiresAt`."""
-    hold = await hold_time(uows, clock, slug, views.hold_request(body))
+    hold = await hold_time(uows, clock, slug, views.hold_request(body), fast=fast, cap=cap)
     return schemas.Ok(data=views.held_out(hold))
 
 
@@ -90,15 +94,19 @@ async def get_managed_booking(manage_token: str, uows: UowsDep, clock: ClockDep)
 
 
 @router.post("/bookings/{manage_token}/cancel")
-async def post_managed_cancel(manage_token: str, uows: UowsDep, clock: ClockDep) -> schemas.Ok[schemas.BookingOut]:
-    cancelled = await cancel_booking(uows, clock, manage_token=manage_token, actor="customer")
+async def post_managed_cancel(
+    manage_token: str, uows: UowsDep, clock: ClockDep, fast: FastPathDep
+) -> schemas.Ok[schemas.BookingOut]:
+    cancelled = await cancel_booking(uows, clock, manage_token=manage_token, actor="customer", fast=fast)
     return schemas.Ok(data=views.booking_out(cancelled, clock()))
 
 
 @router.post("/bookings/{manage_token}/reschedule")
 async def post_managed_reschedule(
-    manage_token: str, body: schemas.RescheduleIn, uows: UowsDep, clock: ClockDep
+    manage_token: str, body: schemas.RescheduleIn, uows: UowsDep, clock: ClockDep, fast: FastPathDep
 ) -> schemas.Ok[schemas.BookingOut]:
     """Move the booking: `startTime` for an appointment, `slotId` for seats; the old is kept if refused."""
-    moved = await reschedule_booking(uows, clock, manage_token, start_at=body.start_time, slot_id=body.slot_id)
+    moved = await reschedule_booking(
+        uows, clock, manage_token, start_at=body.start_time, slot_id=body.slot_id, fast=fast
+    )
     return schemas.Ok(data=views.booking_out(moved, clock()))

@@ -9,13 +9,16 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 
 from slotguard.api import schemas, views
-from slotguard.api.deps import ClockDep, OwnerBusiness, UowsDep
+from slotguard.api.deps import ClockDep, FastPathDep, OwnerBusiness, UowsDep
+from slotguard.api.holders import HoldCapDep
+from slotguard.api.openapi import OWNER_ERRORS, PUBLIC_ERRORS
 from slotguard.api.pagination import MAX_LIMIT, after_start, next_start_cursor, time_window
+from slotguard.domain.catalog import Business
 from slotguard.domain.intervals import Interval
 from slotguard.domain.slots import Slot
 from slotguard.services import slots
 
-router = APIRouter(tags=["slots"])
+router = APIRouter(tags=["slots"], responses=OWNER_ERRORS | PUBLIC_ERRORS)
 
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 ServiceFilter = Annotated[UUID | None, Query(alias="serviceId")]
@@ -57,22 +60,28 @@ async def get_public_slots(
     cursor: str | None = None,
 ) -> schemas.Page[schemas.SlotOut]:
     business = await slots.business_named(uows, slug)
-    return await _page(uows, clock, business.id, service_id, from_, to, limit, cursor)
+    return await _page(uows, clock, business.id, service_id, from_, to, limit, cursor, bookable_by=business)
 
 
 @router.post("/api/v1/public/{slug}/slots/{slot_id}/holds", status_code=201, tags=["public"])
 async def post_seat_hold(
-    slug: str, slot_id: UUID, body: schemas.SeatHoldIn, uows: UowsDep, clock: ClockDep
+    slug: str,
+    slot_id: UUID,
+    body: schemas.SeatHoldIn,
+    uows: UowsDep,
+    clock: ClockDep,
+    fast: FastPathDep,
+    cap: HoldCapDep,
 ) -> schemas.Ok[schemas.HeldOut]:
-    hold = await slots.hold_seats(uows, clock, slug, slot_id, body.guests)
+    hold = await slots.hold_seats(uows, clock, slug, slot_id, body.guests, fast=fast, cap=cap)
     return schemas.Ok(data=views.held_out(hold))
 
 
 @router.post("/api/v1/public/{slug}/slots/{slot_id}/book", status_code=201, tags=["public"])
 async def post_seat_booking(
-    slug: str, slot_id: UUID, body: schemas.SeatBookingIn, uows: UowsDep, clock: ClockDep
+    slug: str, slot_id: UUID, body: schemas.SeatBookingIn, uows: UowsDep, clock: ClockDep, fast: FastPathDep
 ) -> schemas.Ok[schemas.BookedOut]:
-    booked = await slots.book_seats(uows, clock, slug, views.seat_request(slot_id, body))
+    booked = await slots.book_seats(uows, clock, slug, views.seat_request(slot_id, body), fast=fast)
     return schemas.Ok(data=views.booked_out(booked.booking, clock(), booked.manage_token))
 
 
@@ -85,10 +94,18 @@ async def _page(
     to: datetime | None,
     limit: int,
     cursor: str | None,
+    bookable_by: Business | None = None,
 ) -> schemas.Page[schemas.SlotOut]:
     window, after = time_window(from_, to), after_start(cursor)
     rows = await slots.slots_of(
-        uows, clock, business_id, service_id=service_id, window=window, after=after, limit=limit + 1
+        uows,
+        clock,
+        business_id,
+        service_id=service_id,
+        window=window,
+        after=after,
+        limit=limit + 1,
+        bookable_by=bookable_by,
     )
     next_cursor = next_start_cursor(rows, limit, _start_and_id)
     return schemas.Page(data=[views.slot_out(s) for s in rows[:limit]], meta=schemas.PageMeta(next_cursor=next_cursor))
