@@ -215,7 +215,14 @@ def outbox_drain() -> None:
 def _print_demo(demo: Demo, base_url: str) -> None:
     slug = demo.business.slug
     table = Table(title=f"{demo.business.name} ({slug})", show_header=False)
+    table.add_column()
+    table.add_column(overflow="fold")  # URLs and the API key must be copied whole, even in a narrow terminal
     table.add_row("booking widget", f"{base_url}/book/{slug}")
+    for service in demo.slot_services:
+        slots = [s for s in demo.slots if s.service_id == service.id]
+        capacity = max((s.capacity for s in slots), default=0)
+        label = f"{service.name}: {len(slots)} slots of {capacity} seat{'s' if capacity != 1 else ''}"
+        table.add_row(label, f"{base_url}/book/{slug}?service={service.id}")
     table.add_row("owner calendar", f"{base_url}/owner/{slug}")
     table.add_row("API docs", f"{base_url}/docs")
     table.add_row("owner API key", demo.api_key)
@@ -233,24 +240,33 @@ def stress_command(
         int, typer.Option(envvar="CONCURRENT_REQUESTS", min=2, max=1000, help="Simultaneous attempts per unit.")
     ] = 100,
     iterations: Annotated[int, typer.Option(envvar="TEST_ITERATIONS", min=1, max=1000, help="Rounds.")] = 1,
+    kind: Annotated[
+        str, typer.Option(help="appointment (one staff time), slot (a one-seat slot) or seats (parties, C seats).")
+    ] = "appointment",
+    capacity: Annotated[int, typer.Option(min=1, max=1000, help="Seats of each raced slot (--kind seats).")] = 10,
+    guests: Annotated[int, typer.Option(min=1, max=100, help="Party size of each racer (--kind seats).")] = 2,
     admin_token: Annotated[
         str | None, typer.Option(envvar="SLOTGUARD_ADMIN_TOKEN", help="Operator token: create a fixture business.")
     ] = None,
     slug: Annotated[str | None, typer.Option(help="Existing business to race on (instead of a fixture).")] = None,
     service_id: Annotated[str | None, typer.Option(help="Its service.")] = None,
-    staff_id: Annotated[str | None, typer.Option(help="Its staff member.")] = None,
-    api_key: Annotated[str | None, typer.Option(help="Its owner API key, to read the stored state back.")] = None,
+    staff_id: Annotated[str | None, typer.Option(help="Its staff member (--kind appointment).")] = None,
+    api_key: Annotated[str | None, typer.Option(help="Its owner API key: reads the stored state back.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
-    """Race CONCURRENCY booking attempts at one free time, ITERATIONS times; exit 1 unless each had one winner."""
-    target = None
-    if slug or service_id or staff_id or api_key:
-        if not (slug and service_id and staff_id and api_key):
-            raise typer.BadParameter("--slug, --service-id, --staff-id and --api-key go together")
-        target = stress.Target(slug, service_id, staff_id, api_key)
-    elif not admin_token:
-        raise typer.BadParameter("give --admin-token (fixture business) or --slug/--service-id/--staff-id/--api-key")
-    plan = stress.StressPlan(url.rstrip("/"), concurrency, iterations, admin_token, target)
+    """Race CONCURRENCY booking attempts at one free unit, ITERATIONS times; exit 1 unless each had the right
+    number of winners and the stored state holds exactly them. Slot kinds create their slots (owner API)."""
+    if kind not in stress.KINDS:
+        raise typer.BadParameter(f"--kind is one of {', '.join(stress.KINDS)}")
+    if kind == "slot":
+        capacity, guests = 1, 1
+    elif kind == "seats" and guests > capacity:
+        raise typer.BadParameter("--guests must not exceed --capacity")
+    plan = stress.StressPlan(
+        url.rstrip("/"), concurrency, iterations, admin_token,
+        _stress_target(kind, slug, service_id, staff_id, api_key, admin_token),
+        kind=kind, capacity=capacity, guests=guests if kind == "seats" else 1,
+    )  # fmt: skip
     report = _run_stress(plan, show_progress=not as_json)
     if as_json:
         typer.echo(json.dumps(report.as_json(), indent=2))
@@ -259,9 +275,24 @@ def stress_command(
     raise typer.Exit(0 if report.ok else 1)
 
 
+def _stress_target(
+    kind: str, slug: str | None, service_id: str | None, staff_id: str | None, api_key: str | None, admin: str | None
+) -> stress.Target | None:
+    """An existing business to race on, or None for a fixture made with the operator token."""
+    needs_staff = kind == "appointment"
+    if slug or service_id or staff_id or api_key:
+        if not (slug and service_id and api_key and (staff_id or not needs_staff)):
+            staff = "--staff-id, " if needs_staff else ""
+            raise typer.BadParameter(f"--slug, --service-id, {staff}and --api-key go together")
+        return stress.Target(slug, service_id, staff_id if needs_staff else None, api_key)
+    if not admin:
+        raise typer.BadParameter("give --admin-token (fixture business) or --slug/--service-id/--staff-id/--api-key")
+    return None
+
+
 def _run_stress(plan: stress.StressPlan, *, show_progress: bool) -> stress.Report:
     with Progress(console=Console(stderr=True), disable=not show_progress, transient=True) as progress:
-        task = progress.add_task(f"{plan.concurrency} racers x {plan.iterations}", total=plan.iterations)
+        task = progress.add_task(f"{plan.concurrency} racers x {plan.iterations} ({plan.kind})", total=plan.iterations)
         return asyncio.run(stress.run(plan, lambda _: progress.advance(task)))
 
 
@@ -269,7 +300,12 @@ def _print_stress(report: stress.Report, plan: stress.StressPlan) -> None:
     if report.setup_error:
         console.print(f"[red]could not run:[/] {report.setup_error}")
     counts, latency = report.counts(), report.latency_ms()
-    table = Table(title=f"{plan.concurrency} simultaneous attempts x {len(report.iterations)} iterations at {plan.url}")
+    unit = {"appointment": "one time", "slot": "a one-seat slot"}.get(
+        plan.kind, f"{plan.capacity} seats, parties of {plan.guests}"
+    )
+    table = Table(
+        title=f"{plan.concurrency} simultaneous attempts at {unit} x {len(report.iterations)} iterations at {plan.url}"
+    )
     table.add_column("")
     table.add_column("", justify="right")
     table.add_row("Total Requests", str(counts["total"]))
@@ -281,11 +317,14 @@ def _print_stress(report: stress.Report, plan: stress.StressPlan) -> None:
     stored = sum(len(i.stored_ids) for i in report.iterations)
     expected = sum(i.expected_winners for i in report.iterations)
     table.add_row("stored bookings (owner API)", f"{stored} (expected {expected})")
+    if plan.kind != "appointment":
+        left = sum(i.remaining or 0 for i in report.iterations)
+        table.add_row("seats left (owner API)", f"{left} (expected {len(report.iterations) * plan.seats_left()})")
     console.print(table)
     for n, iteration in enumerate(report.iterations):
         for violation in iteration.violations:
             console.print(f"[red]iteration {n} ({iteration.unit.start_time}):[/] {violation}")
-    console.print("[bold green]PASS[/]: no double booking" if report.ok else "[bold red]FAIL[/]")
+    console.print("[bold green]PASS[/]: nothing sold twice" if report.ok else "[bold red]FAIL[/]")
 
 
 @app.command("verify")
@@ -294,20 +333,43 @@ def verify_command(
         str, typer.Option(envvar="SLOTGUARD_ADMIN_TOKEN", help="Operator token (fixture business).")
     ],
     url: Annotated[str, typer.Option(envvar="API_URL", help="Base URL of the server.")] = "http://127.0.0.1:8000",
-    operations: Annotated[int, typer.Option(min=1, max=1_000_000, help="Requests in all.")] = 2000,
+    operations: Annotated[int, typer.Option(min=1, max=1_000_000, help="Operations in all.")] = 2000,
     clients: Annotated[int, typer.Option(min=1, max=500, help="Concurrent clients.")] = 8,
     seed: Annotated[int | None, typer.Option(help="Random seed, to replay a run's choices.")] = None,
-    database_url: Annotated[str | None, typer.Option(help="The server's PostgreSQL database (for faults).")] = None,
+    database_url: Annotated[
+        str | None,
+        typer.Option(help="The server's database: webhook secret, stored seat counters, clean-up job, faults."),
+    ] = None,
+    webhook_secret: Annotated[
+        str | None, typer.Option(envvar="SLOTGUARD_WEBHOOK_SECRET", help="Signs webhooks (else from the database).")
+    ] = None,
+    hold_ttl_seconds: Annotated[
+        int, typer.Option(min=1, max=600, help="Hold and checkout lifetime of the fixture business.")
+    ] = 2,
     fault_terminate_connections: Annotated[
-        bool, typer.Option(help="Keep terminating the server's database connections (pg_terminate_backend).")
+        bool, typer.Option(help="Keep terminating the server's database connections (PostgreSQL).")
     ] = False,
+    fault_kill_workers: Annotated[
+        bool, typer.Option(help="SIGKILL a worker of --server-pid every --kill-interval; its supervisor restarts it.")
+    ] = False,
+    server_pid: Annotated[int | None, typer.Option(help="The `slotguard serve --workers N` process (N >= 2).")] = None,
+    kill_interval: Annotated[float, typer.Option(min=0.1, help="Seconds between worker kills.")] = 3.0,
+    terminate_interval: Annotated[float, typer.Option(min=0.01, help="Seconds between terminations.")] = 0.25,
     log: Annotated[str | None, typer.Option(help="Write every request and reply here (JSON lines).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
-    """Random concurrent bookings and cancels, optionally under faults; exit 1 on any broken invariant."""
+    """A random mix of bookings, holds, seats, checkouts, webhooks, cancels and reschedules, optionally under
+    faults; judged against the stored state before and after clean-up. Exit 1 on any broken invariant."""
+    if fault_terminate_connections and not (database_url or "").startswith("postgresql"):
+        raise typer.BadParameter("--fault-terminate-connections needs --database-url postgresql://…")
+    if fault_kill_workers and server_pid is None:
+        raise typer.BadParameter("--fault-kill-workers needs --server-pid")
+    faults = verify.FaultPlan(
+        database_url, fault_terminate_connections, terminate_interval, server_pid, fault_kill_workers, kill_interval,
+    )  # fmt: skip
     plan = verify.VerifyPlan(
         url.rstrip("/"), admin_token, operations, clients, seed=seed, database_url=database_url,
-        terminate_connections=fault_terminate_connections,
+        webhook_secret=webhook_secret, hold_ttl_seconds=hold_ttl_seconds, faults=faults,
     )  # fmt: skip
     try:
         report = asyncio.run(verify.run(plan))
@@ -316,7 +378,7 @@ def verify_command(
         raise typer.Exit(2) from exc
     if log:
         with open(log, "w") as out:
-            out.write(verify.log_lines(report) + "\n")
+            out.write(verify.log_lines(report.log) + "\n")
     summary = report.as_json()
     if as_json:
         typer.echo(json.dumps(summary, indent=2))

@@ -30,17 +30,22 @@ from slotguard.api.rate_limits import Buckets, BucketsByLimit, PublicRateLimit
 from slotguard.api.routers import feeds, live, operator, ops, owner, pages, payments, public, slots, webhook_endpoints
 from slotguard.api.telemetry import REQUEST_ID_HEADER, RequestTelemetry
 from slotguard.config import Settings
+from slotguard.domain.errors import TransientStorageFailure
 from slotguard.domain.rate_limits import RateLimit
 from slotguard.services.fast_path import NO_FAST_PATH, FastPath
 from slotguard.services.limits import rate_limit_setting
 from slotguard.services.notifications import run_outbox_worker
 from slotguard.services.outgoing_webhooks import SignedWebhooks
 from slotguard.services.ports import Clock, PaymentProvider, Sender, UnitOfWork, UnitOfWorkFactory
-from slotguard.services.retry import retry_observer
+from slotguard.services.retry import retry_observer, with_retries
+from slotguard.storage.dialects import is_transient
 from slotguard.storage.engine import Database, create_database
 from slotguard.storage.migrations import applied_revisions, head_revisions
 from slotguard.storage.payments import ensure_instance_secret
 from slotguard.storage.unit_of_work import SqlUnitOfWork
+
+# Several seconds of jittered backoff before a worker gives up starting.
+STARTUP_ATTEMPTS = 30
 
 
 def system_clock() -> datetime:
@@ -129,8 +134,20 @@ async def webhook_secret(settings: Settings, database: Database) -> str:
     """SLOTGUARD_WEBHOOK_SECRET, or one generated on first start and stored so all workers share it."""
     if settings.webhook_secret is not None:
         return settings.webhook_secret.get_secret_value()
-    async with database.engine.begin() as conn:
-        return await ensure_instance_secret(conn, "webhook_secret", f"whsec_{secrets.token_urlsafe(32)}")
+    generated = f"whsec_{secrets.token_urlsafe(32)}"
+
+    # Retried like any write: a worker restarting while the database drops connections (a failover)
+    # must not fail its start-up, which would stop the whole server.
+    async def attempt(_number: int) -> str:
+        try:
+            async with database.engine.begin() as conn:
+                return await ensure_instance_secret(conn, "webhook_secret", generated)
+        except Exception as failure:
+            if is_transient(failure):
+                raise TransientStorageFailure(str(failure)) from failure
+            raise
+
+    return await with_retries(attempt, attempts=STARTUP_ATTEMPTS)
 
 
 def _start_outbox_worker(settings: Settings, uows: UnitOfWorkFactory, clock: Clock) -> asyncio.Task[None] | None:

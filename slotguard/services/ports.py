@@ -78,6 +78,7 @@ class SlotStore(Protocol):
         window: Interval | None = None,
         after: tuple[datetime, UUID] | None = None,
         min_remaining: int = 0,
+        starts_from: datetime | None = None,
         limit: int = 100,
     ) -> list[Slot]: ...
     async def stored_remaining(self, slot_id: UUID) -> int: ...

@@ -70,10 +70,14 @@ async def slots_of(
     window: Interval | None,
     after: tuple[datetime, UUID] | None,
     limit: int,
+    bookable_by: Business | None = None,
 ) -> list[Slot]:
+    """The business's slots; for customers (`bookable_by`), only those that start after its notice."""
+    now = clock()
+    starts_from = now + timedelta(minutes=bookable_by.rules.min_notice_minutes) if bookable_by else None
     async with uows(write=False) as uow:
         return await uow.slots.listed(
-            business_id, clock(), service_id=service_id, window=window, after=after, limit=limit
+            business_id, now, service_id=service_id, window=window, after=after, starts_from=starts_from, limit=limit
         )
 
 

@@ -52,10 +52,13 @@ class SlotStore:
         window: Interval | None = None,
         after: tuple[datetime, UUID] | None = None,
         min_remaining: int = 0,
+        starts_from: datetime | None = None,
         limit: int = 100,
     ) -> list[Slot]:
         """Slots by start then id, at most `limit` after `after`, with at least `min_remaining` seats."""
         query = _with_remaining(now).where(slots.c.business_id == business_id)
+        if starts_from is not None:
+            query = query.where(slots.c.start_at >= starts_from)
         if service_id is not None:
             query = query.where(slots.c.service_id == service_id)
         if window is not None:

@@ -1,6 +1,7 @@
 // The owner's calendar: API key in sessionStorage (never in a URL), live updates over a fetch()-read
 // server-sent-event stream, because EventSource cannot send the Authorization header.
-"use strict";
+import { addDays, clock as clockIn, localDate as localDateIn } from "./times.js";
+
 (function () {
   const slug = decodeURIComponent(location.pathname.split("/").filter(Boolean)[1] || "");
   const base = "/api/v1/businesses/" + encodeURIComponent(slug);
@@ -23,9 +24,8 @@
   function showError(message) { $("error").textContent = message || ""; $("error").classList.toggle("hidden", !message); }
 
   const zone = () => state.business.timezone;
-  const localDate = (date) => new Intl.DateTimeFormat("en-CA", { timeZone: zone(), year: "numeric", month: "2-digit", day: "2-digit" }).format(date);
-  const clock = (iso) => new Intl.DateTimeFormat("en-GB", { timeZone: zone(), hour: "2-digit", minute: "2-digit" }).format(new Date(iso));
-  function addDays(iso, n) { const d = new Date(iso + "T12:00:00Z"); d.setUTCDate(d.getUTCDate() + n); return d.toISOString().slice(0, 10); }
+  const localDate = (date) => localDateIn(date, zone());
+  const clock = (iso) => clockIn(iso, zone());
   function offsetOf(iso) {
     // The business zone's UTC offset around local noon of `iso`, good enough to bound a day window.
     const noon = new Date(iso + "T12:00:00Z");
@@ -45,13 +45,17 @@
   async function render() {
     const days = visibleDays();
     const query = new URLSearchParams({ from: utcStart(days[0]), to: utcStart(addDays(days[days.length - 1], 1)), limit: "1000" });
+    const slotQuery = new URLSearchParams(query);
     if ($("staff").value) query.set("staffId", $("staff").value);
-    const [bookings, slots] = await Promise.all([call(base + "/appointments?" + query), call(base + "/slots?" + query)]);
+    // Slots belong to no staff member: they show with everyone's calendar, not with one person's.
+    const [bookings, slots] = await Promise.all([
+      call(base + "/appointments?" + query), $("staff").value ? { status: 204 } : call(base + "/slots?" + slotQuery)]);
     if (bookings.status !== 200) return showError("Could not load the calendar (" + ((bookings.body.error || {}).message || bookings.status) + ").");
     showError("");
-    const entries = bookings.body.data.map((b) => ({ at: b.startTime, node: bookingButton(b) }));
-    if (slots.status === 200) for (const s of slots.body.data) entries.push({ at: s.startTime, node: slotItem(s) });
-    entries.sort((a, b) => a.at.localeCompare(b.at));
+    // By start time; at the same start a slot comes first, its bookings under it.
+    const entries = bookings.body.data.map((b) => ({ at: b.startTime, rank: 1, node: bookingButton(b) }));
+    if (slots.status === 200) for (const s of slots.body.data) entries.push({ at: s.startTime, rank: 0, node: slotItem(s) });
+    entries.sort((a, b) => a.at.localeCompare(b.at) || a.rank - b.rank);
     $("days").style.setProperty("--columns", days.length);
     $("days").replaceChildren(...days.map((day) => {
       const column = document.createElement("section"); column.className = "day";
@@ -66,13 +70,15 @@
     button.type = "button"; button.className = "entry status-" + booking.status; button.dataset.bookingId = booking.id;
     const who = booking.client ? booking.client.firstName + " " + booking.client.lastName : "";
     const staff = state.staffNames[booking.staffId] || "";
-    button.textContent = clock(booking.startTime) + "–" + clock(booking.endTime) + " " + who + (staff ? " · " + staff : "") + " (" + booking.status.replace("_", " ") + ")";
+    const party = booking.kind === "slot" ? booking.guests + (booking.guests === 1 ? " guest" : " guests") : "";
+    button.textContent = clock(booking.startTime) + "–" + clock(booking.endTime) + " " + who + [staff, party].filter(Boolean).map((t) => " · " + t).join("") + " (" + booking.status.replace("_", " ") + ")";
     button.addEventListener("click", () => showDetails(booking));
     return button;
   }
   function slotItem(slot) {
-    const item = document.createElement("div"); item.className = "entry slot";
-    item.textContent = clock(slot.startTime) + "–" + clock(slot.endTime) + " " + (state.serviceNames[slot.serviceId] || "Slot") + ": " + slot.remaining + " of " + slot.capacity + " seats left";
+    const item = document.createElement("div"); item.className = "entry slot" + (slot.remaining === 0 ? " full" : ""); item.dataset.slotId = slot.id;
+    const seats = slot.capacity === 1 ? (slot.remaining ? "free" : "taken") : slot.remaining ? slot.remaining + " of " + slot.capacity + " seats left" : "full";
+    item.textContent = clock(slot.startTime) + "–" + clock(slot.endTime) + " " + (state.serviceNames[slot.serviceId] || "Slot") + ": " + seats;
     return item;
   }
 

@@ -184,3 +184,13 @@ async def test_rescheduling_a_party_moves_its_seats_to_the_other_slot(client: ht
     assert await slot_remaining(client, salon, morning["id"]) == 4
     assert await slot_remaining(client, salon, afternoon["id"]) == 0
     assert await slot_remaining(client, salon, full["id"]) == 1
+
+
+async def test_customers_are_not_shown_slots_that_start_within_the_minimum_notice(client: httpx.AsyncClient) -> None:
+    salon = await new_salon(client, ADMIN_TOKEN, min_notice_minutes=24 * 60)
+    tonight = await new_slot(client, salon, capacity=2, days_ahead=0, hour=23)
+    later = await new_slot(client, salon, capacity=2, days_ahead=3)
+    public = (await client.get(f"/api/v1/public/{salon.slug}/slots")).json()["data"]
+    assert [s["id"] for s in public] == [later["id"]]
+    owner = (await client.get(f"/api/v1/businesses/{salon.slug}/slots", headers=salon.owner)).json()["data"]
+    assert [s["id"] for s in owner] == [tonight["id"], later["id"]]

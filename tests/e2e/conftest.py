@@ -38,6 +38,9 @@ def start_server(
         | {
             "SLOTGUARD_DATABASE_URL": database_url,
             "SLOTGUARD_ADMIN_TOKEN": ADMIN_TOKEN,
+            # The session's databases are shared with the service tests, which drain the outbox
+            # themselves and check what arrives: a server's worker must not take their messages.
+            "SLOTGUARD_OUTBOX_WORKER": "false",
         }
         | (extra_env or {})
     )

@@ -66,7 +66,11 @@ def start_logged_server(
     database_url: str, *, workers: int = 2, log_format: str | None = "json", extra_env: dict[str, str] | None = None
 ) -> LoggedServer:
     port = free_port()
-    env = os.environ | {"SLOTGUARD_DATABASE_URL": database_url, "SLOTGUARD_ADMIN_TOKEN": ADMIN_TOKEN}
+    env = os.environ | {
+        "SLOTGUARD_DATABASE_URL": database_url,
+        "SLOTGUARD_ADMIN_TOKEN": ADMIN_TOKEN,
+        "SLOTGUARD_OUTBOX_WORKER": "false",  # as in conftest: the service tests drain the shared outbox
+    }
     command = [sys.executable, "-m", "slotguard", "serve", "--port", str(port), "--workers", str(workers)]
     command += ["--log-format", log_format] if log_format is not None else []
     process = subprocess.Popen(

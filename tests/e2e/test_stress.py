@@ -50,6 +50,38 @@ async def test_stress_against_an_existing_business_skips_its_taken_times(server:
         assert report["counts"]["successful"] == 2
 
 
+def test_stress_for_one_seat_slots_has_one_winner_each(server: Server) -> None:
+    args = ["--url", server.url, "--admin-token", server.admin_token, "--kind", "slot", "--concurrency", "12",
+            "--iterations", "3"]  # fmt: skip
+    code, report = stress(*args)
+
+    assert code == 0, report
+    assert report["counts"] == {"total": 36, "successful": 3, "conflicts": 33, "errors": 0}
+    assert report["storedBookings"] == report["expectedBookings"] == 3
+    assert report["remaining"] == [0, 0, 0]
+
+
+def test_stress_for_seats_seats_as_many_parties_as_fit(server: Server) -> None:
+    args = ["--url", server.url, "--admin-token", server.admin_token, "--kind", "seats", "--capacity", "7",
+            "--guests", "2", "--concurrency", "12", "--iterations", "2"]  # fmt: skip
+    code, report = stress(*args)
+
+    assert code == 0, report
+    assert report["counts"] == {"total": 24, "successful": 6, "conflicts": 18, "errors": 0}
+    assert report["storedBookings"] == report["expectedBookings"] == 6
+    assert report["remaining"] == [1, 1]
+
+
+async def test_stress_for_seats_of_an_existing_business_needs_no_staff(server: Server) -> None:
+    async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
+        salon = await new_salon(client, server.admin_token)
+    target = ["--slug", salon.slug, "--service-id", salon.service_ids["cut"], "--api-key", salon.api_key]
+    code, report = stress("--url", server.url, "--kind", "seats", "--capacity", "4", "--concurrency", "6", *target)
+
+    assert code == 0, report
+    assert (report["counts"]["successful"], report["remaining"]) == (2, [0])
+
+
 def test_stress_exits_non_zero_when_the_server_is_unreachable() -> None:
     code, report = stress("--url", f"http://127.0.0.1:{free_port()}", "--admin-token", "x", "--concurrency", "2")
     assert code == 1

@@ -1,4 +1,5 @@
-"""`slotguard verify`, CI-sized, against the real server; on PostgreSQL with its connections being killed."""
+"""`slotguard verify`, CI-sized, against a real server of its own on each engine: its workers are
+SIGKILLed (and restarted by their supervisor) and, on PostgreSQL, its database connections terminated."""
 
 from __future__ import annotations
 
@@ -6,33 +7,59 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 
 import pytest
 
-from tests.e2e.conftest import Server
+from tests.e2e.conftest import Server, start_server, stop_server
+
+OPERATIONS = 600
 
 
-def test_random_bookings_and_cancels_keep_every_invariant(server: Server, tmp_path: os.PathLike[str]) -> None:
-    faults = []
-    if server.database_url.startswith("postgresql"):
-        faults = ["--database-url", server.database_url, "--fault-terminate-connections"]
+@pytest.fixture(params=["sqlite", "postgresql"])
+def own_server(request: pytest.FixtureRequest) -> Iterator[tuple[Server, int]]:
+    """`slotguard serve --workers 2` for this test alone (its workers get killed), and its process id."""
+    database_url: str = request.getfixturevalue(f"{request.param}_url")
+    process, url = start_server(database_url)
+    yield Server(url=url, database_url=database_url), process.pid
+    stop_server(process)
+
+
+def test_random_operations_under_faults_keep_every_invariant(
+    own_server: tuple[Server, int], tmp_path: os.PathLike[str]
+) -> None:
+    server, server_pid = own_server
+    postgresql = server.database_url.startswith("postgresql")
+    fault_flags = ["--fault-kill-workers", "--server-pid", str(server_pid), "--kill-interval", "4"]
+    if postgresql:
+        fault_flags += ["--fault-terminate-connections", "--terminate-interval", "0.5"]
     log = os.path.join(tmp_path, "verify.jsonl")
-    args = ["--url", server.url, "--admin-token", server.admin_token, "--operations", "1500", "--clients", "12",
-            "--seed", "5", "--log", log, "--json", *faults]  # fmt: skip
+    args = ["--url", server.url, "--admin-token", server.admin_token, "--operations", str(OPERATIONS),
+            "--clients", "12", "--seed", "5", "--database-url", server.database_url, "--log", log, "--json",
+            *fault_flags]  # fmt: skip
     result = subprocess.run(
         [sys.executable, "-m", "slotguard", "verify", *args], capture_output=True, text=True, timeout=300
     )
+    assert result.stdout.startswith("{"), result.stderr[-3000:]
     summary = json.loads(result.stdout)
 
     assert result.returncode == 0, summary["violations"][:20]
     assert summary["violations"] == []
-    assert summary["replies"].get("book 201", 0) > 10
-    assert summary["replies"].get("book 409 TIME_CONFLICT", 0) > 10
-    assert summary["replies"].get("cancel 200", 0) > 10
-    if faults:
-        assert summary["faultsInjected"] > 0
+    replies = summary["replies"]
+    sent = {key.split()[0] for key in replies}
+    assert sent == {"book", "hold", "book_hold", "checkout_time", "seat_hold", "slot_book", "slot_book_hold",
+                    "checkout", "webhook", "cancel", "reschedule", "look"}  # fmt: skip
+    for acknowledged in ("book 201", "slot_book 201", "cancel 200", "reschedule 200"):
+        assert replies.get(acknowledged, 0) > 0, (acknowledged, replies)
+    assert replies.get("slot_book 409 SLOT_UNAVAILABLE", 0) > 10, replies
+    assert replies.get("book 409 TIME_CONFLICT", 0) > 10, replies
+    assert sum(n for key, n in replies.items() if key.startswith("webhook 200")) > 0, replies
+    assert summary["checks"] == ["stored seat counters", "clean-up job"]
+    faults = summary["faults"]
+    assert faults["workersKilled"] >= 1 and faults["workersRestarted"] == faults["workersKilled"], faults
+    assert (faults["connectionsTerminated"] > 0) == postgresql, faults
     with open(log) as lines:
-        assert sum(1 for _ in lines) == 1500
+        assert sum(1 for _ in lines) == summary["requests"] >= OPERATIONS
 
 
 pytestmark = pytest.mark.e2e

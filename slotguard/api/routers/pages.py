@@ -1,7 +1,8 @@
-"""The two pages people look at: the booking widget and the owner's calendar.
+"""The two pages people look at: the booking widget (with its manage view, `/book/{slug}?manage=TOKEN`)
+and the owner's calendar.
 
-Both are static files (slotguard/web/) that read the slug from their own URL and talk only to the public
-and owner HTTP API, so nothing from the request is ever written into the HTML.
+Both are static files (slotguard/web/, ES modules) that read the slug from their own URL and talk only to
+the public and owner HTTP API, so nothing from the request is ever written into the HTML.
 """
 
 from __future__ import annotations
@@ -21,7 +22,12 @@ static_files = StaticFiles(directory=WEB)
 @router.get("/book/{slug}")
 async def booking_widget(slug: str) -> FileResponse:
     # Embedded in customers' sites through an iframe: frame-ancestors overrides the default X-Frame-Options.
-    headers = {"Cache-Control": "no-cache", "Content-Security-Policy": "frame-ancestors *"}
+    # The manage view carries the booking's manage token in its URL (?manage=): never send it to another site.
+    headers = {
+        "Cache-Control": "no-cache",
+        "Content-Security-Policy": "frame-ancestors *",
+        "Referrer-Policy": "same-origin",
+    }
     return FileResponse(WEB / "book.html", headers=headers)
 
 

@@ -13,6 +13,7 @@ from slotguard.api.deps import ClockDep, FastPathDep, OwnerBusiness, UowsDep
 from slotguard.api.holders import HoldCapDep
 from slotguard.api.openapi import OWNER_ERRORS, PUBLIC_ERRORS
 from slotguard.api.pagination import MAX_LIMIT, after_start, next_start_cursor, time_window
+from slotguard.domain.catalog import Business
 from slotguard.domain.intervals import Interval
 from slotguard.domain.slots import Slot
 from slotguard.services import slots
@@ -59,7 +60,7 @@ async def get_public_slots(
     cursor: str | None = None,
 ) -> schemas.Page[schemas.SlotOut]:
     business = await slots.business_named(uows, slug)
-    return await _page(uows, clock, business.id, service_id, from_, to, limit, cursor)
+    return await _page(uows, clock, business.id, service_id, from_, to, limit, cursor, bookable_by=business)
 
 
 @router.post("/api/v1/public/{slug}/slots/{slot_id}/holds", status_code=201, tags=["public"])
@@ -93,10 +94,18 @@ async def _page(
     to: datetime | None,
     limit: int,
     cursor: str | None,
+    bookable_by: Business | None = None,
 ) -> schemas.Page[schemas.SlotOut]:
     window, after = time_window(from_, to), after_start(cursor)
     rows = await slots.slots_of(
-        uows, clock, business_id, service_id=service_id, window=window, after=after, limit=limit + 1
+        uows,
+        clock,
+        business_id,
+        service_id=service_id,
+        window=window,
+        after=after,
+        limit=limit + 1,
+        bookable_by=bookable_by,
     )
     next_cursor = next_start_cursor(rows, limit, _start_and_id)
     return schemas.Page(data=[views.slot_out(s) for s in rows[:limit]], meta=schemas.PageMeta(next_cursor=next_cursor))

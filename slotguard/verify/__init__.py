@@ -1,0 +1,32 @@
+"""The randomized invariant checker behind `slotguard verify`.
+
+Concurrent clients run a random mix of the public operations against a fixture business: book a time
+(named or any staff), hold a time and book it with the hold, hold seats, book seats (with or without a
+hold), pay-later checkouts of seats and of times, signed payment webhooks (completed or expired, some
+delivered twice or three times, some after the checkout lapsed), cancels and reschedules by manage token,
+and reads of the shown seats. Meanwhile opt-in faults terminate the server's PostgreSQL connections and
+SIGKILL worker processes, which the server's supervisor restarts. Every request and reply is logged.
+
+Afterwards (once every hold and checkout has lapsed) the stored state is read through the owner API,
+the clean-up job is run, and it is read again; the judge holds it against the log:
+
+- no two active appointments of one staff member overlap, no slot has more guests than seats;
+- the `remaining` shown is capacity minus the guests of active bookings, before and after clean-up; the
+  stored counter never exceeds it, and equals it once clean-up has run;
+- every acknowledged booking is stored, in the status and place the log explains (each reply applied in
+  turn; a request without reply may or may not have taken effect);
+- nothing is stored for a 409 or 503, and every payment event took effect exactly once;
+- no reply outside the contract (a 500, an unexpected code, or a dropped connection unless workers are
+  being killed).
+
+Modules: `log` (the entries), `clients` (the fixture and the operations), `faults`, `judge`, `runner`.
+"""
+
+from __future__ import annotations
+
+from slotguard.verify.faults import FaultPlan
+from slotguard.verify.judge import StoredState, judge
+from slotguard.verify.log import Entry, log_lines
+from slotguard.verify.runner import VerifyPlan, VerifyReport, run
+
+__all__ = ["Entry", "FaultPlan", "StoredState", "VerifyPlan", "VerifyReport", "judge", "log_lines", "run"]

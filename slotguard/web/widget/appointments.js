@@ -1,0 +1,50 @@
+// Appointments: free start times of a staff member (or of anyone) on the business's grid.
+import { clock } from "../times.js";
+import { call, humanError, post } from "./api.js";
+import { $, api, clientFields, confirmed, missingField, showError, zone } from "./page.js";
+
+const staffId = () => ($("staff").value === "any" ? null : $("staff").value);
+
+function query(extra) {
+  const query = new URLSearchParams(Object.assign({ serviceId: $("service").value }, extra));
+  if (staffId()) query.set("staffId", staffId());
+  return query;
+}
+
+export const appointments = {
+  kind: "appointment",
+
+  async freeDays(monthKey) {
+    const reply = await call(api + "/free-days?" + query({ month: monthKey }));
+    if (reply.status !== 200) return showError(humanError(reply));
+    return new Set(reply.body.data.days);
+  },
+
+  async choices(day) {
+    const reply = await call(api + "/availability?" + query({ date: day }));
+    if (reply.status !== 200) return showError(humanError(reply));
+    return reply.body.data.slots;
+  },
+
+  label: (opening) => clock(opening.startTime, zone()),
+  available: () => true,
+  extra: () => "",
+  verb: () => "Book ",
+  submitLabel: () => "Book",
+
+  async submit(opening) {
+    if (missingField()) return;
+    $("book").disabled = true;
+    const body = Object.assign({ serviceId: $("service").value, startTime: opening.startTime, staffId: staffId() }, clientFields());
+    const reply = await post(api + "/book", body);
+    $("book").disabled = false;
+    if (reply.status === 201) return confirmed(reply.body.data, "Booked");
+    if (!reply.body.alternatives) return showError(humanError(reply));
+    return { message: refusal(opening, reply.status), alternatives: reply.body.alternatives };
+  },
+};
+
+export function refusal(opening, status) {
+  const taken = clock(opening.startTime, zone());
+  return status === 409 ? "Sorry, " + taken + " was just taken by someone else." : "Sorry, " + taken + " can no longer be booked.";
+}

@@ -1,0 +1,113 @@
+// What every part of the widget shares: the page's state, its messages, and the confirmation screen.
+import { customerZone, when as whenIn } from "../times.js";
+
+export const $ = (id) => document.getElementById(id);
+export const slug = decodeURIComponent(location.pathname.split("/").filter(Boolean)[1] || "");
+export const api = "/api/v1/public/" + encodeURIComponent(slug);
+export const bookingsApi = "/api/v1/public/bookings/";
+export const embedded = window.parent !== window;
+
+export const state = {
+  business: null,
+  flow: null, // appointments or seats, by what the chosen service sells
+  day: null,
+  choice: null, // an open time {startTime, endTime, staffIds} or a slot {id, startTime, endTime, remaining, capacity}
+  manageToken: null,
+  booking: null, // the managed booking
+  rescheduling: false,
+};
+
+export const zone = () => state.business.timezone;
+export const when = (iso) => whenIn(iso, zone());
+export const service = (id) => state.business.services.find((s) => s.id === id);
+export const staffName = (id) => (state.business.staff.find((m) => m.id === id) || {}).name;
+
+export function showError(message) {
+  $("error").textContent = message || "";
+  $("error").classList.toggle("hidden", !message);
+}
+export function showNotice(message) {
+  $("notice").textContent = message || "";
+  $("notice").classList.toggle("hidden", !message);
+}
+
+// A time or slot to pick; `data-start` (and `data-slot-id` for slots) identify it for the keyboard and tests.
+export function choiceButton(choice, text, onClick) {
+  const button = document.createElement("button");
+  button.type = "button";
+  button.textContent = text;
+  button.dataset.start = choice.startTime;
+  if (choice.id) button.dataset.slotId = choice.id;
+  button.setAttribute("aria-pressed", "false");
+  button.addEventListener("click", onClick);
+  return button;
+}
+
+// After a refusal: say so plainly, and offer what is still free as one-click buttons.
+export function offerAlternatives(message, alternatives, labelOf, onPick) {
+  $("conflict").textContent = message + (alternatives.length ? " These are still free; one click takes one:" : " Please choose another day.");
+  $("alternatives").replaceChildren(...alternatives.map((alt) => {
+    const choice = alt.slotId ? Object.assign({ id: alt.slotId }, alt) : alt;
+    const button = choiceButton(choice, labelOf(choice), () => onPick(choice));
+    button.setAttribute("aria-label", button.textContent + ", " + when(choice.startTime));
+    return button;
+  }));
+  $("alternatives-box").classList.remove("hidden");
+  ($("alternatives").querySelector("button") || $("conflict")).focus();
+}
+export function hideAlternatives() {
+  $("alternatives-box").classList.add("hidden");
+}
+
+export function clientFields() {
+  const values = {};
+  for (const name of ["firstName", "lastName", "email", "phone"]) values[name] = $(name).value.trim();
+  if (!values.phone) delete values.phone;
+  return values;
+}
+
+// The first empty or invalid customer field, focused and named in the error; null when all are fine.
+export function missingField() {
+  for (const input of $("client").querySelectorAll("input")) {
+    if (input.checkValidity()) continue;
+    showError("Please fill in " + $("client").querySelector("label[for=" + input.id + "]").textContent.toLowerCase() + ".");
+    input.focus();
+    return input;
+  }
+  return null;
+}
+
+export function describe(booking) {
+  const parts = [(service(booking.serviceId) || {}).name || "Your booking"];
+  if (booking.kind === "slot") parts.push(booking.guests + (booking.guests === 1 ? " guest" : " guests"));
+  else if (staffName(booking.staffId)) parts.push("with " + staffName(booking.staffId));
+  return parts.join(", ") + ", " + when(booking.startTime);
+}
+
+export function confirmed(booking, title) {
+  $("picker").classList.add("hidden");
+  $("manage").classList.add("hidden");
+  $("paying").classList.add("hidden");
+  $("done-title").textContent = title;
+  $("done-summary").textContent = describe(booking) + ". Booking reference " + booking.id.slice(0, 8) + ".";
+  const name = (service(booking.serviceId) || {}).name || "Booking";
+  $("ics").href = URL.createObjectURL(new Blob([ics(booking, name)], { type: "text/calendar" }));
+  const token = booking.manageToken || state.manageToken;
+  $("manage-link").href = location.pathname + "?manage=" + encodeURIComponent(token);
+  $("done").classList.remove("hidden");
+  $("done").focus();
+}
+
+function ics(booking, name) {
+  const stamp = (iso) => new Date(iso).toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "");
+  const text = (s) => s.replace(/[\\;,]/g, (c) => "\\" + c);
+  return ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//slotguard//widget//EN", "BEGIN:VEVENT",
+    "UID:" + booking.id + "@slotguard", "DTSTAMP:" + stamp(new Date().toISOString()),
+    "DTSTART:" + stamp(booking.startTime), "DTEND:" + stamp(booking.endTime),
+    "SUMMARY:" + text(name + " at " + state.business.name), "END:VEVENT", "END:VCALENDAR", ""].join("\r\n");
+}
+
+export function zoneNote() {
+  return "Times are shown in " + zone() + (customerZone && customerZone !== zone() ? "; your own time (" + customerZone + ") is shown beside them." : ".");
+}
+
