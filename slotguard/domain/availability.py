@@ -140,11 +140,33 @@ def nearest_openings(
     days: Iterable[date],
     limit: int = 5,
 ) -> list[Opening]:
-    """Up to `limit` openings on `days`, nearest to `requested_at` first (earlier wins a tie)."""
-    found = [opening for day in days for opening in openings(rules, service, staff, busy_by_staff, day, now)]
-    found.sort(key=lambda o: (abs(o.start_at - requested_at), o.start_at))
-    return found[:limit]
+    """Up to `limit` openings on `days`, nearest to `requested_at` first (earlier wins a tie).
+
+    Days are searched nearest first; the search stops at a day that cannot hold a start nearer than the
+    `limit` found so far, so a wide window costs no more than the days it needs.
+    """
+    spans = sorted(((local_day(rules, day), day) for day in days), key=lambda s: _gap(s[0], requested_at))
+    found: list[Opening] = []
+    for span, day in spans:
+        if len(found) == limit and _gap(span, requested_at) > abs(found[-1].start_at - requested_at):
+            break
+        found += openings(rules, service, staff, busy_by_staff, day, now)
+        found.sort(key=lambda o: (abs(o.start_at - requested_at), o.start_at))
+        del found[limit:]
+    return found
+
+
+def _gap(span: Interval, instant: datetime) -> timedelta:
+    """How far `instant` is from the nearest moment of `span` (zero inside it)."""
+    return max(span.start_at - instant, instant - span.end_at, timedelta(0))
 
 
 def days_around(center: date, radius_days: int) -> list[date]:
     return [center + timedelta(days=offset) for offset in range(-radius_days, radius_days + 1)]
+
+
+def bookable_days(rules: BookingRules, days: Iterable[date], now: datetime) -> list[date]:
+    """The `days` that can hold a start: not wholly before the minimum notice nor after the horizon."""
+    earliest = now + timedelta(minutes=rules.min_notice_minutes)
+    latest = now + timedelta(days=rules.horizon_days)
+    return [day for day in days if (span := local_day(rules, day)).end_at > earliest and span.start_at < latest]

@@ -13,6 +13,9 @@ from slotguard.domain.intervals import Interval
 from slotguard.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
 
 ALTERNATIVES = 5
+# How far from the requested day alternatives are looked for: a week either way reaches the same weekday
+# for staff who work one day a week, and bounds the busy times a losing request reads.
+ALTERNATIVES_WITHIN_DAYS = 7
 
 
 async def bookable(
@@ -54,21 +57,20 @@ async def openings_on(
 async def nearest_openings(
     uows: UnitOfWorkFactory, clock: Clock, slug: str, service_id: UUID, staff_id: UUID | None, requested_at: datetime
 ) -> list[Opening]:
-    """Up to five bookable times nearest to `requested_at`, as of now (same staff if one was named)."""
+    """Up to five bookable times nearest to `requested_at`, as of now (same staff if one was named).
+
+    One read of the busy times covers the whole search window, so that each of the many losers of a
+    race for one time pays a single query for its alternatives.
+    """
     async with uows(write=False) as uow:
         business, service, staff = await bookable(uow, slug, service_id, staff_id)
         now = clock()
         center = rules_of.local_date_of(business.rules, requested_at)
-        found: list[Opening] = []
-        for radius_days in (1, 7, 21):
-            days = rules_of.days_around(center, radius_days)
-            busy = await _busy_around(uow, business, service, staff, days, now)
-            found = rules_of.nearest_openings(
-                business.rules, service, staff, busy, requested_at, now, days, ALTERNATIVES
-            )
-            if len(found) == ALTERNATIVES:
-                break
-        return found
+        days = rules_of.bookable_days(business.rules, rules_of.days_around(center, ALTERNATIVES_WITHIN_DAYS), now)
+        if not days or not staff:
+            return []
+        busy = await _busy_around(uow, business, service, staff, days, now)
+        return rules_of.nearest_openings(business.rules, service, staff, busy, requested_at, now, days, ALTERNATIVES)
 
 
 async def _busy_around(
