@@ -127,3 +127,25 @@ def test_only_days_between_notice_and_horizon_are_searched() -> None:
     days = availability.days_around(MONDAY, 3)
     kept = availability.bookable_days(rules(min_notice_minutes=24 * 60, horizon_days=2), days, now)
     assert kept == [MONDAY + timedelta(days=1), MONDAY + timedelta(days=2)]
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    busy=st.lists(st.tuples(st.integers(0, 26 * 60), st.integers(1, 300)), max_size=10),
+    duration=st.sampled_from([15, 30, 45, 60, 90]),
+    before=st.sampled_from([0, 10, 15]),
+    after=st.sampled_from([0, 5, 15]),
+)
+def test_free_starts_are_the_candidates_whose_whole_block_is_clear(
+    busy: list[tuple[int, int]], duration: int, before: int, after: int
+) -> None:
+    cut = service(duration, before=before, after=after)
+    member = staff({"mon": [["08:00", "12:00"], ["13:00", "19:00"]]})
+    local_midnight = utc("2026-05-31T22:00:00")
+    blocks = [Interval.of_minutes(local_midnight + timedelta(minutes=m), length) for m, length in busy]
+    expected = [
+        start
+        for start in availability.candidate_starts(rules(), cut, member, MONDAY, NOW)
+        if not any(cut.block_for(Interval.of_minutes(start, duration)).overlaps(b) for b in blocks)
+    ]
+    assert availability.free_starts(rules(), cut, member, blocks, MONDAY, NOW) == expected
