@@ -114,8 +114,6 @@ async def uncontended(book: Book, cells: list[tuple[str, datetime]]) -> float:
     return sum(won) / (time.perf_counter() - began)  # refusals (errors) do not count
 
 
-
-
 def cells(fixture: Fixture, days: int, offset_days: int, count: int, seed: int) -> list[tuple[str, datetime]]:
     every = [(s, t) for t in start_times(days, offset_days) for s in fixture.staff_ids]
     return random.Random(seed).sample(every, count)
@@ -244,8 +242,7 @@ async def run_engine(engine: str, bookings: int) -> dict[str, Any]:
         await lean.close()
         results["stored_bookings"] = sql(
             database_url,
-            "SELECT count(*) FROM bookings b JOIN businesses z ON "
-            f"z.id = b.business_id WHERE z.slug = '{ours.slug}'",
+            f"SELECT count(*) FROM bookings b JOIN businesses z ON z.id = b.business_id WHERE z.slug = '{ours.slug}'",
         )[0][0]
         results["rss_end_mib"] = tree_rss_mib(process.pid)
         results["baseline_double_bookings"] = sql(
