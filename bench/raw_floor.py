@@ -4,7 +4,8 @@ gets included.
 
 slotguard reads the business row (its services and staff come from the process's catalog cache, checked
 against the row's catalog_version), upserts the client, claims the time, and for a winner writes the
-audit entry and the confirmation email to the outbox. `bench.profile_requests` prints what it sends.
+audit entry, looks up the business's webhook endpoint and writes the confirmation email to the outbox.
+`python -m bench.profile_requests` prints what it sends.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ PG_AUDIT = (
     "INSERT INTO audit_log (business_id, booking_id, action, to_status, actor, at, details)"
     " VALUES ($1, $2, 'created', 'confirmed', 'customer', now(), '{}')"
 )
+PG_WEBHOOK = "SELECT * FROM webhook_endpoints WHERE business_id = $1"
 PG_OUTBOX = (
     "INSERT INTO outbox (id, business_id, booking_id, kind, channel, recipient, subject, body, status, attempts,"
     " next_attempt_at, created_at) VALUES ($1, $2, $3, 'confirmation', 'email', $4, 'Booking confirmed',"
@@ -85,6 +87,7 @@ class PostgresFloor:
                     await transaction.rollback()
                     return False
                 await conn.execute(PG_AUDIT, business, booking)
+                await conn.fetch(PG_WEBHOOK, business)
                 await conn.execute(PG_OUTBOX, uuid.uuid4(), business, booking, f"c{n}@example.com")
                 await transaction.commit()
                 return True
@@ -158,6 +161,7 @@ class SqliteFloor:
                     " VALUES (?, ?, 'created', 'confirmed', 'customer', ?, '{}')",
                     (business, booking, now),
                 )
+                await (await conn.execute(PG_WEBHOOK.replace("$1", "?"), (business,))).fetchall()
                 await conn.execute(SQLITE_OUTBOX, (uuid.uuid4().hex, business, booking, f"c{n}@example.com", now, now))
                 await conn.execute("COMMIT")
                 return True
