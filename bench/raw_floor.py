@@ -1,9 +1,17 @@
 """The floor: the statements slotguard's booking transaction sends, sent straight from Python (no HTTP, no
-framework, no service layer). Whatever slotguard spends above this is ours."""
+framework, no service layer). Whatever slotguard spends above this is ours, the alternatives a loser
+gets included.
+
+slotguard reads the business row (its services and staff come from the process's catalog cache, checked
+against the row's catalog_version), upserts the client, claims the time, and for a winner writes the
+audit entry, looks up the business's webhook endpoint and writes the confirmation email to the outbox.
+`python -m bench.profile_requests` prints what it sends.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -13,14 +21,8 @@ import asyncpg
 
 from bench.harness import Fixture
 
-# The reads that resolve slug, service and staff, then the three writes of a booking.
-PG_READS = [
-    ("SELECT * FROM businesses WHERE slug = $1", "slug"),
-    ("SELECT * FROM services WHERE id = $1", "service"),
-    ("SELECT * FROM staff WHERE id = $1", "staff"),
-    ("SELECT service_id FROM staff_services WHERE staff_id = $1", "staff"),
-    ("SELECT * FROM time_off WHERE staff_id = $1", "staff"),
-]
+# The read that resolves the slug (and the catalog's version), then the writes of a booking.
+PG_READS = [("SELECT * FROM businesses WHERE slug = $1", "slug")]
 PG_CLIENT = (
     "INSERT INTO clients (id, business_id, email, first_name, last_name, created_at) VALUES ($1, $2, $3, $4, $5, now())"
     " ON CONFLICT (business_id, email) DO UPDATE SET first_name = excluded.first_name RETURNING id"
@@ -34,6 +36,13 @@ PG_AUDIT = (
     "INSERT INTO audit_log (business_id, booking_id, action, to_status, actor, at, details)"
     " VALUES ($1, $2, 'created', 'confirmed', 'customer', now(), '{}')"
 )
+PG_WEBHOOK = "SELECT * FROM webhook_endpoints WHERE business_id = $1"
+PG_OUTBOX = (
+    "INSERT INTO outbox (id, business_id, booking_id, kind, channel, recipient, subject, body, status, attempts,"
+    " next_attempt_at, created_at) VALUES ($1, $2, $3, 'confirmation', 'email', $4, 'Booking confirmed',"
+    " 'Hello F, your booking is confirmed.', 'pending', 0, now(), now())"
+)
+SQLITE_OUTBOX = re.sub(r"\$\d|now\(\)", "?", PG_OUTBOX)
 SQLITE_OVERLAP = (
     "SELECT EXISTS (SELECT 1 FROM bookings WHERE staff_id = ? AND status IN ('confirmed', 'pending_payment', 'held')"
     " AND block_start_at < ? AND block_end_at > ? AND block_start_at > ?)"
@@ -78,6 +87,8 @@ class PostgresFloor:
                     await transaction.rollback()
                     return False
                 await conn.execute(PG_AUDIT, business, booking)
+                await conn.fetch(PG_WEBHOOK, business)
+                await conn.execute(PG_OUTBOX, uuid.uuid4(), business, booking, f"c{n}@example.com")
                 await transaction.commit()
                 return True
             except BaseException:
@@ -112,12 +123,13 @@ class SqliteFloor:
                 for statement, key in PG_READS:
                     value = {"slug": f.slug, "service": uuid.UUID(f.service_id).hex, "staff": staff}[key]
                     await (await conn.execute(statement.replace("$1", "?"), (value,))).fetchall()
-                client = uuid.uuid4().hex
-                await conn.execute(
+                upsert = await conn.execute(  # RETURNING: an existing client keeps its id
                     "INSERT INTO clients (id, business_id, email, first_name, last_name, created_at) VALUES"
-                    " (?, ?, ?, 'F', 'L', ?) ON CONFLICT (business_id, email) DO UPDATE SET first_name = 'F'",
-                    (client, business, f"c{n}@example.com", _naive(datetime.now(UTC))),
+                    " (?, ?, ?, 'F', 'L', ?) ON CONFLICT (business_id, email) DO UPDATE SET first_name = 'F'"
+                    " RETURNING id",
+                    (uuid.uuid4().hex, business, f"c{n}@example.com", _naive(datetime.now(UTC))),
                 )
+                client = (await upsert.fetchone())[0]
                 earliest = _naive(start - timedelta(minutes=24 * 60))
                 row = await (await conn.execute(SQLITE_OVERLAP, (staff, end, begin, earliest))).fetchone()
                 if row[0]:
@@ -149,6 +161,8 @@ class SqliteFloor:
                     " VALUES (?, ?, 'created', 'confirmed', 'customer', ?, '{}')",
                     (business, booking, now),
                 )
+                await (await conn.execute(PG_WEBHOOK.replace("$1", "?"), (business,))).fetchall()
+                await conn.execute(SQLITE_OUTBOX, (uuid.uuid4().hex, business, booking, f"c{n}@example.com", now, now))
                 await conn.execute("COMMIT")
                 return True
             except BaseException:

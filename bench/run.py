@@ -1,6 +1,6 @@
 """slotguard's benchmarks: every figure is measured in one run, on one machine, and read as a ratio.
 
-    .venv/bin/python -m bench.run [--engines sqlite,postgresql] [--bookings 5000] [--chart bench/results.png]
+    .venv/bin/python -m bench.run [--engines sqlite postgresql] [--bookings 5000] [--chart bench/results.png]
 
 Per engine, on a fresh database that first gets realistic data (50 staff, 5,000 bookings, ANALYZE):
   1. burst: 100 racers for one time, 5 rounds: wall time and p99, slotguard over HTTP vs the seeds' approach
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import random
 import sys
 import time
@@ -38,8 +39,8 @@ from bench.harness import (
     start_times,
     tree_rss_mib,
 )
+from bench.lean_http import LeanHttp, TransportFailure
 from bench.raw_floor import floor
-from slotguard.stress import open_connections
 
 STAFF, EXISTING, DAYS, RACERS, ROUNDS, CONCURRENCY = 50, 5_000, 30, 100, 5, 32
 
@@ -48,18 +49,32 @@ Book = Callable[[str, datetime, int], Awaitable[bool]]
 
 
 def http_booker(client: httpx.AsyncClient, path: str, fixture: Fixture) -> Book:
+    """Books through httpx: for setting up data, never timed (see bench/lean_http.py)."""
+
     async def book(staff_id: str, start: datetime, n: int) -> bool:
         try:
             reply = await client.post(path, json=booking_body(fixture, staff_id, start, n))
         except httpx.TransportError as exc:
-            key = f"{path} {type(exc).__name__}"
-            ERRORS[key] = ERRORS.get(key, 0) + 1
-            return False
-        if reply.status_code not in (201, 409):
-            ERRORS[path] = ERRORS.get(path, 0) + 1  # counted and printed: a contender that fails loses the round
-        return reply.status_code == 201
+            return _refused(f"{path} {type(exc).__name__}")
+        return reply.status_code == 201 or (reply.status_code != 409 and _refused(f"{path} {reply.status_code}"))
 
     return book
+
+
+def lean_booker(client: LeanHttp, path: str, fixture: Fixture) -> Book:
+    async def book(staff_id: str, start: datetime, n: int) -> bool:
+        try:
+            status, _ = await client.post(path, booking_body(fixture, staff_id, start, n))
+        except TransportFailure as exc:
+            return _refused(f"{path} {type(exc).__name__}")
+        return status == 201 or (status != 409 and _refused(f"{path} {status}"))
+
+    return book
+
+
+def _refused(key: str) -> bool:
+    ERRORS[key] = ERRORS.get(key, 0) + 1  # counted and printed: a contender that fails loses the round
+    return False
 
 
 async def burst(
@@ -99,22 +114,20 @@ async def uncontended(book: Book, cells: list[tuple[str, datetime]]) -> float:
     return sum(won) / (time.perf_counter() - began)  # refusals (errors) do not count
 
 
-async def warm(client: httpx.AsyncClient) -> None:
-    await open_connections(client, RACERS)
-
-
 def cells(fixture: Fixture, days: int, offset_days: int, count: int, seed: int) -> list[tuple[str, datetime]]:
     every = [(s, t) for t in start_times(days, offset_days) for s in fixture.staff_ids]
     return random.Random(seed).sample(every, count)
 
 
-async def availability(client: httpx.AsyncClient, fixture: Fixture, database_url: str) -> dict[str, float]:
+async def availability(client: LeanHttp, fixture: Fixture, database_url: str) -> dict[str, float]:
     began = time.perf_counter()
     offered = 0
     for day in range(DAYS):
-        params = {"serviceId": fixture.service_id, "date": (first_day() + timedelta(days=day)).isoformat()}
-        reply = await client.get(f"/api/v1/public/{fixture.slug}/availability", params=params)
-        offered += sum(len(s["staffIds"]) for s in reply.raise_for_status().json()["data"]["slots"])
+        query = f"serviceId={fixture.service_id}&date={(first_day() + timedelta(days=day)).isoformat()}"
+        status, body = await client.get(f"/api/v1/public/{fixture.slug}/availability?{query}")
+        if status != 200:
+            raise RuntimeError(f"availability answered {status}: {body[:200]!r}")
+        offered += sum(len(s["staffIds"]) for s in json.loads(body)["data"]["slots"])
     ours = time.perf_counter() - began
     began = time.perf_counter()
     naive_offered = naive_availability(database_url, fixture)
@@ -184,8 +197,7 @@ def seed_baseline(database_url: str, fixture: Fixture, existing: list[tuple[str,
 async def run_engine(engine: str, bookings: int) -> dict[str, Any]:
     results: dict[str, Any] = {}
     with fresh_database(engine) as database_url, slotguard_server(database_url) as (url, process):
-        limits = httpx.Limits(max_connections=RACERS, max_keepalive_connections=RACERS)
-        async with httpx.AsyncClient(base_url=url, timeout=120, limits=limits) as client:
+        async with httpx.AsyncClient(base_url=url, timeout=120) as client:
             ours, theirs, raw = [await create_fixture(client, STAFF) for _ in range(3)]
             results["rss_start_mib"] = tree_rss_mib(process.pid)
             existing = cells(ours, DAYS, 0, EXISTING, seed=1)
@@ -197,43 +209,47 @@ async def run_engine(engine: str, bookings: int) -> dict[str, Any]:
                     for n, c in enumerate(existing)
                 ],
             )
-            seed_baseline(database_url, theirs, cells(theirs, DAYS, 0, EXISTING, seed=1))
-            async with floor(database_url, raw) as raw_floor:
-                for n, (staff_id, start) in enumerate(cells(raw, DAYS, 0, EXISTING, seed=1)):
-                    await raw_floor.book(staff_id, start, n)
-                if engine == "postgresql":
-                    sql(database_url, "ANALYZE")
-                print(f"[{engine}] availability", file=sys.stderr)
-                results["availability"] = await availability(client, ours, database_url)
-                with baseline_server(database_url) as (baseline_url, _):
-                    async with httpx.AsyncClient(base_url=baseline_url, timeout=120, limits=limits) as other:
-                        contenders = {
-                            "slotguard": (http_booker(client, f"/api/v1/public/{ours.slug}/book", ours), ours),
-                            "baseline": (http_booker(other, "/book", theirs), theirs),
-                            "floor": (raw_floor.book, raw),
-                        }
+        seed_baseline(database_url, theirs, cells(theirs, DAYS, 0, EXISTING, seed=1))
+        lean = LeanHttp(url, RACERS)
+        async with floor(database_url, raw) as raw_floor:
+            for n, (staff_id, start) in enumerate(cells(raw, DAYS, 0, EXISTING, seed=1)):
+                await raw_floor.book(staff_id, start, n)
+            if engine == "postgresql":
+                sql(database_url, "ANALYZE")
+            print(f"[{engine}] availability", file=sys.stderr)
+            await lean.open(1)
+            results["availability"] = await availability(lean, ours, database_url)
+            with baseline_server(database_url) as (baseline_url, _):
+                other = LeanHttp(baseline_url, RACERS)
+                contenders = {
+                    "slotguard": (lean_booker(lean, f"/api/v1/public/{ours.slug}/book", ours), ours),
+                    "baseline": (lean_booker(other, "/book", theirs), theirs),
+                    "floor": (raw_floor.book, raw),
+                }
 
-                        async def nothing() -> None:
-                            pass
+                async def nothing() -> None:
+                    pass
 
-                        warmers = {"slotguard": lambda: warm(client), "baseline": lambda: warm(other), "floor": nothing}
-                        for name, (book, fixture) in contenders.items():
-                            print(f"[{engine}] burst and uncontended: {name}", file=sys.stderr)
-                            rounds = start_times(1, DAYS + 1)[:ROUNDS]
-                            results[f"burst_{name}"] = await burst(book, fixture.staff_ids[0], rounds, warmers[name])
-                            fresh = cells(fixture, DAYS, DAYS + 2, bookings, seed=2)
-                            results[f"uncontended_{name}"] = await uncontended(book, fresh)
-            results["stored_bookings"] = sql(
-                database_url,
-                "SELECT count(*) FROM bookings b JOIN businesses z ON "
-                f"z.id = b.business_id WHERE z.slug = '{ours.slug}'",
-            )[0][0]
-            results["rss_end_mib"] = tree_rss_mib(process.pid)
-            results["baseline_double_bookings"] = sql(
-                database_url,
-                "SELECT count(*) FROM (SELECT staff_id, start_time "
-                "FROM baseline_bookings GROUP BY staff_id, start_time HAVING count(*) > 1) d",
-            )[0][0]
+                warmers = {"slotguard": lean.open, "baseline": other.open, "floor": nothing}
+                for name, (book, fixture) in contenders.items():
+                    print(f"[{engine}] burst and uncontended: {name}", file=sys.stderr)
+                    rounds = start_times(1, DAYS + 1)[:ROUNDS]
+                    results[f"burst_{name}"] = await burst(book, fixture.staff_ids[0], rounds, warmers[name])
+                    fresh = cells(fixture, DAYS, DAYS + 2, bookings, seed=2)
+                    await warmers[name]()
+                    results[f"uncontended_{name}"] = await uncontended(book, fresh)
+                await other.close()
+        await lean.close()
+        results["stored_bookings"] = sql(
+            database_url,
+            f"SELECT count(*) FROM bookings b JOIN businesses z ON z.id = b.business_id WHERE z.slug = '{ours.slug}'",
+        )[0][0]
+        results["rss_end_mib"] = tree_rss_mib(process.pid)
+        results["baseline_double_bookings"] = sql(
+            database_url,
+            "SELECT count(*) FROM (SELECT staff_id, start_time "
+            "FROM baseline_bookings GROUP BY staff_id, start_time HAVING count(*) > 1) d",
+        )[0][0]
     return results
 
 
@@ -291,7 +307,7 @@ def render(rows: list[tuple[str, ...]]) -> None:
         out.add_column(heading)
     for row in rows:
         out.add_row(*row)
-    Console().print(out)
+    Console(width=200).print(out)
 
 
 def chart(all_results: dict[str, dict[str, Any]], path: str) -> None:
@@ -326,13 +342,18 @@ def chart(all_results: dict[str, dict[str, Any]], path: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--engines", default="sqlite,postgresql")
+    parser.add_argument("--engines", nargs="+", default=["sqlite", "postgresql"], help="sqlite, postgresql or both")
     parser.add_argument("--bookings", type=int, default=5_000, help="uncontended bookings per contender")
     parser.add_argument("--chart", default="bench/results.png")
+    parser.add_argument("--json", help="also write the raw figures to this file")
     args = parser.parse_args()
-    all_results = {engine: asyncio.run(run_engine(engine, args.bookings)) for engine in args.engines.split(",")}
+    engines = [engine for group in args.engines for engine in group.split(",") if engine]
+    all_results = {engine: asyncio.run(run_engine(engine, args.bookings)) for engine in engines}
     render([row for engine, r in all_results.items() for row in table(engine, r)])
     print(f"errors (replies other than 201/409) per route: {ERRORS or 'none'}")
+    if args.json:
+        with open(args.json, "w") as out:
+            json.dump({"bookings": args.bookings, "results": all_results, "errors": ERRORS}, out, indent=2)
     chart(all_results, args.chart)
 
 

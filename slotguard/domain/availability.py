@@ -12,6 +12,8 @@ from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from itertools import accumulate
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -56,25 +58,39 @@ def candidate_starts(
     rules: BookingRules, service: Service, staff: StaffMember, day: date, now: datetime
 ) -> list[datetime]:
     """Grid starts on `day` inside working hours, clear of time off, within notice and horizon."""
-    zone = rules.zone
+    windows = staff.working_hours.windows.get(WEEKDAYS[day.weekday()], ())
+    if not windows:
+        return []
+    grid = _grid(rules.timezone, rules.slot_interval_minutes, service.duration_minutes, windows, day)
     earliest = now + timedelta(minutes=rules.min_notice_minutes)
     latest = now + timedelta(days=rules.horizon_days)
-    starts: list[datetime] = []
-    for window_start, window_end in staff.working_hours.windows.get(WEEKDAYS[day.weekday()], ()):
+    starts = list(grid[bisect_left(grid, earliest) : bisect_left(grid, latest)])
+    if staff.time_off:
+        length = timedelta(minutes=service.duration_minutes)
+        starts = [s for s in starts if not any(s < off.end_at and off.start_at < s + length for off in staff.time_off)]
+    return starts
+
+
+# The grid depends only on these arguments and is asked for again by every request, for every staff
+# member with the same hours: it is worked out once per process (a few KiB a day and set of hours).
+@lru_cache(maxsize=2048)
+def _grid(
+    timezone: str, slot_interval_minutes: int, duration_minutes: int, windows: tuple[tuple[time, time], ...], day: date
+) -> tuple[datetime, ...]:
+    """Sorted starts on the local grid of `day` whose appointment fits inside one of `windows`."""
+    zone = ZoneInfo(timezone)
+    length = timedelta(minutes=duration_minutes)
+    starts: set[datetime] = set()
+    for window_start, window_end in windows:
         window = _window_in_utc(day, window_start, window_end, zone)
         first_minute = _minutes(window_start)
-        first_minute += -first_minute % rules.slot_interval_minutes
+        first_minute += -first_minute % slot_interval_minutes
         last_minute = _minutes(window_end) or 24 * 60
-        for minute in range(first_minute, last_minute, rules.slot_interval_minutes):
-            clock = time(minute // 60, minute % 60)
-            for start_at in local_instants(day, clock, zone):
-                appointment = Interval.of_minutes(start_at, service.duration_minutes)
-                if not earliest <= start_at < latest or not window.contains(appointment):
-                    continue
-                if any(appointment.overlaps(off) for off in staff.time_off):
-                    continue
-                starts.append(start_at)
-    return sorted(set(starts))
+        for minute in range(first_minute, last_minute, slot_interval_minutes):
+            for start_at in local_instants(day, time(minute // 60, minute % 60), zone):
+                if window.start_at <= start_at and start_at + length <= window.end_at:
+                    starts.add(start_at)
+    return tuple(sorted(starts))
 
 
 def _window_in_utc(day: date, start: time, end: time, zone: ZoneInfo) -> Interval:
@@ -97,18 +113,21 @@ def free_starts(
     now: datetime,
 ) -> list[datetime]:
     """Candidate starts on `day` whose buffered block is clear of every busy block."""
+    starts = candidate_starts(rules, service, staff, day, now)
     busy_sorted = sorted(busy, key=lambda b: b.start_at)
-    return [
-        start_at
-        for start_at in candidate_starts(rules, service, staff, day, now)
-        if _clear(service.block_for(Interval.of_minutes(start_at, service.duration_minutes)), busy_sorted)
-    ]
-
-
-def _clear(block: Interval, busy_sorted: Sequence[Interval]) -> bool:
-    # Only blocks starting before this one ends can overlap it; busy is sorted by start.
-    stop = bisect_left(busy_sorted, block.end_at, key=lambda b: b.start_at)
-    return not any(b.end_at > block.start_at for b in busy_sorted[:stop])
+    if not busy_sorted:
+        return starts
+    busy_starts = [b.start_at for b in busy_sorted]
+    latest_ends = list(accumulate((b.end_at for b in busy_sorted), max))  # of the blocks up to each one
+    before = timedelta(minutes=service.buffer_before_minutes)
+    reach = timedelta(minutes=service.duration_minutes + service.buffer_after_minutes)
+    free = []
+    for start_at in starts:
+        # Only blocks starting before this block ends can overlap it; of those, the latest end decides.
+        stop = bisect_left(busy_starts, start_at + reach)
+        if stop == 0 or latest_ends[stop - 1] <= start_at - before:
+            free.append(start_at)
+    return free
 
 
 def openings(
@@ -140,11 +159,33 @@ def nearest_openings(
     days: Iterable[date],
     limit: int = 5,
 ) -> list[Opening]:
-    """Up to `limit` openings on `days`, nearest to `requested_at` first (earlier wins a tie)."""
-    found = [opening for day in days for opening in openings(rules, service, staff, busy_by_staff, day, now)]
-    found.sort(key=lambda o: (abs(o.start_at - requested_at), o.start_at))
-    return found[:limit]
+    """Up to `limit` openings on `days`, nearest to `requested_at` first (earlier wins a tie).
+
+    Days are searched nearest first; the search stops at a day that cannot hold a start nearer than the
+    `limit` found so far, so a wide window costs no more than the days it needs.
+    """
+    spans = sorted(((local_day(rules, day), day) for day in days), key=lambda s: _gap(s[0], requested_at))
+    found: list[Opening] = []
+    for span, day in spans:
+        if len(found) == limit and _gap(span, requested_at) > abs(found[-1].start_at - requested_at):
+            break
+        found += openings(rules, service, staff, busy_by_staff, day, now)
+        found.sort(key=lambda o: (abs(o.start_at - requested_at), o.start_at))
+        del found[limit:]
+    return found
+
+
+def _gap(span: Interval, instant: datetime) -> timedelta:
+    """How far `instant` is from the nearest moment of `span` (zero inside it)."""
+    return max(span.start_at - instant, instant - span.end_at, timedelta(0))
 
 
 def days_around(center: date, radius_days: int) -> list[date]:
     return [center + timedelta(days=offset) for offset in range(-radius_days, radius_days + 1)]
+
+
+def bookable_days(rules: BookingRules, days: Iterable[date], now: datetime) -> list[date]:
+    """The `days` that can hold a start: not wholly before the minimum notice nor after the horizon."""
+    earliest = now + timedelta(minutes=rules.min_notice_minutes)
+    latest = now + timedelta(days=rules.horizon_days)
+    return [day for day in days if (span := local_day(rules, day)).end_at > earliest and span.start_at < latest]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, datetime
 from uuid import UUID
 
@@ -13,6 +14,9 @@ from slotguard.domain.intervals import Interval
 from slotguard.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
 
 ALTERNATIVES = 5
+# How far from the requested day alternatives are looked for: a week either way reaches the same weekday
+# for staff who work one day a week, and bounds the busy times a losing request reads.
+ALTERNATIVES_WITHIN_DAYS = 7
 
 
 async def bookable(
@@ -54,21 +58,61 @@ async def openings_on(
 async def nearest_openings(
     uows: UnitOfWorkFactory, clock: Clock, slug: str, service_id: UUID, staff_id: UUID | None, requested_at: datetime
 ) -> list[Opening]:
-    """Up to five bookable times nearest to `requested_at`, as of now (same staff if one was named)."""
+    """Up to five bookable times nearest to `requested_at`, as of now (same staff if one was named).
+
+    The losers of a race for one time all ask this at once. A caller joins an identical search that
+    has not begun to read yet, so a burst of losers costs a few reads instead of one each; a search
+    that has begun is never joined, so every answer is read after its caller asked.
+    """
+    key = (uows, clock, slug, service_id, staff_id, requested_at)
+    search = _searches.get(key)
+    if search is not None and not search.reading:
+        try:
+            return list(await asyncio.shield(search.task))
+        except Exception:
+            pass  # one caller's transient failure must not become everyone's: search alone
+    search = _Search()
+    search.task = asyncio.create_task(_nearest_openings(uows, clock, slug, service_id, staff_id, requested_at, search))
+    _searches[key] = search
+    search.task.add_done_callback(lambda task: _forget(key, search, task))
+    return list(await asyncio.shield(search.task))
+
+
+class _Search:
+    task: asyncio.Task[list[Opening]]
+    reading = False
+
+
+_searches: dict[tuple[object, ...], _Search] = {}
+
+
+def _forget(key: tuple[object, ...], search: _Search, task: asyncio.Task[list[Opening]]) -> None:
+    if _searches.get(key) is search:
+        del _searches[key]
+    if not task.cancelled():
+        task.exception()  # retrieved here, so a failure whose callers all left is not reported as lost
+
+
+async def _nearest_openings(
+    uows: UnitOfWorkFactory,
+    clock: Clock,
+    slug: str,
+    service_id: UUID,
+    staff_id: UUID | None,
+    requested_at: datetime,
+    search: _Search,
+) -> list[Opening]:
     async with uows(write=False) as uow:
-        business, service, staff = await bookable(uow, slug, service_id, staff_id)
+        search.reading = True  # from here on, later callers start their own search
         now = clock()
+        business, service, staff = await bookable(uow, slug, service_id, staff_id)
         center = rules_of.local_date_of(business.rules, requested_at)
-        found: list[Opening] = []
-        for radius_days in (1, 7, 21):
-            days = rules_of.days_around(center, radius_days)
-            busy = await _busy_around(uow, business, service, staff, days, now)
-            found = rules_of.nearest_openings(
-                business.rules, service, staff, busy, requested_at, now, days, ALTERNATIVES
-            )
-            if len(found) == ALTERNATIVES:
-                break
-        return found
+        days = rules_of.bookable_days(business.rules, rules_of.days_around(center, ALTERNATIVES_WITHIN_DAYS), now)
+        if not days or not staff:
+            return []
+        # One read of the busy times covers the whole window.
+        busy = await _busy_around(uow, business, service, staff, days, now)
+        return rules_of.nearest_openings(business.rules, service, staff, busy, requested_at, now, days, ALTERNATIVES)
 
 
 async def _busy_around(

@@ -1,14 +1,23 @@
-"""Businesses, services, staff and clients: rows ↔ domain objects."""
+"""Businesses, services, staff and clients: rows ↔ domain objects.
+
+A business's services and staff are read on every booking and availability request and change rarely,
+so each process keeps them in memory (`CatalogCache`) under the business's `catalog_version`. The
+version comes with the business row, which a request reads anyway; database triggers bump it on every
+change to services, staff, their links and time off (migration 0008), so a change committed anywhere
+is seen by the next request on every worker, at the cost of no extra round trip.
+"""
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import RowMapping, select, update
+from sqlalchemy import Engine, RowMapping, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -18,11 +27,66 @@ from slotguard.domain.intervals import Interval
 from slotguard.storage.schema import businesses, clients, services, staff, staff_services, time_off
 
 
+@dataclass(frozen=True, slots=True)
+class _Catalog:
+    """A business's services and staff as of one catalog version, in the order the queries give them."""
+
+    version: int
+    services: dict[UUID, Service]
+    staff: tuple[StaffMember, ...]
+
+
+class CatalogCache:
+    """Per process and database: the latest catalog read of the most recently used businesses."""
+
+    def __init__(self, max_businesses: int = 512) -> None:
+        self._max = max_businesses
+        self._entries: OrderedDict[UUID, _Catalog] = OrderedDict()
+
+    def get(self, business_id: UUID, version: int) -> _Catalog | None:
+        entry = self._entries.get(business_id)
+        if entry is None or entry.version != version:
+            return None
+        self._entries.move_to_end(business_id)
+        return entry
+
+    def put(self, business_id: UUID, catalog: _Catalog) -> None:
+        current = self._entries.get(business_id)
+        if current is not None and current.version > catalog.version:
+            return  # a slower reader must not replace a newer copy
+        self._entries[business_id] = catalog
+        self._entries.move_to_end(business_id)
+        while len(self._entries) > self._max:
+            self._entries.popitem(last=False)
+
+
+_caches: WeakKeyDictionary[Engine, CatalogCache] = WeakKeyDictionary()
+
+
+def catalog_cache(conn: AsyncConnection) -> CatalogCache:
+    """The cache of the engine (so of the database and process) that `conn` belongs to."""
+    return _caches.setdefault(conn.sync_engine, CatalogCache())
+
+
 class CatalogStore:
+    """One transaction's access to the catalog.
+
+    Services and staff come from the process's cache when the version this transaction read for the
+    business matches it. A transaction that changed the catalog neither uses nor fills the cache: what
+    it reads may never be committed.
+    """
+
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
+        self._cache = catalog_cache(conn)
+        self._versions: dict[UUID, int] = {}  # catalog versions this transaction has read
+        self._wrote = False
+
+    def _changed(self) -> None:
+        self._wrote = True
 
     async def add_business(self, business: Business, api_key_hash: str) -> None:
+        self._changed()
         await self._conn.execute(
             businesses.insert().values(
                 id=business.id,
@@ -34,6 +98,7 @@ class CatalogStore:
         )
 
     async def update_business(self, business: Business) -> None:
+        self._changed()
         await self._conn.execute(
             update(businesses)
             .where(businesses.c.id == business.id)
@@ -45,12 +110,18 @@ class CatalogStore:
         await self._conn.execute(statement)
 
     async def business_by_slug(self, slug: str) -> Business | None:
-        row = (await self._conn.execute(select(businesses).where(businesses.c.slug == slug))).first()
-        return _business(row._mapping) if row else None
+        row = (await self._conn.execute(_BUSINESS_BY_SLUG, {"slug": slug})).first()
+        if row is None:
+            return None
+        self._versions[row.id] = row.catalog_version
+        return _business(row._mapping)
 
     async def business_by_id(self, business_id: UUID) -> Business | None:
         row = (await self._conn.execute(select(businesses).where(businesses.c.id == business_id))).first()
-        return _business(row._mapping) if row else None
+        if row is None:
+            return None
+        self._versions[row.id] = row.catalog_version
+        return _business(row._mapping)
 
     async def business_id_by_key_hash(self, api_key_hash: str) -> UUID | None:
         query = select(businesses.c.id).where(businesses.c.api_key_hash == api_key_hash)
@@ -60,19 +131,30 @@ class CatalogStore:
         return await self._conn.scalar(select(businesses.c.api_key_hash).where(businesses.c.id == business_id))
 
     async def add_service(self, service: Service) -> None:
+        self._changed()
         values = {f: getattr(service, f) for f in _SERVICE_FIELDS}
         await self._conn.execute(services.insert().values(**values))
 
     async def service(self, business_id: UUID, service_id: UUID) -> Service | None:
+        catalog = await self._catalog(business_id)
+        if catalog is not None:
+            return catalog.services.get(service_id)
         query = select(services).where(services.c.id == service_id, services.c.business_id == business_id)
         row = (await self._conn.execute(query)).first()
         return _service(row._mapping) if row else None
 
     async def services(self, business_id: UUID) -> list[Service]:
+        catalog = await self._catalog(business_id)
+        if catalog is not None:
+            return list(catalog.services.values())
+        return await self._services(business_id)
+
+    async def _services(self, business_id: UUID) -> list[Service]:
         query = select(services).where(services.c.business_id == business_id).order_by(services.c.created_at)
         return [_service(row._mapping) for row in await self._conn.execute(query)]
 
     async def add_staff(self, member: StaffMember) -> None:
+        self._changed()
         await self._conn.execute(
             staff.insert().values(
                 id=member.id,
@@ -94,6 +176,18 @@ class CatalogStore:
         self, business_id: UUID, *, service_id: UUID | None = None, staff_id: UUID | None = None
     ) -> list[StaffMember]:
         """Staff of a business, optionally only those offering `service_id` or only `staff_id`."""
+        catalog = await self._catalog(business_id)
+        if catalog is not None:
+            return [
+                member
+                for member in catalog.staff
+                if (staff_id is None or member.id == staff_id) and (service_id is None or member.offers(service_id))
+            ]
+        return await self._staff(business_id, service_id=service_id, staff_id=staff_id)
+
+    async def _staff(
+        self, business_id: UUID, *, service_id: UUID | None = None, staff_id: UUID | None = None
+    ) -> list[StaffMember]:
         query = select(staff).where(staff.c.business_id == business_id).order_by(staff.c.created_at, staff.c.id)
         if staff_id is not None:
             query = query.where(staff.c.id == staff_id)
@@ -104,6 +198,28 @@ class CatalogStore:
         ids = [row.id for row in rows]
         service_ids, offs = await self._links(ids)
         return [_staff(row._mapping, service_ids[row.id], offs[row.id]) for row in rows]
+
+    async def _catalog(self, business_id: UUID) -> _Catalog | None:
+        """The business's services and staff from the cache, read into it if stale; None after a write."""
+        if self._wrote:
+            return None
+        version = self._versions.get(business_id)
+        if version is None:
+            version = await self._conn.scalar(
+                select(businesses.c.catalog_version).where(businesses.c.id == business_id)
+            )
+            if version is None:
+                return None  # no such business: nothing to cache
+            self._versions[business_id] = version
+        catalog = self._cache.get(business_id, version)
+        if catalog is None:
+            # Read after the version: on PostgreSQL a later statement may see a newer commit, so the
+            # copy is never older than the version it is filed under.
+            found = await self._services(business_id)
+            members = await self._staff(business_id)
+            catalog = _Catalog(version, {s.id: s for s in found}, tuple(members))
+            self._cache.put(business_id, catalog)
+        return catalog
 
     async def _links(self, staff_ids: Sequence[UUID]) -> tuple[dict[UUID, set[UUID]], dict[UUID, list[Interval]]]:
         service_ids: dict[UUID, set[UUID]] = defaultdict(set)
@@ -120,25 +236,31 @@ class CatalogStore:
 
     async def upsert_client(self, business_id: UUID, client: Client) -> UUID:
         """The business's client with this email, created or updated with the latest details."""
-        insert = postgresql.insert if self._conn.dialect.name == "postgresql" else sqlite.insert
-        statement = insert(clients).values(
-            id=uuid4(),
-            business_id=business_id,
-            email=client.email.lower(),
-            first_name=client.first_name,
-            last_name=client.last_name,
-            phone=client.phone,
-            created_at=datetime.now(UTC),
-        )
-        statement = statement.on_conflict_do_update(
-            index_elements=[clients.c.business_id, clients.c.email],
-            set_={
-                "first_name": statement.excluded.first_name,
-                "last_name": statement.excluded.last_name,
-                "phone": statement.excluded.phone,
-            },
-        ).returning(clients.c.id)
-        return (await self._conn.execute(statement)).scalar_one()
+        values = {
+            "id": uuid4(),
+            "business_id": business_id,
+            "email": client.email.lower(),
+            "first_name": client.first_name,
+            "last_name": client.last_name,
+            "phone": client.phone,
+            "created_at": datetime.now(UTC),
+        }
+        return (await self._conn.execute(_UPSERT_CLIENT[self._conn.dialect.name], values)).scalar_one()
+
+
+def _upsert_client(insert: Any) -> Any:
+    statement = insert(clients).values({name: bindparam(name) for name in _CLIENT_FIELDS})
+    return statement.on_conflict_do_update(
+        index_elements=[clients.c.business_id, clients.c.email],
+        set_={name: statement.excluded[name] for name in ("first_name", "last_name", "phone")},
+    ).returning(clients.c.id)
+
+
+# Built once: every booking sends them, and building them (the upsert's `excluded` alias above all)
+# cost more Python time than the round trip.
+_CLIENT_FIELDS = ("id", "business_id", "email", "first_name", "last_name", "phone", "created_at")
+_UPSERT_CLIENT = {"postgresql": _upsert_client(postgresql.insert), "sqlite": _upsert_client(sqlite.insert)}
+_BUSINESS_BY_SLUG = select(businesses).where(businesses.c.slug == bindparam("slug"))
 
 
 _SERVICE_FIELDS = (

@@ -99,3 +99,53 @@ def test_no_offered_time_overlaps_a_busy_block(busy_starts: list[int], duration:
     for start in availability.free_starts(rules(), cut, member, busy, MONDAY, NOW):
         block = cut.block_for(Interval.of_minutes(start, duration))
         assert not any(block.overlaps(b) for b in busy)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    busy_hours=st.lists(st.integers(0, 24 * 9), max_size=60),
+    requested_hour=st.integers(0, 24 * 9),
+    limit=st.integers(1, 6),
+)
+def test_nearest_first_search_finds_what_searching_every_day_finds(
+    busy_hours: list[int], requested_hour: int, limit: int
+) -> None:
+    cut = service(60)
+    member = staff({"mon": [["09:00", "11:00"]], "wed": [["13:00", "17:00"]], "sat": [["00:00", "24:00"]]})
+    start = utc("2026-05-31T22:00:00")  # local midnight before MONDAY
+    busy = {member.id: [Interval.of_minutes(start + timedelta(hours=h), 60) for h in busy_hours]}
+    requested = start + timedelta(hours=requested_hour, minutes=15)
+    days = availability.days_around(MONDAY + timedelta(days=4), 7)
+    everything = [o for day in days for o in availability.openings(rules(), cut, [member], busy, day, NOW)]
+    everything.sort(key=lambda o: (abs(o.start_at - requested), o.start_at))
+    found = availability.nearest_openings(rules(), cut, [member], busy, requested, NOW, days, limit)
+    assert found == everything[:limit]
+
+
+def test_only_days_between_notice_and_horizon_are_searched() -> None:
+    now = utc("2026-06-01T10:00:00")  # 12:00 in Berlin
+    days = availability.days_around(MONDAY, 3)
+    kept = availability.bookable_days(rules(min_notice_minutes=24 * 60, horizon_days=2), days, now)
+    assert kept == [MONDAY + timedelta(days=1), MONDAY + timedelta(days=2)]
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    busy=st.lists(st.tuples(st.integers(0, 26 * 60), st.integers(1, 300)), max_size=10),
+    duration=st.sampled_from([15, 30, 45, 60, 90]),
+    before=st.sampled_from([0, 10, 15]),
+    after=st.sampled_from([0, 5, 15]),
+)
+def test_free_starts_are_the_candidates_whose_whole_block_is_clear(
+    busy: list[tuple[int, int]], duration: int, before: int, after: int
+) -> None:
+    cut = service(duration, before=before, after=after)
+    member = staff({"mon": [["08:00", "12:00"], ["13:00", "19:00"]]})
+    local_midnight = utc("2026-05-31T22:00:00")
+    blocks = [Interval.of_minutes(local_midnight + timedelta(minutes=m), length) for m, length in busy]
+    expected = [
+        start
+        for start in availability.candidate_starts(rules(), cut, member, MONDAY, NOW)
+        if not any(cut.block_for(Interval.of_minutes(start, duration)).overlaps(b) for b in blocks)
+    ]
+    assert availability.free_starts(rules(), cut, member, blocks, MONDAY, NOW) == expected

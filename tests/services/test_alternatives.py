@@ -1,0 +1,157 @@
+"""The alternatives a refused booking offers: nearest first, found with one read of the busy times."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import uuid4
+
+import pytest
+from sqlalchemy import event
+
+from slotguard.domain.bookings import Client
+from slotguard.domain.catalog import BookingRules, Service, StaffMember, WorkingHours
+from slotguard.domain.errors import TimeConflict
+from slotguard.services.availability import nearest_openings
+from slotguard.services.booking import AppointmentRequest, book_appointment
+from slotguard.services.catalog import add_service, add_staff, create_business
+from slotguard.services.ports import UnitOfWork
+from slotguard.storage.engine import Database, create_database
+from slotguard.storage.unit_of_work import SqlUnitOfWork
+from tests.conftest import unique_slug
+
+BUSY_READ = "SELECT bookings.staff_id, bookings.block_start_at"
+EVERY_DAY = {d: [["09:00", "17:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+
+
+def clock() -> datetime:
+    return datetime.now(UTC)
+
+
+def counting(database: Database, prefix: str) -> list[str]:
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.lstrip().startswith(prefix):
+            seen.append(statement)
+
+    event.listen(database.engine.sync_engine, "before_cursor_execute", record)
+    return seen
+
+
+class Salon:
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+    def uows(self, *, write: bool) -> UnitOfWork:
+        return SqlUnitOfWork(self.database, write=write)
+
+    async def open(self, hours: dict[str, list[list[str]]] = EVERY_DAY, minutes: int = 30) -> Salon:
+        rules = BookingRules(timezone="UTC", min_notice_minutes=0)
+        self.business = (await create_business(self.uows, unique_slug("alt"), "Salon", rules)).business
+        self.service = await add_service(self.uows, Service(uuid4(), self.business.id, "Cut", minutes))
+        offered = frozenset({self.service.id})
+        member = StaffMember(uuid4(), self.business.id, "Bo", None, True, offered, WorkingHours.parse(hours))
+        self.member = await add_staff(self.uows, member)
+        return self
+
+    def request(self, start: datetime, n: int) -> AppointmentRequest:
+        client = Client("A", f"B{n}", f"c{n}@example.com")
+        return AppointmentRequest(self.service.id, start, client, staff_id=self.member.id)
+
+
+@pytest.fixture
+async def database(db_url: str) -> AsyncIterator[Database]:
+    database = create_database(db_url, pool_size=2)
+    yield database
+    await database.dispose()
+
+
+async def test_staff_working_one_day_a_week_is_offered_the_same_time_a_week_either_way(database: Database) -> None:
+    salon = await Salon(database).open({"mon": [["09:00", "10:00"]]}, minutes=60)  # one start a week
+    today = datetime.now(UTC).date()
+    monday = today + timedelta(days=14 - today.weekday())
+    start = datetime(monday.year, monday.month, monday.day, 9, tzinfo=UTC)
+    await book_appointment(salon.uows, clock, salon.business.slug, salon.request(start, 0))
+
+    busy_reads = counting(database, BUSY_READ)
+    with pytest.raises(TimeConflict) as refused:
+        await book_appointment(salon.uows, clock, salon.business.slug, salon.request(start, 1))
+    week = timedelta(days=7)
+    assert [(o.start_at, o.staff_ids) for o in refused.value.alternatives] == [  # earlier wins the tie
+        (start - week, (salon.member.id,)),
+        (start + week, (salon.member.id,)),
+    ]
+    assert len(busy_reads) == 1
+
+
+def ten_tomorrow() -> datetime:
+    day = datetime.now(UTC).date() + timedelta(days=1)
+    return datetime(day.year, day.month, day.day, 10, tzinfo=UTC)
+
+
+async def test_losers_asking_at_once_share_one_read(database: Database) -> None:
+    salon = await Salon(database).open()
+    start = ten_tomorrow()
+    await book_appointment(salon.uows, clock, salon.business.slug, salon.request(start, 0))
+    busy_reads = counting(database, BUSY_READ)
+    answers = await asyncio.gather(
+        *(
+            nearest_openings(salon.uows, clock, salon.business.slug, salon.service.id, salon.member.id, start)
+            for _ in range(20)
+        )
+    )
+    assert len(busy_reads) == 1
+    assert all(answer == answers[0] for answer in answers) and len(answers[0]) == 5
+
+
+async def test_a_search_that_has_begun_to_read_is_never_joined(database: Database) -> None:
+    salon = await Salon(database).open()
+    start = ten_tomorrow()
+    await book_appointment(salon.uows, clock, salon.business.slug, salon.request(start, 0))
+    has_read, go_on = asyncio.Event(), asyncio.Event()
+
+    def pausing_uows(*, write: bool) -> UnitOfWork:
+        return PausingAfterBusyRead(salon.uows(write=write), has_read, go_on)
+
+    def search() -> Any:
+        return nearest_openings(pausing_uows, clock, salon.business.slug, salon.service.id, salon.member.id, start)
+
+    first = asyncio.create_task(search())
+    await has_read.wait()  # the first search has read the busy times and is still running
+    nearest = (await first_alternative(salon, start)).start_at
+    await book_appointment(salon.uows, clock, salon.business.slug, salon.request(nearest, 1))
+    go_on.set()
+    second = await search()  # asked after the booking: must not be served the first search's read
+    assert nearest in [o.start_at for o in await first]
+    assert nearest not in [o.start_at for o in second]
+
+
+async def first_alternative(salon: Salon, start: datetime) -> Any:
+    found = await nearest_openings(salon.uows, clock, salon.business.slug, salon.service.id, salon.member.id, start)
+    return found[0]
+
+
+class PausingAfterBusyRead:
+    """A unit of work whose busy-times read, once done, waits for `go_on`."""
+
+    def __init__(self, inner: UnitOfWork, has_read: asyncio.Event, go_on: asyncio.Event) -> None:
+        self.inner, self.has_read, self.go_on = inner, has_read, go_on
+
+    async def __aenter__(self) -> UnitOfWork:
+        uow = await self.inner.__aenter__()
+        read = uow.bookings.busy_blocks
+
+        async def busy_blocks(*args: Any) -> Any:
+            found = await read(*args)
+            self.has_read.set()
+            await self.go_on.wait()
+            return found
+
+        uow.bookings.busy_blocks = busy_blocks  # type: ignore[method-assign]
+        return uow
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.inner.__aexit__(*exc)

@@ -1,0 +1,119 @@
+"""Each process keeps businesses' services and staff in memory; a change must reach every process at once.
+
+Two `Database`s on one database stand for two server workers: each has its own cache.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import uuid4
+
+import pytest
+from sqlalchemy import delete, event, insert
+
+from slotguard.domain.catalog import BookingRules, Business, Service, StaffMember, WorkingHours
+from slotguard.domain.errors import NotFound
+from slotguard.services.availability import bookable
+from slotguard.services.catalog import add_service, add_staff, create_business, update_business
+from slotguard.services.ports import UnitOfWork, UnitOfWorkFactory
+from slotguard.storage.engine import Database, create_database
+from slotguard.storage.schema import staff_services, time_off
+from slotguard.storage.unit_of_work import SqlUnitOfWork
+from tests.conftest import unique_slug
+
+ALL_WEEK = WorkingHours.parse({d: [["09:00", "17:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")})
+
+
+class Worker:
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self.statements: list[str] = []
+        event.listen(database.engine.sync_engine, "before_cursor_execute", self._record)
+
+    def _record(self, _conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        self.statements.append(statement)
+
+    def uows(self, *, write: bool) -> UnitOfWork:
+        return SqlUnitOfWork(self.database, write=write)
+
+    async def bookable(self, business: Business, service: Service, staff_id: Any = None) -> Any:
+        async with self.uows(write=False) as uow:
+            return await bookable(uow, business.slug, service.id, staff_id)
+
+
+@pytest.fixture
+async def workers(db_url: str) -> AsyncIterator[tuple[Worker, Worker]]:
+    a, b = create_database(db_url, pool_size=2), create_database(db_url, pool_size=2)
+    yield Worker(a), Worker(b)
+    await a.dispose()
+    await b.dispose()
+
+
+async def new_business(uows: UnitOfWorkFactory) -> tuple[Business, Service, StaffMember]:
+    business = (await create_business(uows, unique_slug("cache"), "Cache", BookingRules(timezone="UTC"))).business
+    service = await add_service(uows, Service(uuid4(), business.id, "Cut", 30))
+    return business, service, await add_staff(uows, member(business, service))
+
+
+def member(business: Business, service: Service, name: str = "Alex") -> StaffMember:
+    return StaffMember(uuid4(), business.id, name, None, True, frozenset({service.id}), ALL_WEEK)
+
+
+async def test_new_staff_and_new_settings_reach_every_worker_at_once(workers: tuple[Worker, Worker]) -> None:
+    a, b = workers
+    business, service, first = await new_business(a.uows)
+    assert [m.id for m in (await b.bookable(business, service))[2]] == [first.id]  # b has it cached now
+
+    second = await add_staff(a.uows, member(business, service, "Sam"))
+    assert [m.id for m in (await b.bookable(business, service))[2]] == [first.id, second.id]
+
+    await update_business(a.uows, business, {"min_notice_minutes": 180})
+    seen, _, _ = await b.bookable(business, service)
+    assert seen.rules == replace(business.rules, min_notice_minutes=180)
+
+
+async def test_changes_written_by_other_tools_are_seen_too(workers: tuple[Worker, Worker]) -> None:
+    a, b = workers
+    business, service, staff = await new_business(a.uows)
+    await b.bookable(business, service, staff.id)
+
+    start = datetime.now(UTC) + timedelta(days=1)
+    async with a.uows(write=True) as uow:
+        await uow.connection.execute(  # type: ignore[attr-defined]
+            insert(time_off).values(staff_id=staff.id, start_at=start, end_at=start + timedelta(hours=2))
+        )
+        await uow.commit()
+    _, _, found = await b.bookable(business, service, staff.id)
+    assert [(o.start_at, o.end_at) for o in found[0].time_off] == [(start, start + timedelta(hours=2))]
+
+    async with a.uows(write=True) as uow:
+        await uow.connection.execute(delete(staff_services).where(staff_services.c.staff_id == staff.id))  # type: ignore[attr-defined]
+        await uow.commit()
+    with pytest.raises(NotFound):
+        await b.bookable(business, service, staff.id)
+
+
+async def test_a_change_rolled_back_never_reaches_the_cache(workers: tuple[Worker, Worker]) -> None:
+    a, _ = workers
+    business, service, first = await new_business(a.uows)
+    abandoned = member(business, service, "Never")
+    async with a.uows(write=True) as uow:
+        await uow.catalog.add_staff(abandoned)
+        await uow.catalog.business_by_slug(business.slug)  # reads the version this change set, uncommitted
+        assert len(await uow.catalog.staff(business.id)) == 2  # the transaction sees its own change
+    # A committed change of the same size brings the stored version to the one the rollback threw away.
+    kept = await add_staff(a.uows, member(business, service, "Kept"))
+    assert [m.id for m in (await a.bookable(business, service))[2]] == [first.id, kept.id]
+
+
+async def test_a_warm_worker_reads_only_the_business_row(workers: tuple[Worker, Worker]) -> None:
+    a, b = workers
+    business, service, staff = await new_business(a.uows)
+    await b.bookable(business, service, staff.id)
+    b.statements.clear()
+    assert (await b.bookable(business, service, staff.id))[2][0].id == staff.id
+    assert [s.split()[0] for s in b.statements if not s.startswith("BEGIN")] == ["SELECT"]
+    assert "FROM businesses" in b.statements[-1]
