@@ -1,6 +1,7 @@
 """slotguard's benchmarks: every figure is measured in one run, on one machine, and read as a ratio.
 
     .venv/bin/python -m bench.run [--engines sqlite postgresql] [--bookings 5000] [--chart bench/results.png]
+                                  [--json bench/results/run.json]
 
 Per engine, on a fresh database that first gets realistic data (50 staff, 5,000 bookings, ANALYZE):
   1. burst: 100 racers for one time, 5 rounds: wall time and p99, slotguard over HTTP vs the seeds' approach
@@ -8,6 +9,8 @@ Per engine, on a fresh database that first gets realistic data (50 staff, 5,000 
   2. uncontended: bookings/s over many staff and times, the same three;
   3. availability: 30 days of availability for 50 staff vs a naive one-query-per-candidate check;
   4. memory: RSS of the slotguard server (both workers) after 10,000 bookings.
+
+Timed requests go through bench/lean_http.py, so that the client's own CPU is not counted as the server's.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import sys
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -352,6 +356,7 @@ def main() -> None:
     render([row for engine, r in all_results.items() for row in table(engine, r)])
     print(f"errors (replies other than 201/409) per route: {ERRORS or 'none'}")
     if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         with open(args.json, "w") as out:
             json.dump({"bookings": args.bookings, "results": all_results, "errors": ERRORS}, out, indent=2)
     chart(all_results, args.chart)
