@@ -86,7 +86,7 @@ def create_database(url: str, *, pool_size: int = 10) -> Database:
         },
     )
     _replace_closed_connections(engine)
-    return Database(engine, pool_capacity=2 * pool_size)
+    return Database(engine, pool_capacity=pool_size)
 
 
 def _replace_closed_connections(engine: AsyncEngine) -> None:
