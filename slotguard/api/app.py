@@ -11,7 +11,6 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 
 import slotguard
 from slotguard.adapters.mail import SmtpMailer
@@ -21,6 +20,7 @@ from slotguard.adapters.rate_limits import InProcessBuckets
 from slotguard.adapters.sms import TwilioSms
 from slotguard.adapters.webhooks import HttpWebhookPoster
 from slotguard.api import errors
+from slotguard.api.cors import BusinessCors
 from slotguard.api.deps import Container
 from slotguard.api.headers import SecurityHeaders
 from slotguard.api.idempotency import IdempotentWrites
@@ -33,7 +33,7 @@ from slotguard.config import Settings
 from slotguard.domain.errors import TransientStorageFailure
 from slotguard.domain.rate_limits import RateLimit
 from slotguard.services.fast_path import NO_FAST_PATH, FastPath
-from slotguard.services.limits import rate_limit_setting
+from slotguard.services.limits import cors_origins_setting, rate_limit_setting
 from slotguard.services.notifications import run_outbox_worker
 from slotguard.services.outgoing_webhooks import SignedWebhooks
 from slotguard.services.ports import Clock, PaymentProvider, Sender, UnitOfWork, UnitOfWorkFactory
@@ -109,8 +109,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
     app.add_middleware(PublicRateLimit, buckets=buckets, default=limit, setting_of=setting_of)
     origins = [origin.strip() for origin in settings.cors_origins.split(",") if origin.strip()]
     app.add_middleware(
-        CORSMiddleware,
-        allow_origins=origins,
+        BusinessCors,
+        server_origins=origins,
+        origins_of=functools.partial(cors_origins_setting, uows),
         allow_methods=["GET", "POST", "PATCH"],
         allow_headers=["Authorization", "Content-Type", "Idempotency-Key", REQUEST_ID_HEADER],
         expose_headers=[REQUEST_ID_HEADER, "Retry-After"],

@@ -29,6 +29,8 @@ Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 Email = Annotated[EmailStr, StringConstraints(max_length=254)]
 Phone = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=40, pattern=r"^[0-9+() .-]+$")]
 Notes = Annotated[str, StringConstraints(max_length=2000)]
+# A browser origin: scheme, host and port only, as the Origin header carries it.
+Origin = Annotated[str, StringConstraints(pattern=r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$", max_length=200)]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9](?:[a-z0-9-]{0,98}[a-z0-9])?$")]
 Utc = Annotated[
     datetime, PlainSerializer(lambda d: d.astimezone(UTC).isoformat().replace("+00:00", "Z"), return_type=str)
@@ -106,6 +108,7 @@ class BusinessPatchIn(In):
     # Abuse limits of this business, instead of the server's defaults.
     rate_limit: Annotated[str, StringConstraints(max_length=20)] | None = Field(None, examples=["60/minute", "off"])
     max_active_holds: int | None = Field(None, ge=0, le=10_000)
+    cors_origins: list[Origin] | None = Field(None, max_length=20, examples=[["https://salon.example"]])
 
     @field_validator("rate_limit")
     @classmethod
@@ -126,6 +129,7 @@ class BusinessOut(Out):
     hold_ttl_seconds: int
     rate_limit: str | None = None
     max_active_holds: int | None = None
+    cors_origins: list[str] = Field(default_factory=list)
 
 
 class NewBusinessOut(BusinessOut):

@@ -30,6 +30,7 @@ def business_out(business: Business) -> schemas.BusinessOut:
         hold_ttl_seconds=rules.hold_ttl_seconds,
         rate_limit=rules.rate_limit,
         max_active_holds=rules.max_active_holds,
+        cors_origins=list(rules.cors_origins),
     )
 
 

@@ -26,6 +26,8 @@ class BookingRules:
     # Abuse limits of this business; None means the server's (SLOTGUARD_RATE_LIMIT, SLOTGUARD_MAX_ACTIVE_HOLDS).
     rate_limit: str | None = None  # "N/second", "N/minute", "N/hour" or "off"
     max_active_holds: int | None = None  # 0: no cap
+    # Sites that embed this business's widget or call its public API from a browser (beside the server's).
+    cors_origins: tuple[str, ...] = ()
 
     @property
     def zone(self) -> ZoneInfo:

@@ -284,6 +284,7 @@ def _rules_columns(rules: BookingRules) -> dict[str, Any]:
         "hold_ttl_seconds": rules.hold_ttl_seconds,
         "rate_limit": rules.rate_limit,
         "max_active_holds": rules.max_active_holds,
+        "cors_origins": list(rules.cors_origins) or None,
     }
 
 
@@ -296,6 +297,7 @@ def _business(row: RowMapping) -> Business:
         hold_ttl_seconds=row["hold_ttl_seconds"],
         rate_limit=row["rate_limit"],
         max_active_holds=row["max_active_holds"],
+        cors_origins=tuple(row["cors_origins"] or ()),
     )
     return Business(id=row["id"], slug=row["slug"], name=row["name"], rules=rules)
 

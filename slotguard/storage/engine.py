@@ -105,9 +105,7 @@ def _replace_closed_connections(engine: AsyncEngine) -> None:
 
 
 def _sqlite_engine(url: str) -> AsyncEngine:
-    engine = create_async_engine(
-        url, hide_parameters=True, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
-    )
+    engine = create_async_engine(url, hide_parameters=True, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

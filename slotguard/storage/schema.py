@@ -86,6 +86,7 @@ businesses = Table(
     # The business's own abuse limits; NULL means the server's defaults (migration 0007).
     Column("rate_limit", String(20)),
     Column("max_active_holds", Integer),
+    Column("cors_origins", JSON),
     # Bumped by triggers on every change to the business's services, staff, their links and time off
     # (migration 0008): the key of each process's in-memory copy of them (storage/catalog.py).
     Column("catalog_version", BigInteger, nullable=False, server_default="0"),

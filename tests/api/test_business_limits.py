@@ -72,3 +72,27 @@ async def test_an_unreadable_business_setting_falls_back_to_the_servers_limit() 
         statuses = [(await client.get("/api/v1/public/any-shop")).status_code for _ in range(2)]
 
     assert statuses == [200, 429]
+
+
+async def test_a_business_lets_its_own_sites_call_its_public_routes_from_a_browser(client: httpx.AsyncClient) -> None:
+    salon = await new_salon(client, ADMIN_TOKEN)
+    other = await new_salon(client, ADMIN_TOKEN)
+    site = "https://salon-site.example"
+    preflight = {"Origin": site, "Access-Control-Request-Method": "POST"}
+    book = f"/api/v1/public/{salon.slug}/book"
+
+    bad = await client.patch(
+        f"/api/v1/businesses/{salon.slug}", json={"corsOrigins": ["https://x.example/path"]}, headers=salon.owner
+    )
+    assert bad.status_code == 422 and bad.json()["details"][0]["field"].startswith("corsOrigins")
+    reply = await client.patch(f"/api/v1/businesses/{salon.slug}", json={"corsOrigins": [site]}, headers=salon.owner)
+    assert reply.status_code == 200 and reply.json()["data"]["corsOrigins"] == [site]
+
+    allowed = await client.options(book, headers=preflight)
+    assert allowed.status_code == 200 and allowed.headers["Access-Control-Allow-Origin"] == site
+    listed = await client.get(f"/api/v1/public/{salon.slug}", headers={"Origin": site})
+    assert listed.headers["Access-Control-Allow-Origin"] == site
+    elsewhere = await client.options(f"/api/v1/public/{other.slug}/book", headers=preflight)
+    assert "Access-Control-Allow-Origin" not in elsewhere.headers, "another business did not allow this site"
+    stranger = await client.options(book, headers=preflight | {"Origin": "https://evil.example"})
+    assert "Access-Control-Allow-Origin" not in stranger.headers

@@ -35,6 +35,8 @@ async def patch_business(
     body: schemas.BusinessPatchIn, business: OwnerBusiness, uows: UowsDep
 ) -> schemas.Ok[schemas.BusinessOut]:
     changes = body.model_dump(exclude_unset=True, exclude_none=True)
+    if "cors_origins" in changes:
+        changes["cors_origins"] = tuple(dict.fromkeys(changes["cors_origins"]))
     updated = await catalog.update_business(uows, business, changes)
     return schemas.Ok(data=views.business_out(updated))
 
