@@ -21,6 +21,3 @@ class Slot:
     # Seats not taken by an active booking: capacity minus the guests of active bookings, where an
     # expired hold counts as given back from the instant it expires.
     remaining: int
-
-    def seats(self, guests: int) -> bool:
-        return 0 < guests <= self.remaining

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from uuid import UUID
 
 from slotguard.domain.bookings import Booking, Status
@@ -146,7 +146,3 @@ def booking_uuid(value: str | None) -> UUID | None:
         return UUID(value) if value else None
     except ValueError:
         return None
-
-
-def expired_at(booking: Booking, now: datetime) -> bool:
-    return booking.effective_status(now) is Status.EXPIRED

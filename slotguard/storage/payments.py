@@ -7,10 +7,10 @@ from uuid import UUID
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from slotguard.domain.bookings import Booking, Status
+from slotguard.storage.dialects import update_unless_overlapping
 from slotguard.storage.schema import bookings, instance_secrets, payment_events
 
 
@@ -43,19 +43,17 @@ class PaymentStore:
     async def retake_time(self, booking: Booking, now: datetime) -> bool:
         """Confirm a lapsed appointment checkout if its staff time is still free, else change nothing.
 
-        The exclusion constraint (trigger on SQLite) judges it, inside a savepoint, so a refusal leaves
-        the surrounding transaction usable.
+        Judged like a reschedule: the exclusion constraint in a savepoint on PostgreSQL, check-then-update
+        under the write lock on SQLite.
         """
-        try:
-            async with self._conn.begin_nested():
-                result = await self._conn.execute(
-                    update(bookings)
-                    .where(bookings.c.id == booking.id, bookings.c.status == booking.status.value)
-                    .values(status=Status.CONFIRMED.value, expires_at=None, updated_at=now)
-                )
-        except IntegrityError:
-            return False
-        return result.rowcount == 1
+        values = {
+            "status": Status.CONFIRMED.value,
+            "expires_at": None,
+            "updated_at": now,
+            "block_start_at": booking.block.start_at,
+            "block_end_at": booking.block.end_at,
+        }
+        return await update_unless_overlapping(self._conn, booking.id, booking.status.value, booking.staff_id, values)
 
     async def booking_by_id(self, booking_id: UUID) -> UUID | None:
         """The business of a booking, which a webhook knows only by the booking id."""
