@@ -11,7 +11,7 @@ from slotguard.services.hold_caps import HoldCap
 from slotguard.services.secrets import digest
 
 
-def _hold_cap(request: Request, container: ContainerDep) -> HoldCap:
+async def _hold_cap(request: Request, container: ContainerDep) -> HoldCap:
     # Holds name no client; the address is what a bot cannot multiply cheaply. Stored only hashed.
     address = request.client.host if request.client else "unknown"
     return HoldCap(holder=digest(f"address:{address}"), limit=container.settings.max_active_holds)

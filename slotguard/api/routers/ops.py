@@ -27,12 +27,12 @@ DATABASE_PROBE_SECONDS = 3.0
 SchemaRevisions = Callable[[], Awaitable[tuple[frozenset[str], frozenset[str]]]]
 
 
-def _schema_revisions(request: Request) -> SchemaRevisions:
+async def _schema_revisions(request: Request) -> SchemaRevisions:
     revisions: SchemaRevisions = request.app.state.schema_revisions
     return revisions
 
 
-def _metrics(request: Request) -> Metrics:
+async def _metrics(request: Request) -> Metrics:
     metrics: Metrics = request.app.state.metrics
     return metrics
 
