@@ -8,13 +8,13 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from slotguard.domain.bookings import BLOCKING_STATUSES, EXPIRING_STATUSES, Booking, Client, Kind, Status
 from slotguard.domain.catalog import MAX_BLOCK_MINUTES
 from slotguard.domain.intervals import Interval
-from slotguard.storage.dialects import insert_unless_overlapping, overlapping, update_unless_overlapping
+from slotguard.storage.dialects import insert_unless_overlapping, overlap_params, overlapping, update_unless_overlapping
 from slotguard.storage.schema import bookings, clients
 
 _BLOCKING = [s.value for s in BLOCKING_STATUSES]
@@ -34,17 +34,15 @@ class BookingStore:
         return await insert_unless_overlapping(self._conn, _row(booking, manage_token_hash))
 
     async def add(self, booking: Booking, manage_token_hash: str | None) -> None:
-        await self._conn.execute(bookings.insert().values(_row(booking, manage_token_hash)))
+        await self._conn.execute(bookings.insert(), _row(booking, manage_token_hash))
 
     async def expire_stale_blocking(self, booking: Booking, now: datetime) -> list[Booking]:
         """Mark expired the lapsed holds and checkouts that still sit on `booking`'s staff time."""
         assert booking.staff_id is not None
-        condition = and_(
-            overlapping(booking.staff_id, _row(booking, None)),
-            bookings.c.status.in_(_EXPIRING),
-            bookings.c.expires_at <= self._now(now),
-        )
-        return await self._expire_where(condition, now)
+        block = {"block_start_at": booking.block.start_at, "block_end_at": booking.block.end_at}
+        params = overlap_params(booking.staff_id, block) | {"now": now}
+        candidates = await self._conn.execute(_STALE_ON_STAFF_TIME[self._conn.dialect.name], params)
+        return await self._expire_rows(candidates, now)
 
     async def expire_stale_on_slot(self, slot_id: UUID, now: datetime) -> list[Booking]:
         """Mark expired the lapsed holds and checkouts of a slot; their seats are the caller's to give back."""
@@ -68,7 +66,9 @@ class BookingStore:
         Two transactions may read the same lapsed row; only the one whose UPDATE changes it gets it back
         (and so gives back its seats or audits it), the other finds it already moved.
         """
-        candidates = await self._conn.execute(select(bookings).where(condition).limit(limit))
+        return await self._expire_rows(await self._conn.execute(select(bookings).where(condition).limit(limit)), now)
+
+    async def _expire_rows(self, candidates: Any, now: datetime) -> list[Booking]:
         stale = {row.id: _booking(row._mapping) for row in candidates}
         if not stale:
             return []
@@ -135,15 +135,15 @@ class BookingStore:
         self, staff_ids: Sequence[UUID], window: Interval, now: datetime
     ) -> dict[UUID, list[Interval]]:
         """Blocks of active bookings of these staff that meet `window`."""
-        query = select(bookings.c.staff_id, bookings.c.block_start_at, bookings.c.block_end_at).where(
-            bookings.c.staff_id.in_(staff_ids),
-            active_at(now),
-            bookings.c.block_start_at < window.end_at,
-            bookings.c.block_end_at > window.start_at,
-            bookings.c.block_start_at > window.start_at - timedelta(minutes=MAX_BLOCK_MINUTES),
-        )
+        params = {
+            "staff_ids": list(staff_ids),
+            "now": now,
+            "window_start": window.start_at,
+            "window_end": window.end_at,
+            "earliest": window.start_at - timedelta(minutes=MAX_BLOCK_MINUTES),
+        }
         busy: dict[UUID, list[Interval]] = defaultdict(list)
-        for row in await self._conn.execute(query):
+        for row in await self._conn.execute(_BUSY_BLOCKS, params):
             busy[row.staff_id].append(Interval(row.block_start_at, row.block_end_at))
         return busy
 
@@ -189,11 +189,33 @@ class BookingStore:
         return [_booking(row._mapping) for row in await self._conn.execute(query)]
 
 
-def active_at(now: datetime) -> ColumnElement[bool]:
+def active_at(now: Any) -> ColumnElement[bool]:
+    """Stored as blocking and not lapsed at `now` (a datetime or a bind parameter)."""
     return and_(
         bookings.c.status.in_(_BLOCKING),
         or_(bookings.c.expires_at.is_(None), bookings.c.expires_at > now),
     )
+
+
+# The statements every booking or refusal sends, built once: building one costs more Python time than
+# sending it.
+def _stale_on_staff_time(now: Any) -> Any:
+    lapsed = and_(bookings.c.status.in_(_EXPIRING), bookings.c.expires_at <= now)
+    return select(bookings).where(overlapping(), lapsed)
+
+
+# On PostgreSQL the database clock judges expiry, so servers with skewed clocks agree.
+_STALE_ON_STAFF_TIME = {
+    "postgresql": _stale_on_staff_time(func.now()),
+    "sqlite": _stale_on_staff_time(bindparam("now")),
+}
+_BUSY_BLOCKS = select(bookings.c.staff_id, bookings.c.block_start_at, bookings.c.block_end_at).where(
+    bookings.c.staff_id.in_(bindparam("staff_ids", expanding=True)),
+    active_at(bindparam("now")),
+    bookings.c.block_start_at < bindparam("window_end"),
+    bookings.c.block_end_at > bindparam("window_start"),
+    bookings.c.block_start_at > bindparam("earliest"),
+)
 
 
 def _effective_status_is(status: Status, now: datetime) -> ColumnElement[bool]:

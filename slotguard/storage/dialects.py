@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, exists, select, update
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -54,13 +54,10 @@ async def insert_unless_overlapping(conn: AsyncConnection, row: dict[str, Any]) 
     is atomic; the trigger remains the backstop.
     """
     if conn.dialect.name == "postgresql":
-        statement = postgresql.insert(bookings).values(row).on_conflict_do_nothing()
-        result = await conn.execute(statement.returning(bookings.c.id))
-        return result.first() is not None
-    taken = await conn.scalar(select(exists().where(overlapping(row["staff_id"], row))))
-    if taken:
+        return (await conn.execute(_CLAIM, row)).first() is not None
+    if await conn.scalar(_TAKEN, overlap_params(row["staff_id"], row)):
         return False
-    await conn.execute(bookings.insert().values(row))
+    await conn.execute(bookings.insert(), row)
     return True
 
 
@@ -83,22 +80,39 @@ async def update_unless_overlapping(
                 return False
             raise
     else:
-        if staff_id is not None:
-            row = {"block_start_at": values["block_start_at"], "block_end_at": values["block_end_at"]}
-            if await conn.scalar(select(exists().where(overlapping(staff_id, row), bookings.c.id != booking_id))):
-                return False
+        other = {"other_than": booking_id}
+        if staff_id is not None and await conn.scalar(_TAKEN_BY_OTHER, overlap_params(staff_id, values) | other):
+            return False
         result = await conn.execute(statement)
     if result.rowcount != 1:
         raise TransientStorageFailure("booking changed concurrently")
     return True
 
 
-def overlapping(staff_id: Any, row: dict[str, Any]) -> Any:
-    """Rows of `staff_id` whose stored status blocks time and whose block meets the row's block."""
+def overlapping() -> ColumnElement[bool]:
+    """Rows of a staff member whose stored status blocks time and whose block meets a block, all given as
+    parameters (`overlap_params`): built once, so that a booking does not pay for building it."""
     return and_(
-        bookings.c.staff_id == staff_id,
+        bookings.c.staff_id == bindparam("overlap_staff_id"),
         bookings.c.status.in_([s.value for s in BLOCKING_STATUSES]),
-        bookings.c.block_start_at < row["block_end_at"],
-        bookings.c.block_end_at > row["block_start_at"],
-        bookings.c.block_start_at > row["block_start_at"] - timedelta(minutes=MAX_BLOCK_MINUTES),
+        bookings.c.block_start_at < bindparam("overlap_end_at"),
+        bookings.c.block_end_at > bindparam("overlap_start_at"),
+        bookings.c.block_start_at > bindparam("overlap_earliest"),
     )
+
+
+def overlap_params(staff_id: Any, row: dict[str, Any]) -> dict[str, Any]:
+    """The parameters of `overlapping()` for `staff_id` and the row's block."""
+    return {
+        "overlap_staff_id": staff_id,
+        "overlap_start_at": row["block_start_at"],
+        "overlap_end_at": row["block_end_at"],
+        # Blocks are never longer than this, so the index on block_start_at bounds the scan.
+        "overlap_earliest": row["block_start_at"] - timedelta(minutes=MAX_BLOCK_MINUTES),
+    }
+
+
+# Built once (see `overlapping`): building a statement costs more Python time than sending it.
+_CLAIM = postgresql.insert(bookings).on_conflict_do_nothing().returning(bookings.c.id)
+_TAKEN = select(exists().where(overlapping()))
+_TAKEN_BY_OTHER = select(exists().where(overlapping(), bookings.c.id != bindparam("other_than")))

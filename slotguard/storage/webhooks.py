@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from slotguard.domain.messages import WebhookEndpoint
@@ -17,8 +17,7 @@ class WebhookEndpointStore:
         self._conn = conn
 
     async def get(self, business_id: UUID) -> WebhookEndpoint | None:
-        query = select(webhook_endpoints).where(webhook_endpoints.c.business_id == business_id)
-        row = (await self._conn.execute(query)).first()
+        row = (await self._conn.execute(_ENDPOINT_OF, {"business_id": business_id})).first()
         return None if row is None else _endpoint(row._mapping)
 
     async def put(self, endpoint: WebhookEndpoint) -> None:
@@ -49,3 +48,7 @@ def _endpoint(row: Any) -> WebhookEndpoint:
         created_at=row["created_at"],
         updated_at=row["updated_at"],
     )
+
+
+# Every confirmed booking looks its business's endpoint up: built once, as building costs more than sending.
+_ENDPOINT_OF = select(webhook_endpoints).where(webhook_endpoints.c.business_id == bindparam("business_id"))
