@@ -41,7 +41,10 @@ class StatementLog:
         event.listen(engine, "before_cursor_execute", self._statement)
 
     def _boundary(self, name: str) -> Any:
-        def record(*_: Any) -> None:
+        def record(conn: Any, *_: Any) -> None:
+            # An autocommit connection (PostgreSQL's read-only units) sends no BEGIN, COMMIT or ROLLBACK.
+            if conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+                return
             # On SQLite the engine's own begin listener has just sent BEGIN [IMMEDIATE]: count it once.
             if self.recording and not (name == "BEGIN" and self.entries[-1:] and self.entries[-1].startswith("BEGIN")):
                 self.entries.append(name)

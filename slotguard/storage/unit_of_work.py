@@ -25,7 +25,8 @@ class SqlUnitOfWork:
     """`async with` opens a transaction; leaving without `commit()` rolls it back.
 
     Writers (`write=True`) start with `BEGIN IMMEDIATE` on SQLite, so the check-then-write of a booking
-    runs under the file's write lock.
+    runs under the file's write lock. Readers (`write=False`) must not write: on PostgreSQL they run in
+    autocommit, each statement on its own.
     """
 
     catalog: CatalogStore
@@ -58,6 +59,10 @@ class SqlUnitOfWork:
             try:
                 if self._write:
                     conn = await conn.execution_options(slotguard_write=True)
+                elif conn.dialect.name == "postgresql":
+                    # At READ COMMITTED every statement reads its own snapshot anyway: a read-only
+                    # transaction would add nothing but two round trips (BEGIN and ROLLBACK).
+                    conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
                 await conn.begin()
             except BaseException:
                 await conn.close()
