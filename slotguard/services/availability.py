@@ -19,9 +19,11 @@ ALTERNATIVES = 5
 ALTERNATIVES_WITHIN_DAYS = 7
 
 
-async def bookable(
-    uow: UnitOfWork, slug: str, service_id: UUID, staff_id: UUID | None
-) -> tuple[Business, Service, list[StaffMember]]:
+# A business, one of its services, and the staff who may be booked online for it.
+Bookable = tuple[Business, Service, list[StaffMember]]
+
+
+async def bookable(uow: UnitOfWork, slug: str, service_id: UUID, staff_id: UUID | None) -> Bookable:
     """The business, the service, and the online-bookable staff offering it (only `staff_id` if named)."""
     business = await uow.catalog.business_by_slug(slug)
     if business is None:
@@ -56,9 +58,17 @@ async def openings_on(
 
 
 async def nearest_openings(
-    uows: UnitOfWorkFactory, clock: Clock, slug: str, service_id: UUID, staff_id: UUID | None, requested_at: datetime
+    uows: UnitOfWorkFactory,
+    clock: Clock,
+    slug: str,
+    service_id: UUID,
+    staff_id: UUID | None,
+    requested_at: datetime,
+    known: Bookable | None = None,
 ) -> list[Opening]:
     """Up to five bookable times nearest to `requested_at`, as of now (same staff if one was named).
+
+    `known` is what `bookable` answered the caller a moment ago, if it asked: it spares a read.
 
     The losers of a race for one time all ask this at once. A caller joins an identical search that
     has not begun to read yet, so a burst of losers costs a few reads instead of one each; a search
@@ -72,7 +82,8 @@ async def nearest_openings(
         except Exception:
             pass  # one caller's transient failure must not become everyone's: search alone
     search = _Search()
-    search.task = asyncio.create_task(_nearest_openings(uows, clock, slug, service_id, staff_id, requested_at, search))
+    searching = _nearest_openings(uows, clock, slug, service_id, staff_id, requested_at, known, search)
+    search.task = asyncio.create_task(searching)
     _searches[key] = search
     search.task.add_done_callback(lambda task: _forget(key, search, task))
     return list(await asyncio.shield(search.task))
@@ -100,12 +111,13 @@ async def _nearest_openings(
     service_id: UUID,
     staff_id: UUID | None,
     requested_at: datetime,
+    known: Bookable | None,
     search: _Search,
 ) -> list[Opening]:
     async with uows(write=False) as uow:
         search.reading = True  # from here on, later callers start their own search
         now = clock()
-        business, service, staff = await bookable(uow, slug, service_id, staff_id)
+        business, service, staff = known or await bookable(uow, slug, service_id, staff_id)
         center = rules_of.local_date_of(business.rules, requested_at)
         days = rules_of.bookable_days(business.rules, rules_of.days_around(center, ALTERNATIVES_WITHIN_DAYS), now)
         if not days or not staff:

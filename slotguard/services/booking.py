@@ -16,7 +16,7 @@ from slotguard.domain.events import StatusChanged
 from slotguard.domain.fast_path import taken_until, time_unit
 from slotguard.domain.intervals import Interval
 from slotguard.domain.messages import MessageKind
-from slotguard.services.availability import bookable, nearest_openings
+from slotguard.services.availability import Bookable, bookable, nearest_openings
 from slotguard.services.fast_path import NO_FAST_PATH, FastPath, forget_units
 from slotguard.services.hold_caps import HoldCap, capped_hold
 from slotguard.services.holds import use_hold
@@ -98,10 +98,12 @@ async def _take_time(
     # finds this id stored and answers with it instead of conflicting with itself.
     booking_id, manage_token = uuid4(), new_manage_token()
     token_hash = digest(manage_token) if status is not Status.HELD else None
+    found: list[Bookable] = []  # what the last attempt read, for the alternatives of a refusal
 
     async def attempt(number: int) -> Booking | _Refused:
         async with uows(write=True) as uow:
             business, service, staff = await bookable(uow, slug, request.service_id, request.staff_id)
+            found[:] = [(business, service, staff)]
             if number > 1 and (done := await uow.bookings.get(business.id, booking_id)):
                 return done
             now = clock()
@@ -139,7 +141,8 @@ async def _take_time(
             ]
             if not offered:
                 return _Refused.OUTSIDE
-            for member in await _fairest_first(uow, business, offered, request.start_at, now):
+            block = made(offered[0]).block  # the same for every member: the service's time and buffers
+            for member in await _free_fairest_first(uow, business, offered, block, request.start_at, now):
                 booking = made(member)
                 if await claim_time(uow, booking, token_hash, now):
                     await uow.audit.record([StatusChanged.created(booking, actor)], now)
@@ -162,7 +165,10 @@ async def _take_time(
     if isinstance(outcome, Booking):
         await fast.mark_taken(time_unit(outcome.staff_id, outcome.time.start_at), taken_until(outcome, clock()))
         return Booked(outcome, manage_token)
-    alternatives = await nearest_openings(uows, clock, slug, request.service_id, request.staff_id, request.start_at)
+    known = found[0] if found else None
+    alternatives = await nearest_openings(
+        uows, clock, slug, request.service_id, request.staff_id, request.start_at, known
+    )
     if outcome is _Refused.OUTSIDE:
         raise OutsideAvailability("This time is outside the bookable hours", alternatives)
     raise TimeConflict(alternatives)
@@ -206,15 +212,24 @@ async def claim_time(uow: UnitOfWork, booking: Booking, manage_token_hash: str |
     return await uow.bookings.claim_time(booking, manage_token_hash)
 
 
-async def _fairest_first(
-    uow: UnitOfWork, business: Business, staff: list[StaffMember], start_at: datetime, now: datetime
+async def _free_fairest_first(
+    uow: UnitOfWork, business: Business, staff: list[StaffMember], block: Interval, start_at: datetime, now: datetime
 ) -> list[StaffMember]:
-    """Least booked that day first; ties in random order so racers spread over free staff."""
+    """Of several staff, those whose time looks free, least booked that day first; ties in random order
+    so racers spread over free staff.
+
+    One read of who is busy spares a losing request a claim per staff member; a time freed after that
+    read is missed, as it would be a moment earlier, and a claim still judges every time it is tried.
+    """
     if len(staff) == 1:
         return staff
+    busy = await uow.bookings.busy_blocks([m.id for m in staff], block, now)
+    free = [m for m in staff if m.id not in busy]
+    if len(free) <= 1:
+        return free
     day = rules_of.local_day(business.rules, rules_of.local_date_of(business.rules, start_at))
-    counts = await uow.bookings.active_counts([m.id for m in staff], day, now)
-    return sorted(staff, key=lambda m: (counts.get(m.id, 0), random.random()))
+    counts = await uow.bookings.active_counts([m.id for m in free], day, now)
+    return sorted(free, key=lambda m: (counts.get(m.id, 0), random.random()))
 
 
 def _appointment(
