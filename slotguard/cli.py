@@ -359,7 +359,7 @@ def verify_command(
         str | None,
         typer.Option(
             help="Restart the database every --restart-interval with this shell command, e.g. "
-            "'pg_ctlcluster 16 main restart' or 'docker restart db'; then wait until it accepts connections."
+            "'pg_ctlcluster 15 main restart' or 'docker restart db'; then wait until it accepts connections."
         ),
     ] = None,
     restart_interval: Annotated[float, typer.Option(min=0.1, help="Seconds between database restarts.")] = 10.0,
