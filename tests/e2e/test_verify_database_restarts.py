@@ -22,7 +22,7 @@ import pytest
 from tests.e2e.conftest import ADMIN_TOKEN, start_server, stop_server
 from tests.e2e.throwaway_postgres import ThrowawayPostgres, throwaway_postgres
 
-OPERATIONS = 600
+OPERATIONS = 1000
 
 
 @pytest.fixture(scope="module")
