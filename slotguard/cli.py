@@ -355,6 +355,14 @@ def verify_command(
     server_pid: Annotated[int | None, typer.Option(help="The `slotguard serve --workers N` process (N >= 2).")] = None,
     kill_interval: Annotated[float, typer.Option(min=0.1, help="Seconds between worker kills.")] = 3.0,
     terminate_interval: Annotated[float, typer.Option(min=0.01, help="Seconds between terminations.")] = 0.25,
+    fault_restart_database: Annotated[
+        str | None,
+        typer.Option(
+            help="Restart the database every --restart-interval with this shell command, e.g. "
+            "'pg_ctlcluster 15 main restart' or 'docker restart db'; then wait until it accepts connections."
+        ),
+    ] = None,
+    restart_interval: Annotated[float, typer.Option(min=0.1, help="Seconds between database restarts.")] = 10.0,
     log: Annotated[str | None, typer.Option(help="Write every request and reply here (JSON lines).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
@@ -362,10 +370,13 @@ def verify_command(
     faults; judged against the stored state before and after clean-up. Exit 1 on any broken invariant."""
     if fault_terminate_connections and not (database_url or "").startswith("postgresql"):
         raise typer.BadParameter("--fault-terminate-connections needs --database-url postgresql://…")
+    if fault_restart_database and not (database_url or "").startswith("postgresql"):
+        raise typer.BadParameter("--fault-restart-database needs --database-url postgresql://…")
     if fault_kill_workers and server_pid is None:
         raise typer.BadParameter("--fault-kill-workers needs --server-pid")
     faults = verify.FaultPlan(
         database_url, fault_terminate_connections, terminate_interval, server_pid, fault_kill_workers, kill_interval,
+        fault_restart_database, restart_interval,
     )  # fmt: skip
     plan = verify.VerifyPlan(
         url.rstrip("/"), admin_token, operations, clients, seed=seed, database_url=database_url,
@@ -378,7 +389,7 @@ def verify_command(
         raise typer.Exit(2) from exc
     if log:
         with open(log, "w") as out:
-            out.write(verify.log_lines(report.log) + "\n")
+            out.write(verify.log_lines(report.log, report.fault_events) + "\n")
     summary = report.as_json()
     if as_json:
         typer.echo(json.dumps(summary, indent=2))

@@ -4,8 +4,9 @@ Concurrent clients run a random mix of the public operations against a fixture b
 (named or any staff), hold a time and book it with the hold, hold seats, book seats (with or without a
 hold), pay-later checkouts of seats and of times, signed payment webhooks (completed or expired, some
 delivered twice or three times, some after the checkout lapsed), cancels and reschedules by manage token,
-and reads of the shown seats. Meanwhile opt-in faults terminate the server's PostgreSQL connections and
-SIGKILL worker processes, which the server's supervisor restarts. Every request and reply is logged.
+and reads of the shown seats. Meanwhile opt-in faults terminate the server's PostgreSQL connections,
+SIGKILL worker processes (which the server's supervisor restarts) and restart the database server with
+the operator's own command. Every request and reply is logged, and so is every database restart.
 
 Afterwards (once every hold and checkout has lapsed) the stored state is read through the owner API,
 the clean-up job is run, and it is read again; the judge holds it against the log:
@@ -15,7 +16,9 @@ the clean-up job is run, and it is read again; the judge holds it against the lo
   stored counter never exceeds it, and equals it once clean-up has run;
 - every acknowledged booking is stored, in the status and place the log explains (each reply applied in
   turn; a request without reply may or may not have taken effect);
-- nothing is stored for a 409 or 503, and every payment event took effect exactly once;
+- nothing is stored for a 409 or 503 (a 503 answered while the database restarted may or may not have
+  taken effect: its COMMIT may have landed just before the shutdown), and every payment event took
+  effect exactly once;
 - no reply outside the contract (a 500, an unexpected code, or a dropped connection unless workers are
   being killed).
 

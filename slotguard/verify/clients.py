@@ -119,6 +119,8 @@ class Customer:
     log: list[Entry]
     webhook_secret: str | None
     run_id: str
+    # Whether the database restarted at some moment between two Unix times (see `log.Entry.in_doubt`).
+    restarting_between: Callable[[float, float], bool] = lambda _since, _until: False
     mine: list[Mine] = field(default_factory=list)
 
     async def run(self, budget: Iterator[int]) -> None:
@@ -269,7 +271,7 @@ class Customer:
         else:
             entries = [await deliver() for _ in range(copies)]
         self.log.extend(entries)
-        if any(e.unreplied for e in entries):
+        if any(e.undecided for e in entries):
             checkout.left_alone = True
         outcomes = {e.reply.get("outcome") for e in entries}
         if outcomes & {"confirmed", "confirmed_late"}:
@@ -286,7 +288,7 @@ class Customer:
     async def _about(self, booking: Mine, entry: Entry, path: str, body: dict[str, Any] | None = None) -> Entry:
         entry.booking_id = booking.id
         await self._send(entry, path, body)
-        if entry.unreplied:
+        if entry.undecided:
             booking.left_alone = True
         return entry
 
@@ -309,6 +311,8 @@ class Customer:
         else:
             _read_reply(entry, reply)
         entry.replied_at = time.time()
+        unavailable = (entry.status, entry.code) == (503, "SERVICE_UNAVAILABLE")
+        entry.in_doubt = unavailable and self.restarting_between(entry.sent_at, entry.replied_at)
         if logged:
             self.log.append(entry)
         return entry

@@ -2,12 +2,16 @@
 
 - terminate the server's PostgreSQL connections (`pg_terminate_backend`) every interval;
 - SIGKILL one worker process of `slotguard serve --workers N` every interval, and wait until the
-  server's supervisor has started its replacement (reading /proc: Linux only).
+  server's supervisor has started its replacement (reading /proc: Linux only);
+- restart the database server every interval with the user's own shell command (verify cannot know how
+  their PostgreSQL is run), and wait until it accepts connections again.
 
-The two take turns: from a kill, no connection is terminated until the replacement worker has finished
-its start-up transaction (its database connection, found through /proc/net/tcp, is idle). A worker
-whose start-up cannot reach the database fails to start, and uvicorn's supervisor then stops the whole
-server: a restart during a database outage, which these faults do not set out to combine.
+They take turns (one lock): from a kill, nothing else happens until the replacement worker has finished
+its start-up transaction (its database connection, found through /proc/net/tcp, is idle), and from a
+database restart until the database accepts connections again. A worker whose start-up cannot reach the
+database fails to start, and uvicorn's supervisor then stops the whole server: a worker restart during a
+database outage, which these faults do not set out to combine. Terminating connections needs the
+database up, too.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ import contextlib
 import os
 import random
 import signal
+import time
+from asyncio.subprocess import DEVNULL, PIPE, STDOUT
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +30,8 @@ import asyncpg
 from sqlalchemy.engine import make_url
 
 RESTART_TIMEOUT_SECONDS = 30.0
+DATABASE_READY_TIMEOUT_SECONDS = 60.0  # after the restart command, for the database to accept connections
+RESTART_COMMAND_TIMEOUT_SECONDS = 120.0
 
 
 @dataclass(frozen=True)
@@ -34,63 +42,130 @@ class FaultPlan:
     server_pid: int | None = None  # the `slotguard serve --workers N` process, whose workers are killed
     kill_workers: bool = False
     kill_interval_seconds: float = 3.0
+    restart_database_command: str | None = None  # a shell command that restarts the server's database
+    restart_interval_seconds: float = 10.0
+
+
+@dataclass
+class DatabaseRestart:
+    """One run of the restart command: from just before it started until the database accepted
+    connections again (`ready_at` stays None while it restarts, or if it never came back)."""
+
+    started_at: float
+    ready_at: float | None = None
+    exit_code: int | None = None
+
+    def as_log_line(self) -> dict[str, object]:
+        return {"fault": "database_restart", "started_at": self.started_at, "ready_at": self.ready_at,
+                "exit_code": self.exit_code}  # fmt: skip
 
 
 @dataclass
 class FaultInjector:
     plan: FaultPlan
     rng: random.Random = field(default_factory=random.Random)
-    may_terminate: asyncio.Event = field(default_factory=asyncio.Event)
+    turn: asyncio.Lock = field(default_factory=asyncio.Lock)  # held by whichever fault is under way
     _replacing: tuple[int, set[int], int] | None = None  # killed pid, survivors, worker count
+    _restarting: DatabaseRestart | None = None  # the restart under way, and the command running it
+    _restart_command: asyncio.subprocess.Process | None = None
     terminated: int = 0
     killed: int = 0
     restarted: int = 0
+    database_restarts: list[DatabaseRestart] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
     async def run(self) -> None:
-        self.may_terminate.set()
         loops = []
         if self.plan.terminate_connections:
             loops.append(self._terminate_connections())
         if self.plan.kill_workers:
             loops.append(self._kill_workers())
+        if self.plan.restart_database_command:
+            loops.append(self._restart_database())
         await asyncio.gather(*loops)
 
     def summary(self) -> dict[str, int]:
         return {"connectionsTerminated": self.terminated, "workersKilled": self.killed,
-                "workersRestarted": self.restarted}  # fmt: skip
+                "workersRestarted": self.restarted, "databaseRestarts": len(self.database_restarts)}  # fmt: skip
+
+    def restarting_between(self, since: float, until: float) -> bool:
+        """Whether the database was (or may have been) restarting at some moment from `since` to `until`."""
+        restarts = self.database_restarts
+        return any(r.started_at <= until and (r.ready_at is None or r.ready_at >= since) for r in restarts)
 
     async def _terminate_connections(self) -> None:
         while True:
             await asyncio.sleep(self.plan.terminate_interval_seconds)
-            if self.may_terminate.is_set():
+            async with self.turn:
                 self.terminated += await terminate_backends(self.plan.database_url or "")
 
     async def _kill_workers(self) -> None:
-        assert self.plan.server_pid is not None
         await asyncio.sleep(min(1.0, self.plan.kill_interval_seconds))  # the first kill early: short runs get one
         while True:
-            before = workers_of(self.plan.server_pid)
-            if not before:
-                self.problems.append(f"no worker processes of server process {self.plan.server_pid} to kill")
-                return
-            victim = self.rng.choice(sorted(before))
-            self.may_terminate.clear()
-            os.kill(victim, signal.SIGKILL)
-            self.killed += 1
-            self._replacing = (victim, before - {victim}, len(before))
-            replacement = await self._await_replacement()
-            if replacement is None:
-                return
-            if self.plan.terminate_connections and not await self._started(replacement):
-                self.problems.append(f"worker {replacement} did not connect to the database")
-            self.may_terminate.set()
+            async with self.turn:
+                if not await self._kill_one():
+                    return
             await asyncio.sleep(self.plan.kill_interval_seconds)
 
+    async def _kill_one(self) -> bool:
+        """Kill one worker and wait until its replacement has started; False if that went wrong."""
+        assert self.plan.server_pid is not None
+        before = workers_of(self.plan.server_pid)
+        if not before:
+            self.problems.append(f"no worker processes of server process {self.plan.server_pid} to kill")
+            return False
+        victim = self.rng.choice(sorted(before))
+        os.kill(victim, signal.SIGKILL)
+        self.killed += 1
+        self._replacing = (victim, before - {victim}, len(before))
+        replacement = await self._await_replacement()
+        if replacement is None:
+            return False
+        database_faults = self.plan.terminate_connections or self.plan.restart_database_command
+        if database_faults and not await self._started(replacement):
+            self.problems.append(f"worker {replacement} did not connect to the database")
+        return True
+
+    async def _restart_database(self) -> None:
+        while True:
+            await asyncio.sleep(self.plan.restart_interval_seconds)
+            async with self.turn:
+                self._restarting = DatabaseRestart(time.time())
+                self.database_restarts.append(self._restarting)
+                command = self.plan.restart_database_command or ""
+                self._restart_command = await asyncio.create_subprocess_shell(
+                    command, stdin=DEVNULL, stdout=PIPE, stderr=STDOUT, start_new_session=True
+                )
+                if not await self._await_restart():
+                    return
+
+    async def _await_restart(self) -> bool:
+        """Wait for the restart command, then for the database to accept connections; False if it did not."""
+        assert self._restarting is not None and self._restart_command is not None
+        restart, process, self._restarting = self._restarting, self._restart_command, None
+        try:
+            output, _ = await asyncio.wait_for(process.communicate(), RESTART_COMMAND_TIMEOUT_SECONDS)
+        except TimeoutError:
+            process.kill()
+            output = b"(timed out)"
+        restart.exit_code = await process.wait()
+        if restart.exit_code != 0:
+            said = output.decode(errors="replace").strip()[-500:]
+            self.problems.append(f"the restart command exited with {restart.exit_code}: {said}")
+        if not await accepts_connections(self.plan.database_url or "", DATABASE_READY_TIMEOUT_SECONDS):
+            self.problems.append(f"the database did not accept connections {DATABASE_READY_TIMEOUT_SECONDS:.0f} s "
+                                 "after the restart command")  # fmt: skip
+            return False
+        restart.ready_at = time.time()
+        return True
+
     async def finish(self) -> None:
-        """After the run (the injector cancelled): the last killed worker replaced, the server still there."""
+        """After the run (the injector cancelled): the last killed worker replaced, the database back, the
+        server still there."""
         if self._replacing is not None:
             await self._await_replacement()
+        if self._restarting is not None:
+            await self._await_restart()
         if self.plan.kill_workers and self.plan.server_pid and not _running(self.plan.server_pid):
             self.problems.append(f"server process {self.plan.server_pid} has exited")
 
@@ -159,6 +234,25 @@ def client_ports(pid: int, server_port: int) -> list[int]:
                 if inode in inodes and state == "01" and int(remote.rsplit(":", 1)[1], 16) == server_port:
                     ports.append(int(local.rsplit(":", 1)[1], 16))
     return ports
+
+
+async def accepts_connections(database_url: str, timeout_seconds: float) -> bool:
+    """Wait until a query on a new connection succeeds (the server may still refuse while it starts)."""
+    deadline = time.monotonic() + timeout_seconds
+    while time.monotonic() < deadline:
+        try:
+            conn = await asyncpg.connect(database_url, timeout=5)
+        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
+            await asyncio.sleep(0.1)
+            continue
+        try:
+            await conn.fetchval("SELECT 1")
+            return True
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+            await asyncio.sleep(0.1)
+        finally:
+            await conn.close()
+    return False
 
 
 async def idle_backends(database_url: str, client_ports: list[int]) -> int:

@@ -2,7 +2,9 @@
 
 Each acknowledged booking is replayed through the replies about it (the log keeps them in order), giving
 the status, place and client it must have now. A request without reply may or may not have taken
-effect, so it adds a second possibility instead of deciding. Timing is judged only where it is clear:
+effect, so it adds a second possibility instead of deciding; so does a 503 marked in doubt (sent or
+answered while the database restarted: its COMMIT may have landed just before the shutdown). Every other
+503 must have written nothing. Timing is judged only where it is clear:
 the server's `expiresAt` against the client's send and reply times, give or take CLOCK_TOLERANCE_SECONDS.
 """
 
@@ -92,10 +94,12 @@ def replay(log: list[Entry]) -> tuple[dict[str, Expected], list[str]]:
                     violations.append(f"{e.op} acknowledged {e.booking_id} as {e.reply['status']}")
             continue
         x = expected.get(e.booking_id or "")
-        if x is None or (e.status, e.code) in NOTHING_WRITTEN:
+        if x is None:
             continue
-        if e.unreplied:
+        if e.undecided:
             x.maybe += _maybe_after(e, x)
+        elif (e.status, e.code) in NOTHING_WRITTEN:
+            continue
         elif (problem := APPLY[e.op](e, x)) is not None:
             violations.append(f"{e.op} of {e.booking_id}: {problem}")
     return expected, violations
@@ -274,7 +278,7 @@ def _client_email(row: dict[str, Any]) -> str | None:
 
 
 def _unexplained(log: list[Entry], bookings: list[dict[str, Any]], acknowledged: set[str]) -> list[str]:
-    """Stored bookings no acknowledged request made: allowed only for a creating request without reply."""
+    """Stored bookings no acknowledged request made: allowed only for a creating request undecided."""
     by_email = {email: e for e in log if (email := email_of(e.request))}
     violations, holds = [], 0
     for row in bookings:
@@ -286,12 +290,12 @@ def _unexplained(log: list[Entry], bookings: list[dict[str, Any]], acknowledged:
             holds += 1
         elif made_by is None:
             violations.append(f"booking {row['id']} is for {email}, whom no request named")
-        elif not (made_by.unreplied and made_by.op in CREATES):
+        elif not (made_by.undecided and made_by.op in CREATES):
             reply = f"{made_by.status} {made_by.code or ''}".rstrip()
             violations.append(f"booking {row['id']} is stored for a {reply} reply to {made_by.op}")
-    unreplied = sum(e.unreplied and e.op in ("hold", "seat_hold") for e in log)
-    if holds > unreplied:
-        violations.append(f"{holds} stored holds were never acknowledged ({unreplied} hold requests unreplied)")
+    undecided = sum(e.undecided and e.op in ("hold", "seat_hold") for e in log)
+    if holds > undecided:
+        violations.append(f"{holds} stored holds were never acknowledged ({undecided} hold requests undecided)")
     return violations
 
 
@@ -306,7 +310,7 @@ def _exactly_once(log: list[Entry]) -> list[str]:
         applied = [outcome for outcome in answered if outcome != "duplicate"]
         if len(applied) > 1:
             violations.append(f"payment event {event_id} took effect {len(applied)} times: {applied}")
-        elif not applied and answered and not any(d.unreplied for d in sent):
+        elif not applied and answered and not any(d.undecided for d in sent):
             violations.append(f"payment event {event_id} was only ever answered as a duplicate")
     return violations
 

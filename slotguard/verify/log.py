@@ -1,11 +1,17 @@
 """The request log of `slotguard verify`: one entry per request, with its reply, in the order each
 client saw its replies. A booking is only ever acted on by the client that made it, so the entries about
-one booking are in the order they happened."""
+one booking are in the order they happened.
+
+A 503 normally means nothing was written. Not so while the database restarts: a COMMIT that reached it
+just before its shutdown may have taken effect though the server saw the connection die, and its retries
+then found the database down. Such a reply is marked `in_doubt`, and weighed like a request without reply.
+"""
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
@@ -54,10 +60,16 @@ class Entry:
     path: str = ""
     sent_at: float = 0.0  # Unix time, to hold against the server's `expiresAt`
     replied_at: float = 0.0
+    in_doubt: bool = False  # a 503 while the database restarted: it may or may not have taken effect
 
     @property
     def unreplied(self) -> bool:
         return self.status is None
+
+    @property
+    def undecided(self) -> bool:
+        """It may or may not have taken effect: no reply, or a 503 in doubt."""
+        return self.unreplied or self.in_doubt
 
     @property
     def slot_id(self) -> str | None:
@@ -74,6 +86,12 @@ def unix(text: str | None) -> float | None:
     return instant(text).timestamp() if text else None
 
 
-def log_lines(log: list[Entry]) -> str:
-    """The request/reply log as JSON lines."""
-    return "\n".join(json.dumps(asdict(e)) for e in log)
+def log_lines(log: list[Entry], faults: Iterable[dict[str, Any]] = ()) -> str:
+    """The request/reply log as JSON lines, each fault (with its `started_at`) before the first reply after it."""
+    pending = sorted(faults, key=lambda f: float(f["started_at"]))
+    lines = []
+    for e in log:
+        while pending and float(pending[0]["started_at"]) <= e.replied_at:
+            lines.append(json.dumps(pending.pop(0)))
+        lines.append(json.dumps(asdict(e)))
+    return "\n".join(lines + [json.dumps(f) for f in pending])

@@ -52,6 +52,7 @@ class VerifyReport:
     stored: list[dict[str, Any]] = field(default_factory=list)
     violations: list[str] = field(default_factory=list)
     faults: dict[str, int] = field(default_factory=dict)
+    fault_events: list[dict[str, Any]] = field(default_factory=list)  # database restarts, for the log
     operations: int = 0
     checks: list[str] = field(default_factory=list)  # what was checked beyond the API (counters, clean-up)
     expired_by_cleanup: int | None = None
@@ -71,6 +72,7 @@ class VerifyReport:
             "replies": dict(sorted(replies.items())),
             "faultsInjected": sum(self.faults.values()),
             "faults": self.faults,
+            "requestsInDoubt": sum(e.in_doubt for e in self.log),  # 503s during a database restart
             "storedBookings": len(self.stored),
             "storedStatuses": dict(sorted(Counter(b["status"] for b in self.stored).items())),
             "expiredByCleanup": self.expired_by_cleanup,
@@ -93,10 +95,11 @@ async def run(plan: VerifyPlan) -> VerifyReport:
         log: list[Entry] = []
         budget = iter(range(plan.operations))
         run_id = uuid.uuid4().hex[:8]
-        customers = [
-            Customer(client, fixture, random.Random(rng.random()), log, secret, run_id) for _ in range(plan.clients)
-        ]
         faults = FaultInjector(plan.faults, random.Random(rng.random()))
+        customers = [
+            Customer(client, fixture, random.Random(rng.random()), log, secret, run_id, faults.restarting_between)
+            for _ in range(plan.clients)
+        ]
         injector = asyncio.create_task(faults.run())
         started = time.monotonic()
         try:
@@ -108,6 +111,7 @@ async def run(plan: VerifyPlan) -> VerifyReport:
         await faults.finish()
         await _until_lapsed(log)
         report = VerifyReport(log, faults=faults.summary(), operations=plan.operations)
+        report.fault_events = [r.as_log_line() for r in faults.database_restarts]
         report.run_seconds = time.monotonic() - started
         try:
             before, cleaned = await _stored_states(client, fixture, plan.database_url, report)

@@ -13,7 +13,7 @@ import pytest
 
 from tests.e2e.conftest import Server, start_server, stop_server
 
-OPERATIONS = 600
+OPERATIONS = 2000
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

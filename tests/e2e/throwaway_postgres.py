@@ -50,6 +50,12 @@ class ThrowawayPostgres:
         """A fast shutdown: sessions are terminated (SQLSTATE 57P01), open transactions roll back."""
         self._pg_ctl("stop", "-w", "-t", "60", "-m", "fast")
 
+    def restart_command(self) -> list[str]:
+        """A fast restart (with the options it was started with), as an operator's script would run it."""
+        log = str(self.folder / "postgres.log")  # else the server keeps the caller's output pipe open
+        return _as_cluster_owner([_bin("pg_ctl"), "-D", str(self.data), "restart", "-w", "-t", "60", "-m", "fast",
+                                  "-l", log])  # fmt: skip
+
     def create_database(self, name: str) -> str:
         with psycopg.connect(self.url(), autocommit=True, connect_timeout=5) as admin:
             admin.execute(f'CREATE DATABASE "{name}"')

@@ -94,6 +94,42 @@ def test_a_cancel_without_reply_allows_either_outcome() -> None:
     assert judge(log, [stored("a")], drops_allowed=True) == []
 
 
+def unavailable(op: str, email: str | None = None, *, in_doubt: bool = False, **fields: Any) -> Entry:
+    body = {"startTime": T10, "email": email} if email else {}
+    return Entry(op, body, 503, "SERVICE_UNAVAILABLE", in_doubt=in_doubt, **fields)
+
+
+def test_a_booking_stored_for_a_503_is_caught_unless_the_database_was_restarting() -> None:
+    assert judge([unavailable("book", "x@example.com")], [stored("x")]) == [
+        "booking x is stored for a 503 SERVICE_UNAVAILABLE reply to book"
+    ]
+    in_doubt = [unavailable("book", "x@example.com", in_doubt=True)]
+    assert judge(in_doubt, [stored("x")]) == []
+    assert judge(in_doubt, []) == []
+
+
+def test_a_cancel_in_doubt_allows_either_outcome_but_a_plain_503_changed_nothing() -> None:
+    log = [booked("a"), unavailable("cancel", in_doubt=True, booking_id="a")]
+    assert judge(log, [stored("a", status="cancelled")]) == []
+    assert judge(log, [stored("a")]) == []
+    plain = [booked("a"), unavailable("cancel", booking_id="a")]
+    assert judge(plain, [stored("a", status="cancelled")])[0].startswith("booking a is cancelled")
+
+
+def test_requests_in_doubt_excuse_no_overlap_and_no_lost_acknowledged_booking() -> None:
+    log = [booked("a"), unavailable("book", "x@example.com", in_doubt=True)]
+    assert judge(log, [stored("a"), stored("x", T1015, T11)]) == ["overlap for staff s1: a and x"]
+    assert judge(log, []) == ["acknowledged booking a is not stored"]
+
+
+def test_a_payment_answered_only_as_duplicate_is_explained_by_a_delivery_in_doubt() -> None:
+    event = {"id": "evt_1", "type": PAID}
+    duplicate = Entry("webhook", event, 200, booking_id="c", reply={"outcome": "duplicate"})
+    in_doubt = Entry("webhook", event, 503, "SERVICE_UNAVAILABLE", booking_id="c", in_doubt=True)
+    assert judge([duplicate, in_doubt], []) == []
+    assert judge([duplicate], []) == ["payment event evt_1 was only ever answered as a duplicate"]
+
+
 def test_a_reschedule_must_move_exactly_when_acknowledged() -> None:
     moved = Entry("reschedule", {"startTime": T1030}, 200, booking_id="a", reply={"startTime": T1030})
     refused = Entry("reschedule", {"startTime": T1030}, 409, "TIME_CONFLICT", booking_id="a")
