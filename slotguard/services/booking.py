@@ -270,9 +270,12 @@ async def cancel_booking(
 ) -> Booking:
     """Cancel an active booking, by id (owner) or by manage token (customer)."""
 
-    async def attempt(_number: int) -> Booking:
+    async def attempt(number: int) -> Booking:
         async with uows(write=True) as uow:
             booking = await find_booking(uow, business_id=business_id, booking_id=booking_id, manage_token=manage_token)
+            if number > 1 and booking.status is Status.CANCELLED:
+                # The try before may have committed and then lost its connection: cancelled, as asked.
+                return booking
             now = clock()
             cancelled = booking.cancelled(now)
             if not await uow.bookings.change_status(booking, Status.CANCELLED, now, expires_at=None):

@@ -1,8 +1,10 @@
 """The one place transient storage failures are retried.
 
 A transaction that hit a serialization failure, a deadlock, a busy SQLite file or a dropped connection
-wrote nothing, so running it again from the start is safe. Backoff is exponential with full jitter, so
-racers that failed together do not retry together.
+is run again from the start. It wrote nothing, with one exception: a connection that died just after
+its COMMIT reached the database. So each use case makes its retry recognise its own earlier commit (a
+booking's id is chosen before the first try; a cancel that finds its booking cancelled is done).
+Backoff is exponential with full jitter, so racers that failed together do not retry together.
 
 Whoever wants to count retries (the API's metrics) sets `retry_observer` for the requests it serves;
 this module knows nothing of how they are counted.
