@@ -16,6 +16,7 @@ from slotguard.domain.events import StatusChanged
 from slotguard.domain.fast_path import taken_until, time_unit
 from slotguard.domain.intervals import Interval
 from slotguard.domain.messages import MessageKind
+from slotguard.services import sightings
 from slotguard.services.availability import Bookable, bookable, nearest_openings
 from slotguard.services.fast_path import NO_FAST_PATH, FastPath, forget_units
 from slotguard.services.hold_caps import HoldCap, capped_hold
@@ -99,9 +100,21 @@ async def _take_time(
     booking_id, manage_token = uuid4(), new_manage_token()
     token_hash = digest(manage_token) if status is not Status.HELD else None
     found: list[Bookable] = []  # what the last attempt read, for the alternatives of a refusal
+    named = request.staff_id is not None and request.hold_id is None
+    # Keyed by the whole request, so that a sighting never answers for another database, business or service.
+    unit = (uows, slug, request.service_id, request.staff_id, request.start_at) if named else None
+    began = sightings.moment()
+
+    def seen_taken(number: int) -> bool:
+        # Never on a retry: the try before may have committed this very booking.
+        return unit is not None and number == 1 and sightings.seen_taken_since(unit, began)
 
     async def attempt(number: int) -> Booking | _Refused:
+        if seen_taken(number):
+            return _Refused.TAKEN
         async with uows(write=True) as uow:
+            if seen_taken(number):  # while this request waited for a connection
+                return _Refused.TAKEN
             business, service, staff = await bookable(uow, slug, request.service_id, request.staff_id)
             found[:] = [(business, service, staff)]
             if number > 1 and (done := await uow.bookings.get(business.id, booking_id)):
@@ -144,15 +157,19 @@ async def _take_time(
             block = made(offered[0]).block  # the same for every member: the service's time and buffers
             for member in await _free_fairest_first(uow, business, offered, block, request.start_at, now):
                 booking = made(member)
+                claimed_at = sightings.moment()
                 if await claim_time(uow, booking, token_hash, now):
                     await uow.audit.record([StatusChanged.created(booking, actor)], now)
                     await _announce(uow, booking, now, business.name)
                     await uow.commit()
+                    if unit is not None:
+                        sightings.saw_taken(unit, sightings.moment())
                     return booking
+                if unit is not None:
+                    sightings.saw_taken(unit, claimed_at)
             return _Refused.TAKEN
 
     # A named staff member's time may be refused by the fast path before any write is tried.
-    named = request.staff_id is not None and request.hold_id is None
     entry = await fast.enter(time_unit(request.staff_id, request.start_at), exclusive=True) if named else None
     if named and entry is None:
         outcome: Booking | _Refused = _Refused.TAKEN
