@@ -46,6 +46,9 @@ console = Console()
 T = TypeVar("T")
 # Uvicorn's bound on a graceful stop: requests still running after it are cancelled.
 SHUTDOWN_TIMEOUT_SECONDS = 10
+# Above the idle timeouts of common load balancers (60 s) and as nginx's default: uvicorn's own 5 s lets a
+# proxy, or a client that opened its connections ahead, reuse a connection just as the server closes it.
+KEEP_ALIVE_SECONDS = 75
 
 
 def _with_storage(settings: Settings, use: Callable[..., Awaitable[T]]) -> T:
@@ -83,6 +86,23 @@ def serve(
     shutdown_timeout: Annotated[
         int, typer.Option(min=1, help="On SIGTERM, seconds to let requests in flight finish.")
     ] = SHUTDOWN_TIMEOUT_SECONDS,
+    keep_alive: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            envvar="SLOTGUARD_KEEP_ALIVE_SECONDS",
+            help="Seconds an idle keep-alive connection stays open. Keep it above the idle timeout of any load "
+            "balancer in front, or it will reuse connections just as they close (intermittent 502s).",
+        ),
+    ] = KEEP_ALIVE_SECONDS,
+    forwarded_allow_ips: Annotated[
+        str,
+        typer.Option(
+            envvar="SLOTGUARD_FORWARDED_ALLOW_IPS",
+            help="Proxies trusted to tell the client's address in X-Forwarded-For (comma-separated IPs or "
+            "networks, or *). Rate limits and hold caps count per client address.",
+        ),
+    ] = "127.0.0.1",
 ) -> None:
     """Run the HTTP API (migrations are applied first)."""
     settings = Settings()
@@ -99,6 +119,8 @@ def serve(
             access_log=False,
             log_config=logging_config(log_format),
             timeout_graceful_shutdown=shutdown_timeout,
+            timeout_keep_alive=keep_alive,
+            forwarded_allow_ips=forwarded_allow_ips,
         )
 
 
