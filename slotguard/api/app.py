@@ -97,7 +97,10 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
     app.state.metrics = metrics
     app.state.schema_revisions = schema_revisions
     errors.install(app)
-    modules = (ops, operator, owner, slots, live, feeds, public, payments, pages, webhook_endpoints)
+    # Routes are matched in order, one path pattern after another: the public booking routes, which
+    # take the bursts, come first. Their order does not change which route a request reaches: paths of
+    # different routers overlap only where a manage token would be a word such as `slots`.
+    modules = (public, slots, payments, ops, operator, owner, live, feeds, pages, webhook_endpoints)
     routers = [module.router for module in modules]
     for router in routers:
         app.include_router(router)
