@@ -57,13 +57,16 @@ class SqlUnitOfWork:
         try:
             conn = await self._database.engine.connect()
             try:
-                if self._write:
-                    conn = await conn.execution_options(slotguard_write=True)
-                elif conn.dialect.name == "postgresql":
+                if conn.dialect.name != "postgresql":
+                    if self._write:
+                        conn = await conn.execution_options(slotguard_write=True)
+                    await conn.begin()  # a writer's BEGIN IMMEDIATE takes SQLite's write lock from the start
+                elif not self._write:
                     # At READ COMMITTED every statement reads its own snapshot anyway: a read-only
                     # transaction would add nothing but two round trips (BEGIN and ROLLBACK).
                     conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-                await conn.begin()
+                # A PostgreSQL writer's transaction begins with its first statement: a unit that turns
+                # out to have nothing to send (a refusal decided in memory) costs no round trip.
             except BaseException:
                 await conn.close()
                 raise
