@@ -24,7 +24,7 @@ from slotguard.storage.webhooks import WebhookEndpointStore
 class SqlUnitOfWork:
     """`async with` opens a transaction; leaving without `commit()` rolls it back.
 
-    Writers (`write=True`) start with `BEGIN IMMEDIATE` on SQLite, so the check-then-write of a booking
+    Writers (`write=True`) begin with `BEGIN IMMEDIATE` on SQLite, so the check-then-write of a booking
     runs under the file's write lock. Readers (`write=False`) must not write: on PostgreSQL they run in
     autocommit, each statement on its own.
     """
@@ -57,16 +57,14 @@ class SqlUnitOfWork:
         try:
             conn = await self._database.engine.connect()
             try:
-                if conn.dialect.name != "postgresql":
-                    if self._write:
-                        conn = await conn.execution_options(slotguard_write=True)
-                    await conn.begin()  # a writer's BEGIN IMMEDIATE takes SQLite's write lock from the start
-                elif not self._write:
+                if self._write:
+                    conn = await conn.execution_options(slotguard_write=True)  # SQLite: BEGIN IMMEDIATE
+                elif conn.dialect.name == "postgresql":
                     # At READ COMMITTED every statement reads its own snapshot anyway: a read-only
                     # transaction would add nothing but two round trips (BEGIN and ROLLBACK).
                     conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-                # A PostgreSQL writer's transaction begins with its first statement: a unit that turns
-                # out to have nothing to send (a refusal decided in memory) costs no round trip.
+                # The transaction begins with the first statement, so a unit that turns out to have
+                # nothing to send (a refusal decided in memory) costs no round trip and no SQLite lock.
             except BaseException:
                 await conn.close()
                 raise
