@@ -3,48 +3,29 @@ is retried by the service; the retry must answer as the first try would have, on
 
 from __future__ import annotations
 
-from types import TracebackType
-from typing import Any
-
 from slotguard.domain.bookings import Status
 from slotguard.domain.errors import TransientStorageFailure
 from slotguard.services.booking import book_appointment, cancel_booking
 from slotguard.services.ports import UnitOfWork, UnitOfWorkFactory
+from tests.services.hooked_units import HookedUnits
 from tests.services.payments_support import clock, new_shop, request, start_time
 
 
-class LosesFirstCommitReply:
+class LosesFirstCommitReply(HookedUnits):
     """Real units of work, but the first commit that goes through is followed by a lost connection."""
 
-    def __init__(self, uows: UnitOfWorkFactory) -> None:
-        self.uows = uows
-        self.lost = 0
+    lost = 0
 
-    def __call__(self, *, write: bool) -> Any:
-        return _Unit(self, self.uows(write=write))
-
-
-class _Unit:
-    def __init__(self, owner: LosesFirstCommitReply, inner: Any) -> None:
-        self.owner, self.inner = owner, inner
-
-    async def __aenter__(self) -> UnitOfWork:
-        uow = await self.inner.__aenter__()
+    def entered(self, uow: UnitOfWork) -> None:
         commit = uow.commit
 
         async def commit_then_lose_reply() -> None:
             await commit()
-            if self.owner.lost == 0:
-                self.owner.lost += 1
+            if self.lost == 0:
+                self.lost += 1
                 raise TransientStorageFailure("connection lost after COMMIT was sent")
 
         uow.commit = commit_then_lose_reply  # type: ignore[method-assign]
-        return uow  # type: ignore[no-any-return]
-
-    async def __aexit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.inner.__aexit__(kind, exc, tb)
 
 
 async def test_a_cancel_whose_commit_reply_was_lost_answers_cancelled_once(uows: UnitOfWorkFactory) -> None:

@@ -4,7 +4,6 @@ that begins later always asks the database. On SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
-from types import TracebackType
 from typing import Any
 
 import pytest
@@ -13,47 +12,34 @@ from slotguard.domain.errors import TimeConflict
 from slotguard.services import sightings
 from slotguard.services.booking import book_appointment, cancel_booking
 from slotguard.services.ports import UnitOfWork, UnitOfWorkFactory
+from tests.services.hooked_units import HookedUnits
 from tests.services.payments_support import clock, new_shop, request, start_time
 
 
-class HeldAtTheDoor:
+class HeldAtTheDoor(HookedUnits):
     """Real units of work; the first write unit waits at the door until let in, and claims are counted."""
 
-    held = False
-
     def __init__(self, uows: UnitOfWorkFactory) -> None:
-        self.uows = uows
+        super().__init__(uows)
+        self.held = False
         self.waiting = asyncio.Event()
         self.let_in = asyncio.Event()
         self.claims = 0
 
-    def __call__(self, *, write: bool) -> Any:
-        return _Unit(self, self.uows(write=write), write)
+    async def before(self, write: bool) -> None:
+        if write and not self.held:
+            self.held = True
+            self.waiting.set()
+            await self.let_in.wait()
 
-
-class _Unit:
-    def __init__(self, door: HeldAtTheDoor, inner: Any, write: bool) -> None:
-        self.door, self.inner, self.write = door, inner, write
-
-    async def __aenter__(self) -> UnitOfWork:
-        if self.write and not self.door.held:
-            self.door.held = True
-            self.door.waiting.set()
-            await self.door.let_in.wait()
-        uow = await self.inner.__aenter__()
+    def entered(self, uow: UnitOfWork) -> None:
         claim = uow.bookings.claim_time
 
         async def counted(*args: Any) -> bool:
-            self.door.claims += 1
+            self.claims += 1
             return await claim(*args)
 
         uow.bookings.claim_time = counted  # type: ignore[method-assign]
-        return uow  # type: ignore[no-any-return]
-
-    async def __aexit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.inner.__aexit__(kind, exc, tb)
 
 
 async def test_a_racer_waiting_when_the_winner_committed_is_refused_without_a_claim(uows: UnitOfWorkFactory) -> None:
