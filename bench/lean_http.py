@@ -35,7 +35,7 @@ class LeanHttp:
         self._slots = asyncio.Semaphore(size)
 
     async def open(self, count: int | None = None) -> None:
-        """Close the idle connections and open `count` new ones (the server drops those idle for 5 s)."""
+        """Close the idle connections and open `count` new ones (a server may have dropped idle ones)."""
         while not self._idle.empty():
             self._idle.get_nowait().close()
         fresh = await asyncio.gather(*(self._connect() for _ in range(count or self.size)))

@@ -87,7 +87,7 @@ async def burst(
     """ROUNDS rounds of RACERS attempts released together at one time; wall time of a round and p99 latency."""
     walls, latencies, winners = [], [], 0
     for round_start in starts:
-        await warm()  # fresh keep-alive connections: the server drops ones idle for 5 s
+        await warm()  # fresh connections: the baseline's uvicorn drops ones idle for 5 s
         gate = asyncio.Event()
 
         async def racer(n: int, at: datetime = round_start, gate: asyncio.Event = gate) -> tuple[bool, float]:
