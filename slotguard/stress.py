@@ -300,6 +300,7 @@ async def open_connections(client: httpx.AsyncClient, count: int) -> None:
 async def race_unit(client: httpx.AsyncClient, target: Target, unit: Unit, plan: StressPlan) -> Iteration:
     gate = asyncio.Event()
     run_id = uuid.uuid4().hex[:8]
+    unit_fields: dict[str, object]
     if unit.slot_id is None:
         url = f"/api/v1/public/{target.slug}/book"
         unit_fields = {"serviceId": target.service_id, "staffId": target.staff_id, "startTime": unit.start_time}

@@ -4,10 +4,10 @@ does the protocol; this picks which origins it allows for the request at hand.""
 
 from __future__ import annotations
 
+import functools
 import re
 import time
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
 
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -23,12 +23,21 @@ class BusinessCors:
         *,
         server_origins: list[str],
         origins_of: Callable[[str], Awaitable[tuple[str, ...]]],
-        **options: Any,
+        allow_methods: Sequence[str],
+        allow_headers: Sequence[str],
+        expose_headers: Sequence[str],
+        max_age: int,
     ) -> None:
         self.app = app
-        self._options = options
+        self._cors = functools.partial(
+            CORSMiddleware,
+            allow_methods=allow_methods,
+            allow_headers=allow_headers,
+            expose_headers=expose_headers,
+            max_age=max_age,
+        )
         self._server_origins = set(server_origins)
-        self._server = CORSMiddleware(app, allow_origins=server_origins, **options)
+        self._server = self._cors(app, allow_origins=server_origins)
         self._origins_of = origins_of
         self._cache: dict[str, tuple[float, tuple[str, ...]]] = {}
 
@@ -38,7 +47,7 @@ class BusinessCors:
             route = _PUBLIC_ROUTE.match(scope["path"])
             slug = route.group(1) if route and route.group(1) != "bookings" else None
             if origin and origin not in self._server_origins and slug and origin in await self._business_origins(slug):
-                await CORSMiddleware(self.app, allow_origins=[origin], **self._options)(scope, receive, send)
+                await self._cors(self.app, allow_origins=[origin])(scope, receive, send)
                 return
         await self._server(scope, receive, send)
 

@@ -10,7 +10,7 @@ import base64
 import json
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any, Never, TypeVar
+from typing import Any, Never, TypeVar, overload
 from uuid import UUID
 
 from slotguard.domain.errors import ValidationFailed
@@ -18,20 +18,25 @@ from slotguard.domain.intervals import Interval
 
 MAX_LIMIT = 1000
 T = TypeVar("T")
+U = TypeVar("U")
 
 
 def encode_cursor(*values: Any) -> str:
     return base64.urlsafe_b64encode(json.dumps([str(v) for v in values]).encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, *parsers: Callable[[str], T]) -> list[T]:
+@overload
+def decode_cursor(cursor: str, parse: Callable[[str], T], /) -> tuple[T]: ...
+@overload
+def decode_cursor(cursor: str, parse_first: Callable[[str], T], parse_second: Callable[[str], U], /) -> tuple[T, U]: ...
+def decode_cursor(cursor: str, *parsers: Callable[[str], object]) -> tuple[object, ...]:
     """The cursor's values, one per parser, each parsed by it; any mismatch is an invalid cursor."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
         if not isinstance(values, list) or len(values) != len(parsers) or not all(isinstance(v, str) for v in values):
             raise ValueError
-        return [parse(value) for parse, value in zip(parsers, values, strict=True)]
+        return tuple(parse(value) for parse, value in zip(parsers, values, strict=True))
     except ValueError:
         invalid_cursor()
 

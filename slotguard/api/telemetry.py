@@ -165,7 +165,8 @@ class _Exchange:
 
 
 def _request_id(scope: Scope) -> str:
-    for name, value in scope["headers"]:
+    headers: list[tuple[bytes, bytes]] = scope["headers"]  # as the ASGI spec gives them
+    for name, value in headers:
         if name == b"x-request-id":
             given = value.decode("latin-1")
             if _ACCEPTED_REQUEST_ID.fullmatch(given):

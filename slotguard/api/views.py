@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TypedDict
 from uuid import UUID
 
 from slotguard.api import schemas
@@ -57,7 +58,23 @@ def booked_out(booking: Booking, now: datetime, manage_token: str) -> schemas.Bo
     return schemas.BookedOut(**_booking_fields(booking, now), manage_token=manage_token)
 
 
-def _booking_fields(booking: Booking, now: datetime) -> dict[str, object]:
+class _BookingFields(TypedDict):
+    """The fields BookingOut and BookedOut share."""
+
+    id: UUID
+    kind: str
+    status: str
+    service_id: UUID
+    staff_id: UUID | None
+    slot_id: UUID | None
+    start_time: datetime
+    end_time: datetime
+    guests: int
+    client: schemas.ClientOut | None
+    created_at: datetime
+
+
+def _booking_fields(booking: Booking, now: datetime) -> _BookingFields:
     client = booking.client
     return {
         "id": booking.id,

@@ -100,7 +100,8 @@ async def _take_time(
     booking_id, manage_token = uuid4(), new_manage_token()
     token_hash = digest(manage_token) if status is not Status.HELD else None
     found: list[Bookable] = []  # what the last attempt read, for the alternatives of a refusal
-    named = request.staff_id is not None and request.hold_id is None
+    named_staff_id = request.staff_id if request.hold_id is None else None
+    named = named_staff_id is not None
     # Keyed by the whole request, so that a sighting never answers for another database, business or service.
     unit = (uows, slug, request.service_id, request.staff_id, request.start_at) if named else None
     began = sightings.moment()
@@ -170,7 +171,11 @@ async def _take_time(
             return _Refused.TAKEN
 
     # A named staff member's time may be refused by the fast path before any write is tried.
-    entry = await fast.enter(time_unit(request.staff_id, request.start_at), exclusive=True) if named else None
+    entry = (
+        await fast.enter(time_unit(named_staff_id, request.start_at), exclusive=True)
+        if named_staff_id is not None
+        else None
+    )
     if named and entry is None:
         outcome: Booking | _Refused = _Refused.TAKEN
     else:
@@ -180,6 +185,7 @@ async def _take_time(
             if entry is not None:
                 await fast.leave(entry)
     if isinstance(outcome, Booking):
+        assert outcome.staff_id is not None, "an appointment is always with a staff member"
         await fast.mark_taken(time_unit(outcome.staff_id, outcome.time.start_at), taken_until(outcome, clock()))
         return Booked(outcome, manage_token)
     known = found[0] if found else None

@@ -72,9 +72,15 @@ async def drain_outbox(uows: UnitOfWorkFactory, clock: Clock, senders: Senders, 
         except Exception as failure:
             await _record_failure(uows, clock, message, failure)
             continue
-        await _record(uows, lambda uow, m=message, c=status_code: uow.outbox.mark_sent(m.id, clock(), c))
+        await _record_sent(uows, clock, message, status_code)
         sent += 1
     return sent
+
+
+async def _record_sent(
+    uows: UnitOfWorkFactory, clock: Clock, message: OutgoingMessage, status_code: int | None
+) -> None:
+    await _record(uows, lambda uow: uow.outbox.mark_sent(message.id, clock(), status_code))
 
 
 async def _record_failure(uows: UnitOfWorkFactory, clock: Clock, message: OutgoingMessage, failure: Exception) -> None:

@@ -150,16 +150,29 @@ class ErasureStore(Protocol):
 
 
 class UnitOfWork(Protocol):
-    catalog: CatalogStore
-    bookings: BookingStore
-    slots: SlotStore
-    audit: AuditStore
-    payments: PaymentStore
-    outbox: OutboxStore
-    idempotency: IdempotencyStore
-    webhooks: WebhookEndpointStore
-    holders: HolderStore
-    erasure: ErasureStore
+    """The stores are read-only here: the use cases only read them, and a read-only member lets an
+    implementation expose its own concrete store classes (a settable one would have to be exactly these)."""
+
+    @property
+    def catalog(self) -> CatalogStore: ...
+    @property
+    def bookings(self) -> BookingStore: ...
+    @property
+    def slots(self) -> SlotStore: ...
+    @property
+    def audit(self) -> AuditStore: ...
+    @property
+    def payments(self) -> PaymentStore: ...
+    @property
+    def outbox(self) -> OutboxStore: ...
+    @property
+    def idempotency(self) -> IdempotencyStore: ...
+    @property
+    def webhooks(self) -> WebhookEndpointStore: ...
+    @property
+    def holders(self) -> HolderStore: ...
+    @property
+    def erasure(self) -> ErasureStore: ...
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

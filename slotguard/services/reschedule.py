@@ -60,6 +60,7 @@ async def reschedule_booking(
                 raise InvalidTransition(booking.effective_status(now), "rescheduled")
             business = await uow.catalog.business_by_id(booking.business_id)
             assert business is not None, "a booking's business exists (foreign key)"
+            outcome: Booking | tuple[_Refused, Slot | None]
             if booking.kind is Kind.APPOINTMENT:
                 if start_at is None:
                     raise _missing("startTime", "an appointment moves to a new startTime")

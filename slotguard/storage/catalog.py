@@ -169,8 +169,8 @@ class CatalogStore:
             rows = [{"staff_id": member.id, "service_id": sid} for sid in member.service_ids]
             await self._conn.execute(staff_services.insert(), rows)
         if member.time_off:
-            rows = [{"staff_id": member.id, "start_at": o.start_at, "end_at": o.end_at} for o in member.time_off]
-            await self._conn.execute(time_off.insert(), rows)
+            off_rows = [{"staff_id": member.id, "start_at": o.start_at, "end_at": o.end_at} for o in member.time_off]
+            await self._conn.execute(time_off.insert(), off_rows)
 
     async def staff(
         self, business_id: UUID, *, service_id: UUID | None = None, staff_id: UUID | None = None
@@ -245,7 +245,8 @@ class CatalogStore:
             "phone": client.phone,
             "created_at": datetime.now(UTC),
         }
-        return (await self._conn.execute(_UPSERT_CLIENT[self._conn.dialect.name], values)).scalar_one()
+        client_id: UUID = (await self._conn.execute(_UPSERT_CLIENT[self._conn.dialect.name], values)).scalar_one()
+        return client_id
 
 
 def _upsert_client(insert: Any) -> Any:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, delete, select, update
+from sqlalchemy import ColumnElement, and_, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -51,5 +51,5 @@ class IdempotencyStore:
         return (await self._conn.execute(delete(keys).where(keys.c.created_at < before))).rowcount
 
 
-def _this(scope: str, client: str, key: str) -> object:
+def _this(scope: str, client: str, key: str) -> ColumnElement[bool]:
     return and_(keys.c.scope == scope, keys.c.client == client, keys.c.key == key)

@@ -191,7 +191,8 @@ def _webhook(e: Entry, x: Expected) -> str | None:
 
 def _payment_outcomes(e: Entry, x: Expected) -> dict[str, str | None]:
     """What a paid webhook may answer for the booking, and the status each answer leaves it in."""
-    pending, allowed = x.status == "pending_payment", {}
+    pending = x.status == "pending_payment"
+    allowed: dict[str, str | None] = {}
     if pending and not _lapsed(e, x):
         allowed["confirmed"] = "confirmed"
     if (pending and not _live(e, x)) or x.status == "expired":
@@ -204,7 +205,8 @@ def _payment_outcomes(e: Entry, x: Expected) -> dict[str, str | None]:
 
 
 def _expiry_outcomes(e: Entry, x: Expected) -> dict[str, str | None]:
-    pending, allowed = x.status == "pending_payment", {}
+    pending = x.status == "pending_payment"
+    allowed: dict[str, str | None] = {}
     if pending:
         allowed["released"] = "expired"
     if not pending or not _live(e, x):

@@ -10,11 +10,14 @@ import asyncio
 import json
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slotguard.domain.bookings import Booking
 from slotguard.domain.errors import InvalidSignature
 from slotguard.domain.payments import CheckoutSession, PaymentEvent, checkout_metadata
+
+if TYPE_CHECKING:
+    from stripe.params.checkout import SessionCreateParams
 
 # Stripe refuses a session that expires sooner than 30 minutes after its creation.
 STRIPE_MIN_EXPIRY = timedelta(minutes=30, seconds=30)
@@ -40,7 +43,7 @@ class StripePaymentProvider:
         cancel_url: str,
         expires_at: datetime,
     ) -> CheckoutSession:
-        params: dict[str, Any] = {
+        params: SessionCreateParams = {
             "mode": "payment",
             "line_items": [
                 {
