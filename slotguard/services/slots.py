@@ -15,6 +15,7 @@ from slotguard.domain.fast_path import slot_unit, taken_until
 from slotguard.domain.intervals import Interval
 from slotguard.domain.messages import MessageKind
 from slotguard.domain.slots import Slot
+from slotguard.services import sightings
 from slotguard.services.availability import ALTERNATIVES
 from slotguard.services.booking import Booked, lapses_at, notify
 from slotguard.services.fast_path import NO_FAST_PATH, FastPath
@@ -41,6 +42,7 @@ class SeatRequest:
 class _Refused(Enum):
     FULL = "full"
     TOO_SOON = "too soon"
+    SEEN_FULL = "seen full"  # by this process, after the request began (see services/sightings.py)
 
 
 async def add_slot(
@@ -137,9 +139,20 @@ async def _take_seats(
     booking_id, manage_token = uuid4(), new_manage_token()  # fixed across retries, as for appointments
     token_hash = digest(manage_token) if status is not Status.HELD else None
     filled = False  # whether this booking took the slot's last seats
+    wanted = request.guests or 1
+    unit = (uows, slug, request.slot_id) if request.hold_id is None else None  # a hold's seats are its own
+    began = sightings.moment()
 
-    async def attempt(number: int) -> Booking | tuple[_Refused, Business, Slot]:
+    def seen_full(number: int) -> bool:
+        # Never on a retry: the try before may have committed this very booking.
+        return unit is not None and number == 1 and sightings.seen_taken_since(unit, began, wanted)
+
+    async def attempt(number: int) -> Booking | _Refused | tuple[_Refused, Business, Slot]:
+        if seen_full(number):
+            return _Refused.SEEN_FULL
         async with uows(write=True) as uow:
+            if seen_full(number):  # while this request waited for a connection
+                return _Refused.SEEN_FULL
             business = await uow.catalog.business_by_slug(slug)
             if business is None:
                 raise NotFound("business")
@@ -187,8 +200,13 @@ async def _take_seats(
                     actor,
                 )
             else:
-                booking = made(request.guests or 1)
+                booking = made(wanted)
+                tried_at = sightings.moment()
                 if not await take_seats(uow, slot.id, booking.guests, now):
+                    if unit is not None:
+                        # Fewer than the party's seats were left (lapsed holds already given back); the
+                        # winner's own commit is not a sighting: lapsed holds may still sit on seats then.
+                        sightings.saw_taken(unit, tried_at, seats_left=booking.guests - 1)
                     return _Refused.FULL, business, slot
                 nonlocal filled
                 filled = booking.guests >= slot.remaining
@@ -208,12 +226,14 @@ async def _take_seats(
         if filled:
             await fast.mark_taken(slot_unit(request.slot_id), taken_until(outcome, clock()))
         return Booked(outcome, manage_token)
+    if outcome is _Refused.SEEN_FULL:
+        raise await _refused_at_once(uows, clock, slug, request.slot_id, wanted)
+    assert isinstance(outcome, tuple)
     refusal, business, slot = outcome
-    guests = request.guests or 1
-    alternatives = await slot_alternatives(uows, clock, business, slot, guests)
+    alternatives = await slot_alternatives(uows, clock, business, slot, wanted)
     if refusal is _Refused.TOO_SOON:
         raise OutsideAvailability("This slot starts too soon to be booked online", alternatives)
-    raise SlotUnavailable(guests, alternatives)
+    raise SlotUnavailable(wanted, alternatives)
 
 
 async def _refused_at_once(

@@ -8,12 +8,14 @@ from typing import Any
 
 import pytest
 
-from slotguard.domain.errors import TimeConflict
+from slotguard.domain.errors import SlotUnavailable, TimeConflict
 from slotguard.services import sightings
 from slotguard.services.booking import book_appointment, cancel_booking
 from slotguard.services.ports import UnitOfWork, UnitOfWorkFactory
+from slotguard.services.slots import book_seats
 from tests.services.hooked_units import HookedUnits
 from tests.services.payments_support import clock, new_shop, request, start_time
+from tests.services.test_slot_checkout import new_tour, party, remaining
 
 
 class HeldAtTheDoor(HookedUnits):
@@ -25,6 +27,7 @@ class HeldAtTheDoor(HookedUnits):
         self.waiting = asyncio.Event()
         self.let_in = asyncio.Event()
         self.claims = 0
+        self.takes = 0
 
     async def before(self, write: bool) -> None:
         if write and not self.held:
@@ -33,13 +36,18 @@ class HeldAtTheDoor(HookedUnits):
             await self.let_in.wait()
 
     def entered(self, uow: UnitOfWork) -> None:
-        claim = uow.bookings.claim_time
+        claim, take = uow.bookings.claim_time, uow.slots.take_seats
 
-        async def counted(*args: Any) -> bool:
+        async def counted_claim(*args: Any) -> bool:
             self.claims += 1
             return await claim(*args)
 
-        uow.bookings.claim_time = counted  # type: ignore[method-assign]
+        async def counted_take(*args: Any) -> bool:
+            self.takes += 1
+            return await take(*args)
+
+        uow.bookings.claim_time = counted_claim  # type: ignore[method-assign]
+        uow.slots.take_seats = counted_take  # type: ignore[method-assign]
 
 
 async def test_a_racer_waiting_when_the_winner_committed_is_refused_without_a_claim(uows: UnitOfWorkFactory) -> None:
@@ -74,6 +82,42 @@ async def test_a_request_made_after_a_cancel_is_judged_by_the_database(uows: Uni
     assert again.booking.time.start_at == at
 
 
+async def test_a_party_waiting_when_a_slot_was_seen_full_is_refused_without_taking(uows: UnitOfWorkFactory) -> None:
+    shop = await new_shop(uows)
+    slot = await new_tour(uows, shop, capacity=1)
+    door = HeldAtTheDoor(uows)
+    late = asyncio.create_task(book_seats(door, clock, shop.business.slug, party(slot, 1, n=9)))
+    await door.waiting.wait()
+
+    await book_seats(door, clock, shop.business.slug, party(slot, 1))
+    with pytest.raises(SlotUnavailable):  # the claim that sees the slot full
+        await book_seats(door, clock, shop.business.slug, party(slot, 1, n=1))
+    takes_before = door.takes
+    door.let_in.set()
+    with pytest.raises(SlotUnavailable):
+        await late
+
+    assert door.takes == takes_before == 2  # the waiting party never tried to take a seat
+    assert await remaining(uows, shop, slot) == (0, 0)
+
+
+async def test_a_smaller_party_than_the_seen_shortage_still_asks_the_database(uows: UnitOfWorkFactory) -> None:
+    shop = await new_shop(uows)
+    slot = await new_tour(uows, shop, capacity=3)
+    door = HeldAtTheDoor(uows)
+    late = asyncio.create_task(book_seats(door, clock, shop.business.slug, party(slot, 1, n=9)))
+    await door.waiting.wait()
+
+    await book_seats(door, clock, shop.business.slug, party(slot, 2))
+    with pytest.raises(SlotUnavailable):  # a party of 2 sees fewer than 2 seats left
+        await book_seats(door, clock, shop.business.slug, party(slot, 2, n=1))
+    door.let_in.set()
+    booked = await late  # one seat was left, and a party of one takes it
+
+    assert booked.booking.guests == 1
+    assert await remaining(uows, shop, slot) == (0, 0)
+
+
 def test_a_sighting_refuses_only_requests_that_began_before_it() -> None:
     unit = ("test", object())
     before = sightings.moment()
@@ -83,6 +127,15 @@ def test_a_sighting_refuses_only_requests_that_began_before_it() -> None:
     assert sightings.seen_taken_since(unit, before)
     assert not sightings.seen_taken_since(unit, after)
     assert not sightings.seen_taken_since(("test", object()), before)
+
+
+def test_a_sighting_of_seats_refuses_only_parties_larger_than_what_was_left() -> None:
+    unit = ("test", object())
+    before = sightings.moment()
+    sightings.saw_taken(unit, sightings.moment(), seats_left=2)
+
+    assert sightings.seen_taken_since(unit, before, wanted=3)
+    assert not sightings.seen_taken_since(unit, before, wanted=2)
 
 
 def test_an_older_sighting_never_replaces_a_newer_one() -> None:
