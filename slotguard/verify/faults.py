@@ -142,17 +142,22 @@ class FaultInjector:
     async def _await_restart(self) -> bool:
         """Wait for the restart command, then for the database to accept connections; False if it did not."""
         assert self._restarting is not None and self._restart_command is not None
-        restart, process, self._restarting = self._restarting, self._restart_command, None
-        try:
-            output, _ = await asyncio.wait_for(process.communicate(), RESTART_COMMAND_TIMEOUT_SECONDS)
-        except TimeoutError:
-            process.kill()
-            output = b"(timed out)"
-        restart.exit_code = await process.wait()
-        if restart.exit_code != 0:
-            said = output.decode(errors="replace").strip()[-500:]
-            self.problems.append(f"the restart command exited with {restart.exit_code}: {said}")
-        if not await accepts_connections(self.plan.database_url or "", DATABASE_READY_TIMEOUT_SECONDS):
+        # `_restarting` is cleared only once the database is back: when the run ends (this task cancelled)
+        # mid-restart, `finish()` calls this again to wait for the rest before the stored state is read.
+        restart, process = self._restarting, self._restart_command
+        if restart.exit_code is None:
+            try:
+                output, _ = await asyncio.wait_for(process.communicate(), RESTART_COMMAND_TIMEOUT_SECONDS)
+            except TimeoutError:
+                process.kill()
+                output = b"(timed out)"
+            restart.exit_code = await process.wait()
+            if restart.exit_code != 0:
+                said = output.decode(errors="replace").strip()[-500:]
+                self.problems.append(f"the restart command exited with {restart.exit_code}: {said}")
+        back = await accepts_connections(self.plan.database_url or "", DATABASE_READY_TIMEOUT_SECONDS)
+        self._restarting = None
+        if not back:
             self.problems.append(f"the database did not accept connections {DATABASE_READY_TIMEOUT_SECONDS:.0f} s "
                                  "after the restart command")  # fmt: skip
             return False

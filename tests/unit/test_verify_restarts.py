@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 
 from slotguard.verify import Entry, FaultPlan, log_lines
@@ -23,3 +25,19 @@ def test_restarts_are_logged_among_the_replies_by_time() -> None:
     lines = [json.loads(line) for line in log_lines(log, restarts).splitlines()]
     assert [line.get("fault") or line["status"] for line in lines] == [200, "database_restart", 503, "database_restart"]
     assert lines[1] == {"fault": "database_restart", "started_at": 10.0, "ready_at": 12.0, "exit_code": 0}
+
+
+async def test_a_run_ending_mid_restart_waits_for_the_database_before_the_state_is_read(postgresql_url: str) -> None:
+    plan = FaultPlan(database_url=postgresql_url, restart_database_command="sleep 0.6", restart_interval_seconds=0.01)
+    faults = FaultInjector(plan)
+    injector = asyncio.create_task(faults.run())
+    await asyncio.sleep(0.3)  # the "restart" is under way
+    injector.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await injector
+
+    await faults.finish()
+
+    [restart] = faults.database_restarts
+    assert restart.exit_code == 0 and restart.ready_at is not None and restart.ready_at > restart.started_at
+    assert faults.problems == []
