@@ -99,25 +99,20 @@ async def _take_time(
     # finds this id stored and answers with it instead of conflicting with itself.
     booking_id, manage_token = uuid4(), new_manage_token()
     token_hash = digest(manage_token) if status is not Status.HELD else None
-    found: list[Bookable] = []  # what the last attempt read, for the alternatives of a refusal
+    known: Bookable | None = None  # what the last attempt read, for the alternatives of a refusal
     named_staff_id = request.staff_id if request.hold_id is None else None
     named = named_staff_id is not None
     # Keyed by the whole request, so that a sighting never answers for another database, business or service.
-    unit = (uows, slug, request.service_id, request.staff_id, request.start_at) if named else None
-    began = sightings.moment()
-
-    def seen_taken(number: int) -> bool:
-        # Never on a retry: the try before may have committed this very booking.
-        return unit is not None and number == 1 and sightings.seen_taken_since(unit, began)
+    watch = sightings.Watch((uows, slug, request.service_id, request.staff_id, request.start_at) if named else None)
 
     async def attempt(number: int) -> Booking | _Refused:
-        if seen_taken(number):
+        nonlocal known
+        if watch.seen_taken(number):
             return _Refused.TAKEN
         async with uows(write=True) as uow:
-            if seen_taken(number):  # while this request waited for a connection
+            if watch.seen_taken(number):  # while this request waited for a connection
                 return _Refused.TAKEN
-            business, service, staff = await bookable(uow, slug, request.service_id, request.staff_id)
-            found[:] = [(business, service, staff)]
+            business, service, staff = known = await bookable(uow, slug, request.service_id, request.staff_id)
             if number > 1 and (done := await uow.bookings.get(business.id, booking_id)):
                 return done
             now = clock()
@@ -163,11 +158,9 @@ async def _take_time(
                     await uow.audit.record([StatusChanged.created(booking, actor)], now)
                     await _announce(uow, booking, now, business.name)
                     await uow.commit()
-                    if unit is not None:
-                        sightings.saw_taken(unit, sightings.moment())
+                    watch.saw_taken(sightings.moment())
                     return booking
-                if unit is not None:
-                    sightings.saw_taken(unit, claimed_at)
+                watch.saw_taken(claimed_at)
             return _Refused.TAKEN
 
     # A named staff member's time may be refused by the fast path before any write is tried.
@@ -188,7 +181,6 @@ async def _take_time(
         assert outcome.staff_id is not None, "an appointment is always with a staff member"
         await fast.mark_taken(time_unit(outcome.staff_id, outcome.time.start_at), taken_until(outcome, clock()))
         return Booked(outcome, manage_token)
-    known = found[0] if found else None
     alternatives = await nearest_openings(
         uows, clock, slug, request.service_id, request.staff_id, request.start_at, known
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from collections.abc import Hashable
+from dataclasses import dataclass, field
 
 MAX_SIGHTINGS = 10_000
 
@@ -38,3 +39,21 @@ def seen_taken_since(unit: Hashable, began: float, wanted: int = 1) -> bool:
     """Whether `unit` was seen with fewer than `wanted` seats after `began`, when the asking request began."""
     newest = _seen.get(unit)
     return newest is not None and newest[0] > began and newest[1] < wanted
+
+
+@dataclass
+class Watch:
+    """One request's view of the sightings of its unit (None: the request may not be refused by them, as
+    one that names a hold), from the moment it began."""
+
+    unit: Hashable | None
+    wanted: int = 1
+    began: float = field(default_factory=moment)
+
+    def seen_taken(self, attempt: int) -> bool:
+        # Never on a retry: the try before may have committed this very booking.
+        return self.unit is not None and attempt == 1 and seen_taken_since(self.unit, self.began, self.wanted)
+
+    def saw_taken(self, at: float, seats_left: int = 0) -> None:
+        if self.unit is not None:
+            saw_taken(self.unit, at, seats_left)

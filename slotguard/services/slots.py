@@ -140,18 +140,14 @@ async def _take_seats(
     token_hash = digest(manage_token) if status is not Status.HELD else None
     filled = False  # whether this booking took the slot's last seats
     wanted = request.guests or 1
-    unit = (uows, slug, request.slot_id) if request.hold_id is None else None  # a hold's seats are its own
-    began = sightings.moment()
-
-    def seen_full(number: int) -> bool:
-        # Never on a retry: the try before may have committed this very booking.
-        return unit is not None and number == 1 and sightings.seen_taken_since(unit, began, wanted)
+    # A hold's seats are its own: a request naming one is never refused on a sighting.
+    watch = sightings.Watch((uows, slug, request.slot_id) if request.hold_id is None else None, wanted)
 
     async def attempt(number: int) -> Booking | _Refused | tuple[_Refused, Business, Slot]:
-        if seen_full(number):
+        if watch.seen_taken(number):
             return _Refused.SEEN_FULL
         async with uows(write=True) as uow:
-            if seen_full(number):  # while this request waited for a connection
+            if watch.seen_taken(number):  # while this request waited for a connection
                 return _Refused.SEEN_FULL
             business = await uow.catalog.business_by_slug(slug)
             if business is None:
@@ -203,10 +199,9 @@ async def _take_seats(
                 booking = made(wanted)
                 tried_at = sightings.moment()
                 if not await take_seats(uow, slot.id, booking.guests, now):
-                    if unit is not None:
-                        # Fewer than the party's seats were left (lapsed holds already given back); the
-                        # winner's own commit is not a sighting: lapsed holds may still sit on seats then.
-                        sightings.saw_taken(unit, tried_at, seats_left=booking.guests - 1)
+                    # Fewer than the party's seats were left (lapsed holds already given back); the
+                    # winner's own commit is not a sighting: lapsed holds may still sit on seats then.
+                    watch.saw_taken(tried_at, seats_left=booking.guests - 1)
                     return _Refused.FULL, business, slot
                 nonlocal filled
                 filled = booking.guests >= slot.remaining
