@@ -100,13 +100,20 @@ def slotguard_server(database_url: str, workers: int = 2) -> Any:
     return server(command, env)
 
 
-def tree_rss_mib(pid: int) -> float:
-    """Resident memory of a process and all its descendants (Linux /proc)."""
+def process_tree(pid: int) -> list[int]:
+    """A process and all its descendants (Linux /proc): a server's supervisor and its workers."""
     children = Path(f"/proc/{pid}/task/{pid}/children")
     kids = [int(c) for c in children.read_text().split()] if children.exists() else []
-    status = Path(f"/proc/{pid}/status").read_text()
-    rss_kib = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:"))
-    return rss_kib / 1024 + sum(tree_rss_mib(kid) for kid in kids)
+    return [pid, *(descendant for kid in kids for descendant in process_tree(kid))]
+
+
+def tree_rss_mib(pid: int) -> float:
+    """Resident memory of a process and all its descendants."""
+    total_kib = 0
+    for member in process_tree(pid):
+        status = Path(f"/proc/{member}/status").read_text()
+        total_kib += next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:"))
+    return total_kib / 1024
 
 
 @dataclass(frozen=True)

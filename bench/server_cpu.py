@@ -23,20 +23,27 @@ from typing import Any
 
 import httpx
 
-from bench.harness import Fixture, booking_body, create_fixture, fresh_database, slotguard_server, start_times
+from bench.harness import (
+    Fixture,
+    booking_body,
+    create_fixture,
+    fresh_database,
+    process_tree,
+    slotguard_server,
+    start_times,
+)
 from bench.lean_http import LeanHttp
 
 TICKS_PER_SECOND = os.sysconf("SC_CLK_TCK")
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process and its children (the uvicorn worker under the supervisor)."""
-    total = 0.0
-    children = Path(f"/proc/{pid}/task/{pid}/children")
-    for child in children.read_text().split() if children.exists() else []:
-        total += cpu_seconds(int(child))
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return total + (int(fields[11]) + int(fields[12])) / TICKS_PER_SECOND
+    """User + system CPU of a process and its descendants (the uvicorn worker under the supervisor)."""
+    ticks = 0
+    for member in process_tree(pid):
+        fields = Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / TICKS_PER_SECOND
 
 
 async def per_request_ms(pid: int, count: int, send: Callable[[int], Awaitable[int]], expected: int) -> float:
