@@ -35,5 +35,9 @@ class Settings(BaseSettings):
     cors_origins: str = ""
     pool_size: int = 10
     max_body_bytes: int = 64 * 1024
+    # The outgoing-request guard (webhooks, calendars): plain http, and private or loopback targets,
+    # only when the operator allows them (self-hosting on a private network; tests on loopback).
+    outbound_allow_http: bool = False
+    outbound_allow_private: bool = False
     # Test-only switches (e.g. to prove a race is real); never set in production.
     test_hooks: bool = False

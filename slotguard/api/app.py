@@ -14,6 +14,7 @@ from fastapi import FastAPI
 
 import slotguard
 from slotguard.adapters.mail import SmtpMailer
+from slotguard.adapters.outbound import OutboundGuard, OutboundPolicy
 from slotguard.adapters.payments.local import LocalPaymentProvider
 from slotguard.adapters.payments.stripe import StripePaymentProvider
 from slotguard.adapters.rate_limits import InProcessBuckets
@@ -65,14 +66,15 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
         return SqlUnitOfWork(database, write=write)
 
     fast_path = _fast_path(settings.redis_url)
-    container = Container(settings=settings, uows=uows, clock=clock, fast_path=fast_path)
+    guard = outbound_guard(settings)
+    container = Container(settings=settings, uows=uows, clock=clock, url_guard=guard, fast_path=fast_path)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         metrics.forget_dead_workers()
         container.payments.update(await payment_providers(settings, database))
         retry_observer.set(metrics)  # the outbox worker's retries count too
-        worker = _start_outbox_worker(settings, uows, clock)
+        worker = _start_outbox_worker(settings, uows, clock, guard)
         yield
         if worker is not None:
             worker.cancel()
@@ -154,16 +156,28 @@ async def webhook_secret(settings: Settings, database: Database) -> str:
     return await with_retries(attempt, attempts=STARTUP_ATTEMPTS)
 
 
-def _start_outbox_worker(settings: Settings, uows: UnitOfWorkFactory, clock: Clock) -> asyncio.Task[None] | None:
+def outbound_guard(settings: Settings) -> OutboundGuard:
+    """The one outgoing-request guard (SPEC §10.1) that every URL chosen by an owner goes through."""
+    policy = OutboundPolicy(allow_http=settings.outbound_allow_http, allow_private=settings.outbound_allow_private)
+    return OutboundGuard(policy)
+
+
+def _start_outbox_worker(
+    settings: Settings, uows: UnitOfWorkFactory, clock: Clock, guard: OutboundGuard
+) -> asyncio.Task[None] | None:
     if not settings.outbox_worker:
         return None
-    senders = outbox_senders(settings, uows)
+    senders = outbox_senders(settings, uows, guard)
     return asyncio.create_task(run_outbox_worker(uows, clock, senders), name="outbox-worker")
 
 
-def outbox_senders(settings: Settings, uows: UnitOfWorkFactory) -> dict[str, Sender]:
-    """Webhooks always; email and SMS when configured (otherwise they wait in the outbox, visible)."""
-    senders: dict[str, Sender] = {"webhook": SignedWebhooks(uows, HttpWebhookPoster())}
+def outbox_senders(
+    settings: Settings, uows: UnitOfWorkFactory, guard: OutboundGuard | None = None
+) -> dict[str, Sender]:
+    """Webhooks always (through the outgoing-request guard); email and SMS when configured (otherwise
+    they wait in the outbox, visible)."""
+    webhooks = HttpWebhookPoster(guard or outbound_guard(settings))
+    senders: dict[str, Sender] = {"webhook": SignedWebhooks(uows, webhooks)}
     if settings.smtp_url:
         senders["email"] = SmtpMailer(settings.smtp_url, settings.smtp_from)
     twilio = (settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_from)

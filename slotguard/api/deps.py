@@ -17,7 +17,7 @@ from slotguard.domain.catalog import Business
 from slotguard.domain.errors import NotFound, Unauthorized
 from slotguard.services.catalog import owned_business
 from slotguard.services.fast_path import NO_FAST_PATH, FastPath
-from slotguard.services.ports import Clock, PaymentProvider, UnitOfWorkFactory
+from slotguard.services.ports import Clock, PaymentProvider, UnitOfWorkFactory, UrlGuard
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,7 @@ class Container:
     settings: Settings
     uows: UnitOfWorkFactory
     clock: Clock
+    url_guard: UrlGuard  # the outgoing-request guard's set-time check
     fast_path: FastPath = NO_FAST_PATH
     # Filled at start-up, once the shared webhook secret is read from the database.
     payments: dict[str, PaymentProvider] = field(default_factory=dict)
@@ -56,7 +57,12 @@ async def _fast_path(container: ContainerDep) -> FastPath:
     return container.fast_path
 
 
+async def _url_guard(container: ContainerDep) -> UrlGuard:
+    return container.url_guard
+
+
 UowsDep = Annotated[UnitOfWorkFactory, Depends(_uows)]
+UrlGuardDep = Annotated[UrlGuard, Depends(_url_guard)]
 ClockDep = Annotated[Clock, Depends(_clock)]
 FastPathDep = Annotated[FastPath, Depends(_fast_path)]
 

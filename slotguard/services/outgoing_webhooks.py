@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from slotguard.domain.catalog import Business
 from slotguard.domain.errors import NotFound
 from slotguard.domain.messages import DeliveryFailed, OutgoingMessage, WebhookEndpoint
-from slotguard.services.ports import Clock, UnitOfWorkFactory, WebhookPoster
+from slotguard.services.ports import Clock, UnitOfWorkFactory, UrlGuard, WebhookPoster
 from slotguard.services.retry import with_retries
 
 CHANNEL = "webhook"
@@ -30,8 +30,16 @@ def new_webhook_secret() -> str:
 
 
 async def set_webhook_endpoint(
-    uows: UnitOfWorkFactory, clock: Clock, business: Business, url: str, *, rotate_secret: bool = False
+    uows: UnitOfWorkFactory,
+    clock: Clock,
+    guard: UrlGuard,
+    business: Business,
+    url: str,
+    *,
+    rotate_secret: bool = False,
 ) -> ConfiguredEndpoint:
+    await guard.check_url(url)  # a URL the sender would refuse is refused now, with the reason
+
     async def attempt(_number: int) -> ConfiguredEndpoint:
         now = clock()
         async with uows(write=True) as uow:

@@ -224,3 +224,10 @@ class WebhookPoster(Protocol):
     """Posts one signed event; returns the receiver's 2xx status, raises `DeliveryFailed` otherwise."""
 
     async def post(self, url: str, secret: str, message: OutgoingMessage) -> int: ...
+
+
+class UrlGuard(Protocol):
+    """The outgoing-request guard's set-time check (SPEC §10.1): raises `ValidationFailed` (422) for a URL
+    the server would refuse to fetch or post to (plain http, loopback, private, metadata addresses…)."""
+
+    async def check_url(self, url: str, field: str = "url") -> None: ...

@@ -14,9 +14,21 @@ from slotguard.config import Settings
 ADMIN_TOKEN = "api-test-admin"
 
 
+def api_settings(db_url: str, **overrides: object) -> Settings:
+    """What these tests rely on, set explicitly rather than taken from the (safer) defaults: the webhook
+    receivers they start listen on loopback over plain http."""
+    values: dict[str, object] = {
+        "database_url": db_url,
+        "admin_token": SecretStr(ADMIN_TOKEN),
+        "outbound_allow_http": True,
+        "outbound_allow_private": True,
+    }
+    return Settings(**(values | overrides))  # type: ignore[arg-type]
+
+
 @pytest.fixture
 async def client(db_url: str) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(Settings(database_url=db_url, admin_token=SecretStr(ADMIN_TOKEN)))
+    app = create_app(api_settings(db_url))
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://slotguard.test") as http:
         yield http

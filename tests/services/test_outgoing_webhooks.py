@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 
+from slotguard.adapters.outbound import OutboundGuard, OutboundPolicy
 from slotguard.adapters.payments.signatures import verify
 from slotguard.adapters.webhooks import HttpWebhookPoster
 from slotguard.domain.errors import TimeConflict
@@ -24,6 +25,9 @@ from slotguard.services.reschedule import reschedule_booking
 from tests.services.http_receiver import Receiver, http_receiver
 from tests.services.payments_support import Shop, clock, new_shop, request, start_time
 
+# The receivers listen on loopback over plain http, which the guard allows only when told to.
+LOOPBACK = OutboundGuard(OutboundPolicy(allow_http=True, allow_private=True))
+
 
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
@@ -32,12 +36,12 @@ def receiver() -> Iterator[Receiver]:
 
 
 def webhooks(uows: UnitOfWorkFactory) -> dict[str, SignedWebhooks]:
-    return {"webhook": SignedWebhooks(uows, HttpWebhookPoster())}
+    return {"webhook": SignedWebhooks(uows, HttpWebhookPoster(LOOPBACK))}
 
 
 async def subscribed_shop(uows: UnitOfWorkFactory, url: str) -> tuple[Shop, str]:
     shop = await new_shop(uows)
-    configured = await set_webhook_endpoint(uows, clock, shop.business, f"{url}/hooks/slotguard")
+    configured = await set_webhook_endpoint(uows, clock, LOOPBACK, shop.business, f"{url}/hooks/slotguard")
     assert configured.new_secret is not None and configured.new_secret.startswith("whsec_")
     return shop, configured.new_secret
 
@@ -116,11 +120,11 @@ async def test_pending_deliveries_follow_a_changed_url_and_end_with_a_removed_en
     uows: UnitOfWorkFactory, receiver: Receiver
 ) -> None:
     shop = await new_shop(uows)
-    await set_webhook_endpoint(uows, clock, shop.business, "http://127.0.0.1:9/typo")
+    await set_webhook_endpoint(uows, clock, LOOPBACK, shop.business, "http://127.0.0.1:9/typo")
     await book_appointment(uows, clock, shop.business.slug, request(shop, start_time()))
     await drain_all(uows, clock, webhooks(uows))  # nothing listens on port 9: refused, kept for a retry
 
-    changed = await set_webhook_endpoint(uows, clock, shop.business, receiver.url)
+    changed = await set_webhook_endpoint(uows, clock, LOOPBACK, shop.business, receiver.url)
     assert changed.new_secret is None, "changing the URL keeps the secret"
     await drain_all(uows, later(1), webhooks(uows))
     assert len(receiver.requests) == 1
@@ -136,3 +140,28 @@ async def test_pending_deliveries_follow_a_changed_url_and_end_with_a_removed_en
         ("sent", None),
     ], "no event is queued once the endpoint is gone"
     assert len(receiver.requests) == 1
+
+
+async def test_the_delivery_log_keeps_the_status_and_never_the_receivers_reply(
+    uows: UnitOfWorkFactory, receiver: Receiver
+) -> None:
+    shop, _secret = await subscribed_shop(uows, receiver.url)
+    receiver.statuses = [500]
+    receiver.reply_body = b'{"internal":"db password hunter2"}'
+    await book_appointment(uows, clock, shop.business.slug, request(shop, start_time()))
+
+    await drain_all(uows, clock, webhooks(uows))
+
+    (failed,) = await webhook_deliveries(uows, shop.business, 100)
+    assert (failed.status_code, failed.last_error) == (500, "HTTP 500")
+
+
+async def test_an_endpoint_nobody_listens_on_is_logged_with_a_fixed_reason(uows: UnitOfWorkFactory) -> None:
+    shop = await new_shop(uows)
+    await set_webhook_endpoint(uows, clock, LOOPBACK, shop.business, "http://127.0.0.1:9/closed")
+    await book_appointment(uows, clock, shop.business.slug, request(shop, start_time()))
+
+    await drain_all(uows, clock, webhooks(uows))
+
+    (failed,) = await webhook_deliveries(uows, shop.business, 100)
+    assert (failed.status, failed.status_code, failed.last_error) == ("pending", None, "could not connect")

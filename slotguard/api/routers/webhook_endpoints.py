@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from slotguard.api import schemas
-from slotguard.api.deps import ClockDep, OwnerBusiness, UowsDep
+from slotguard.api.deps import ClockDep, OwnerBusiness, UowsDep, UrlGuardDep
 from slotguard.api.openapi import OWNER_ERRORS
 from slotguard.api.pagination import MAX_LIMIT
 from slotguard.domain.messages import EVENT_TYPES, OutgoingMessage, WebhookEndpoint
@@ -20,11 +20,12 @@ Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 
 @router.put("/webhook")
 async def put_webhook(
-    body: schemas.WebhookEndpointIn, business: OwnerBusiness, uows: UowsDep, clock: ClockDep
+    body: schemas.WebhookEndpointIn, business: OwnerBusiness, uows: UowsDep, clock: ClockDep, guard: UrlGuardDep
 ) -> schemas.Ok[schemas.WebhookEndpointOut]:
-    """Create or change the endpoint. The signing secret is in this reply only when it is new."""
+    """Create or change the endpoint. The signing secret is in this reply only when it is new.
+    A URL the outgoing-request guard refuses (plain http, loopback, private addresses) is a 422."""
     configured = await outgoing_webhooks.set_webhook_endpoint(
-        uows, clock, business, body.url, rotate_secret=body.rotate_secret
+        uows, clock, guard, business, body.url, rotate_secret=body.rotate_secret
     )
     return schemas.Ok(data=_endpoint_out(configured.endpoint, configured.new_secret))
 
