@@ -2,8 +2,8 @@
 
 A feed token is an HMAC of its scope keyed by the business's stored API-key hash, so no extra secret has
 to be stored, a token can be checked without a lookup table, and rotating the API key revokes every feed
-URL at once. Events are written in UTC (`…Z`), which every calendar program converts to its own zone
-correctly across DST changes; `X-WR-TIMEZONE` names the business's zone for display.
+URL at once. The events are written as iCalendar by `adapters/icalendar_files.py`, the one module that
+reads and writes the format.
 """
 
 from __future__ import annotations
@@ -11,10 +11,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from slotguard.domain.bookings import Booking, Status
+from slotguard.domain.calendars import CalendarEvent, own_event_uid
 from slotguard.domain.catalog import Business
 from slotguard.domain.errors import NotFound
 from slotguard.domain.intervals import Interval
@@ -29,6 +30,13 @@ ICAL_STATUS = {
     Status.HELD: "TENTATIVE",
     Status.PENDING_PAYMENT: "TENTATIVE",
 }
+
+
+@dataclass(frozen=True, slots=True)
+class FeedContent:
+    name: str
+    timezone: str
+    events: list[CalendarEvent]
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,8 +60,8 @@ async def feeds_of(uows: UnitOfWorkFactory, business: Business) -> list[Feed]:
     return feeds
 
 
-async def render_feed(uows: UnitOfWorkFactory, clock: Clock, slug: str, token: str) -> str:
-    """The feed named by `token`, or NotFound for any token that is not one we issued."""
+async def render_feed(uows: UnitOfWorkFactory, clock: Clock, slug: str, token: str) -> FeedContent:
+    """The events of the feed named by `token`, or NotFound for any token that is not one we issued."""
     scope = token.partition(".")[0]
     now = clock()
     async with uows(write=False) as uow:
@@ -67,18 +75,12 @@ async def render_feed(uows: UnitOfWorkFactory, clock: Clock, slug: str, token: s
         bookings = await uow.bookings.calendar(
             business.id, now, window=window, staff_id=staff_id, limit=FEED_MAX_EVENTS
         )
-    events = [_event(b, names.get(b.service_id, "Booking"), now) for b in bookings]
-    return ics_calendar(business.name, business.rules.timezone, [line for e in events if e for line in e])
+    events = [event for b in bookings if (event := booking_event(b, names.get(b.service_id, "Booking"), now))]
+    return FeedContent(business.name, business.rules.timezone, events)
 
 
-def ics_calendar(name: str, timezone: str, event_lines: list[str]) -> str:
-    head = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//slotguard//bookings//EN", "CALSCALE:GREGORIAN"]
-    head += ["METHOD:PUBLISH", f"X-WR-CALNAME:{_text(name)}", f"X-WR-TIMEZONE:{timezone}"]
-    lines = [*head, *event_lines, "END:VCALENDAR"]
-    return "".join(_fold(line) + "\r\n" for line in lines)
-
-
-def _event(booking: Booking, service_name: str, now: datetime) -> list[str] | None:
+def booking_event(booking: Booking, service_name: str, now: datetime) -> CalendarEvent | None:
+    """The calendar event showing `booking` (summary: service and client name); None once it has expired."""
     status = booking.effective_status(now)
     if status == Status.EXPIRED:
         return None
@@ -86,37 +88,10 @@ def _event(booking: Booking, service_name: str, now: datetime) -> list[str] | No
     summary = f"{service_name}: {who}" if who else service_name
     if booking.guests > 1:
         summary += f" ({booking.guests} guests)"
-    return [
-        "BEGIN:VEVENT",
-        f"UID:{booking.id}@slotguard",
-        f"DTSTAMP:{_utc(booking.created_at)}",
-        f"CREATED:{_utc(booking.created_at)}",
-        f"DTSTART:{_utc(booking.time.start_at)}",
-        f"DTEND:{_utc(booking.time.end_at)}",
-        f"SUMMARY:{_text(summary)}",
-        f"STATUS:{ICAL_STATUS.get(status, 'CANCELLED')}",
-        "END:VEVENT",
-    ]
-
-
-def _utc(instant: datetime) -> str:
-    return instant.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-
-
-def _text(value: str) -> str:
-    return value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\r", "").replace("\n", "\\n")
-
-
-def _fold(line: str) -> str:
-    """RFC 5545 §3.1: lines longer than 75 octets continue on lines that start with a space."""
-    data = line.encode()
-    if len(data) <= 75:
-        return line
-    parts, start, width = [], 0, 75
-    while start < len(data):
-        end = min(start + width, len(data))
-        while end < len(data) and (data[end] & 0xC0) == 0x80:  # never split a UTF-8 sequence
-            end -= 1
-        parts.append(data[start:end].decode())
-        start, width = end, 74
-    return "\r\n ".join(parts)
+    return CalendarEvent(
+        uid=own_event_uid(booking.id),
+        time=booking.time,
+        summary=summary,
+        status=ICAL_STATUS.get(status, "CANCELLED"),
+        created_at=booking.created_at,
+    )

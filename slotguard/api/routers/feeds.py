@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
+from slotguard.adapters import icalendar_files
 from slotguard.api import schemas
 from slotguard.api.deps import ClockDep, OwnerBusiness, UowsDep
 from slotguard.api.openapi import OWNER_ERRORS
@@ -30,5 +31,6 @@ async def get_calendar_feeds(
 
 @router.get("/api/v1/public/{slug}/calendar/{token}.ics", name="get_calendar_feed")
 async def get_calendar_feed(slug: str, token: str, uows: UowsDep, clock: ClockDep) -> Response:
-    body = await feeds.render_feed(uows, clock, slug, token)
+    feed = await feeds.render_feed(uows, clock, slug, token)
+    body = icalendar_files.calendar_text(feed.name, feed.timezone, feed.events)
     return Response(body, media_type="text/calendar; charset=utf-8", headers={"Cache-Control": "private, max-age=60"})
