@@ -6,7 +6,11 @@ to 5 times with exponential backoff on serialization failures and deadlocks (Pri
 found or created before the transaction, as in the seed. There is no exclusion constraint: the lock is the
 only guard, as in the seed's schema. SQLite: `BEGIN IMMEDIATE`, check, insert.
 
-Run by `bench/run.py` as `python bench/baseline_app.py DATABASE_URL --port P` (uvicorn, 2 workers).
+Seats (seed 004, `POST /book-seats`, PostgreSQL): the client as above, then one transaction that takes the
+seats with a conditional decrement of the slot's `available_count` and inserts the booking.
+
+Run by `bench/run.py` as `python bench/baseline_app.py DATABASE_URL --port P [--workers N]` (uvicorn,
+2 workers unless told).
 """
 
 from __future__ import annotations
@@ -31,6 +35,10 @@ SCHEMA = [
     "CREATE TABLE IF NOT EXISTS baseline_bookings (id TEXT PRIMARY KEY, staff_id TEXT NOT NULL, "
     "client_id TEXT NOT NULL, start_time TIMESTAMPTZ NOT NULL, end_time TIMESTAMPTZ NOT NULL, status TEXT NOT NULL)",
     "CREATE INDEX IF NOT EXISTS baseline_bookings_staff_start ON baseline_bookings (staff_id, start_time)",
+    "CREATE TABLE IF NOT EXISTS baseline_slots (id TEXT PRIMARY KEY, "
+    "available_count INTEGER NOT NULL CHECK (available_count >= 0))",
+    "CREATE TABLE IF NOT EXISTS baseline_seat_bookings (id TEXT PRIMARY KEY, slot_id TEXT NOT NULL, "
+    "client_id TEXT NOT NULL, guests INTEGER NOT NULL, status TEXT NOT NULL)",
 ]
 OVERLAP = (
     "SELECT id FROM baseline_bookings WHERE staff_id = $1 AND status NOT IN ('cancelled') AND ("
@@ -86,6 +94,27 @@ async def client_postgres(pool: Any, body: dict[str, Any]) -> str:
         )
 
 
+async def book_seats_postgres(pool: Any, slot_id: str, guests: int, client_id: str) -> str:
+    booking_id = str(uuid.uuid4())
+    async with pool.acquire() as conn, conn.transaction():
+        taken = await conn.fetchval(
+            "UPDATE baseline_slots SET available_count = available_count - $2 "
+            "WHERE id = $1 AND available_count >= $2 RETURNING id",
+            slot_id,
+            guests,
+        )
+        if taken is None:
+            raise Conflict
+        await conn.execute(
+            "INSERT INTO baseline_seat_bookings VALUES ($1, $2, $3, $4, 'confirmed')",
+            booking_id,
+            slot_id,
+            client_id,
+            guests,
+        )
+    return booking_id
+
+
 async def book_sqlite(path: str, body: dict[str, Any], start: datetime, end: datetime) -> str:
     import aiosqlite
 
@@ -133,6 +162,18 @@ async def book(request: Request) -> JSONResponse:
     return JSONResponse({"success": True, "data": {"id": booking_id}}, status_code=201)
 
 
+async def book_seats(request: Request) -> JSONResponse:
+    body = await request.json()
+    pool = request.app.state.pool
+    try:
+        client_id = await client_postgres(pool, body)
+        booking_id = await book_seats_postgres(pool, body["slotId"], int(body.get("guests", 1)), client_id)
+    except Conflict:
+        error = {"code": "SLOT_UNAVAILABLE", "message": "This slot is no longer available"}
+        return JSONResponse({"success": False, "error": error}, status_code=409)
+    return JSONResponse({"success": True, "data": {"id": booking_id}}, status_code=201)
+
+
 async def healthz(_request: Request) -> JSONResponse:
     return JSONResponse({"ok": True})
 
@@ -151,11 +192,27 @@ def create_app() -> Starlette:
         else:
             yield
 
-    return Starlette(routes=[Route("/book", book, methods=["POST"]), Route("/healthz", healthz)], lifespan=lifespan)
+    return Starlette(
+        routes=[
+            Route("/book", book, methods=["POST"]),
+            Route("/book-seats", book_seats, methods=["POST"]),
+            Route("/healthz", healthz),
+        ],
+        lifespan=lifespan,
+    )
 
 
 if __name__ == "__main__":
     os.environ["BASELINE_DATABASE_URL"] = sys.argv[1]
     port = int(sys.argv[sys.argv.index("--port") + 1])
+    workers = int(sys.argv[sys.argv.index("--workers") + 1]) if "--workers" in sys.argv else 2
     sys.path.insert(0, os.path.dirname(__file__))
-    uvicorn.run("baseline_app:create_app", factory=True, port=port, workers=2, access_log=False, log_level="warning")
+    uvicorn.run(
+        "baseline_app:create_app",
+        factory=True,
+        port=port,
+        workers=workers,
+        access_log=False,
+        log_level="warning",
+        timeout_keep_alive=75,  # as slotguard serve: buyers' connections are opened ahead of the release
+    )

@@ -13,6 +13,7 @@ import json
 from typing import Any
 from urllib.parse import urlsplit
 
+OPENING = 256  # connections opened at once by `open`
 TransportFailure = (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, OSError)
 
 
@@ -35,12 +36,18 @@ class LeanHttp:
         self._slots = asyncio.Semaphore(size)
 
     async def open(self, count: int | None = None) -> None:
-        """Close the idle connections and open `count` new ones (a server may have dropped idle ones)."""
+        """Close the idle connections and open `count` new ones (a server may have dropped idle ones).
+
+        At most OPENING at a time: thousands of connects at once overflow the server's listen backlog,
+        and a dropped SYN is only sent again a second later.
+        """
         while not self._idle.empty():
             self._idle.get_nowait().close()
-        fresh = await asyncio.gather(*(self._connect() for _ in range(count or self.size)))
-        for connection in fresh:
-            self._idle.put_nowait(connection)
+        wanted = count or self.size
+        for first in range(0, wanted, OPENING):
+            batch = min(OPENING, wanted - first)
+            for connection in await asyncio.gather(*(self._connect() for _ in range(batch))):
+                self._idle.put_nowait(connection)
 
     async def close(self) -> None:
         while not self._idle.empty():
