@@ -13,11 +13,11 @@ not a clean-up job has rewritten its row: `effective_status` is what everyone re
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from uuid import UUID
 
-from slotguard.domain.errors import InvalidTransition
+from slotguard.domain.errors import InvalidTransition, TooLateToChange
 from slotguard.domain.intervals import Interval
 
 
@@ -73,6 +73,12 @@ class Booking:
 
     def is_active(self, now: datetime) -> bool:
         return self.effective_status(now) in BLOCKING_STATUSES
+
+    def check_customer_may_change(self, now: datetime, notice: timedelta = timedelta(0)) -> None:
+        """A customer cancels or moves a booking only until `notice` before it begins (the owner is not
+        bound): a visit that has begun or ended cannot be moved to next week or cancelled after the fact."""
+        if now >= self.time.start_at - notice:
+            raise TooLateToChange()
 
     def cancelled(self, now: datetime) -> Booking:
         if not self.is_active(now):

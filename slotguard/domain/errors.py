@@ -6,6 +6,7 @@ BookingError
  ├── NotFound                 404 NOT_FOUND
  ├── ValidationFailed         422 VALIDATION_ERROR
  ├── OutsideAvailability      422 OUTSIDE_AVAILABILITY   (+ alternatives)
+ ├── TooLateToChange          422 TOO_LATE_TO_CHANGE     (a customer's change once the booking has begun)
  ├── InvalidTransition        409 INVALID_TRANSITION     (e.g. cancelling a cancelled booking)
  ├── InvalidSignature         400 INVALID_SIGNATURE      (a webhook not signed by its provider, or too old)
  ├── PaymentProviderError     502 PAYMENT_PROVIDER_ERROR (the seats or time were released before the reply)
@@ -59,6 +60,13 @@ class OutsideAvailability(BookingError):
     def __init__(self, message: str, alternatives: Sequence[Any] = ()) -> None:
         super().__init__(message)
         self.alternatives = list(alternatives)
+
+
+class TooLateToChange(BookingError):
+    def __init__(self) -> None:
+        super().__init__(
+            "This booking can no longer be changed online: it has begun or starts too soon. Please contact the business"
+        )
 
 
 class InvalidTransition(BookingError):

@@ -293,6 +293,8 @@ async def cancel_booking(
                 return booking
             now = clock()
             cancelled = booking.cancelled(now)
+            if manage_token is not None:  # the customer's own change; the owner's is not bound
+                booking.check_customer_may_change(now)
             if not await uow.bookings.change_status(booking, Status.CANCELLED, now, expires_at=None):
                 raise TransientStorageFailure("booking changed concurrently")  # re-read and decide again
             await give_back_seats(uow, [booking])

@@ -58,6 +58,7 @@ async def reschedule_booking(
             now = clock()
             if booking.effective_status(now) is not Status.CONFIRMED:
                 raise InvalidTransition(booking.effective_status(now), "rescheduled")
+            booking.check_customer_may_change(now)
             business = await uow.catalog.business_by_id(booking.business_id)
             assert business is not None, "a booking's business exists (foreign key)"
             outcome: Booking | tuple[_Refused, Slot | None]
