@@ -24,6 +24,7 @@ STATUS_AND_CODE: list[tuple[type[domain.BookingError], int, str]] = [
     (domain.ValidationFailed, 422, "VALIDATION_ERROR"),
     (domain.OutsideAvailability, 422, "OUTSIDE_AVAILABILITY"),
     (domain.TooLateToChange, 422, "TOO_LATE_TO_CHANGE"),
+    (domain.SeatsAvailable, 409, "SEATS_AVAILABLE"),
     (domain.TimeConflict, 409, "TIME_CONFLICT"),
     (domain.SlotUnavailable, 409, "SLOT_UNAVAILABLE"),
     (domain.HoldExpired, 409, "HOLD_EXPIRED"),

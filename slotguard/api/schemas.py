@@ -85,6 +85,11 @@ class AlternativeOut(Out):
 # -- businesses, services, staff -------------------------------------------------------------------
 
 
+Language = Literal["en", "de", "fr", "es"]
+# A reminder at most a week before (the reminder job looks that far ahead), at least a minute.
+ReminderMinutes = Annotated[int, Field(ge=1, le=10_080)]
+
+
 class BusinessSettings(In):
     slot_interval_minutes: int = Field(15, ge=5, le=240)
     min_notice_minutes: int = Field(60, ge=0, le=525_600)
@@ -109,6 +114,11 @@ class BusinessPatchIn(In):
     rate_limit: Annotated[str, StringConstraints(max_length=20)] | None = Field(None, examples=["60/minute", "off"])
     max_active_holds: int | None = Field(None, ge=0, le=10_000)
     cors_origins: list[Origin] | None = Field(None, max_length=20, examples=[["https://salon.example"]])
+    # After the booking (SPEC §9).
+    language: Language | None = None
+    change_notice_minutes: int | None = Field(None, ge=0, le=525_600)
+    reminder_minutes_before: list[ReminderMinutes] | None = Field(None, max_length=5, examples=[[1440, 60]])
+    waitlist_offer_minutes: int | None = Field(None, ge=1, le=10_080)
 
     @field_validator("rate_limit")
     @classmethod
@@ -130,6 +140,10 @@ class BusinessOut(Out):
     rate_limit: str | None = None
     max_active_holds: int | None = None
     cors_origins: list[str] = Field(default_factory=list)
+    language: str = "en"
+    change_notice_minutes: int = 0
+    reminder_minutes_before: list[int] = Field(default_factory=lambda: [1440])
+    waitlist_offer_minutes: int = 30
 
 
 class NewBusinessOut(BusinessOut):

@@ -32,6 +32,10 @@ def business_out(business: Business) -> schemas.BusinessOut:
         rate_limit=rules.rate_limit,
         max_active_holds=rules.max_active_holds,
         cors_origins=list(rules.cors_origins),
+        language=rules.language,
+        change_notice_minutes=rules.change_notice_minutes,
+        reminder_minutes_before=list(rules.reminder_minutes_before),
+        waitlist_offer_minutes=rules.waitlist_offer_minutes,
     )
 
 

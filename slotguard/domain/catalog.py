@@ -28,6 +28,11 @@ class BookingRules:
     max_active_holds: int | None = None  # 0: no cap
     # Sites that embed this business's widget or call its public API from a browser (beside the server's).
     cors_origins: tuple[str, ...] = ()
+    # After the booking (SPEC §9): what customers read, when they may still change, when they are reminded.
+    language: str = "en"
+    change_notice_minutes: int = 0
+    reminder_minutes_before: tuple[int, ...] = (1440,)
+    waitlist_offer_minutes: int = 30
 
     @property
     def zone(self) -> ZoneInfo:

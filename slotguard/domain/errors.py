@@ -6,7 +6,7 @@ BookingError
  ├── NotFound                 404 NOT_FOUND
  ├── ValidationFailed         422 VALIDATION_ERROR
  ├── OutsideAvailability      422 OUTSIDE_AVAILABILITY   (+ alternatives)
- ├── TooLateToChange          422 TOO_LATE_TO_CHANGE     (a customer's change once the booking has begun)
+ ├── TooLateToChange          422 TOO_LATE_TO_CHANGE     (a customer's change inside the notice, or begun)
  ├── InvalidTransition        409 INVALID_TRANSITION     (e.g. cancelling a cancelled booking)
  ├── InvalidSignature         400 INVALID_SIGNATURE      (a webhook not signed by its provider, or too old)
  ├── PaymentProviderError     502 PAYMENT_PROVIDER_ERROR (the seats or time were released before the reply)
@@ -14,6 +14,7 @@ BookingError
  │    ├── TimeConflict        409 TIME_CONFLICT          (+ alternatives)
  │    ├── SlotUnavailable     409 SLOT_UNAVAILABLE       (+ alternatives: other slots with seats)
  │    ├── HoldExpired         409 HOLD_EXPIRED
+ │    ├── SeatsAvailable      409 SEATS_AVAILABLE        (joining a waitlist while the seats are there)
  │    └── IdempotencyInProgress 409 IDEMPOTENCY_IN_PROGRESS (+ Retry-After)
  ├── IdempotencyKeyReused     422 IDEMPOTENCY_KEY_REUSED
  ├── RateLimited              429 RATE_LIMITED           (+ Retry-After)
@@ -106,6 +107,12 @@ class SlotUnavailable(Conflict):
 class HoldExpired(Conflict):
     def __init__(self) -> None:
         super().__init__("The hold has expired or was already used")
+
+
+class SeatsAvailable(Conflict):
+    def __init__(self, guests: int) -> None:
+        noun = "guest" if guests == 1 else "guests"
+        super().__init__(f"This slot has seats for {guests} {noun}: book them instead of waiting")
 
 
 class IdempotencyInProgress(Conflict):

@@ -13,13 +13,17 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID, uuid4
 
+from slotguard.domain import wording
 from slotguard.domain.bookings import Booking, Status
+from slotguard.domain.catalog import Business
 
 
 class MessageKind(StrEnum):
     CONFIRMATION = "confirmation"
     CANCELLATION = "cancellation"
     RESCHEDULE = "reschedule"
+    REMINDER = "reminder"
+    WAITLIST_OFFER = "waitlist_offer"
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,23 +50,51 @@ class OutgoingMessage:
         return f"<{self.id}@slotguard>"
 
 
-_SUBJECTS = {
-    MessageKind.CONFIRMATION: "Your booking is confirmed",
-    MessageKind.CANCELLATION: "Your booking was cancelled",
-    MessageKind.RESCHEDULE: "Your booking was moved",
-}
+@dataclass(frozen=True, slots=True)
+class Letterhead:
+    """Who writes, and how the customer reads it: the business's name, time zone and language."""
+
+    business_name: str
+    timezone: str = "UTC"
+    language: str = wording.DEFAULT_LANGUAGE
+
+    @classmethod
+    def of(cls, business: Business, language: str | None = None) -> Letterhead:
+        return cls(business.name, business.rules.timezone, language or business.rules.language)
+
+    def say(self, key: str, **values: object) -> str:
+        return wording.say(self.language, key, **values)
+
+    def when(self, moment: datetime) -> str:
+        return wording.when(moment, self.timezone, self.language)
+
+    def day(self, moment: datetime) -> str:
+        return wording.day(moment, self.timezone, self.language)
+
+    def subject(self, key: str, **values: object) -> str:
+        subject = self.say(f"subject.{key}", **values)
+        if not self.business_name:
+            return subject
+        return self.say("subject.of_business", subject=subject, business=self.business_name)
 
 
-def booking_email(booking: Booking, kind: MessageKind, business_name: str) -> OutgoingMessage | None:
+def booking_email(
+    booking: Booking, kind: MessageKind, letterhead: Letterhead, manage_url: str | None = None
+) -> OutgoingMessage | None:
     """The email for `booking`, or None when there is nobody to write to."""
     if booking.client is None:
         return None
-    when = booking.time.start_at.strftime("%Y-%m-%d %H:%M UTC")
-    body = (
-        f"Hello {booking.client.first_name},\n\n"
-        f"{_SUBJECTS[kind]}: {business_name or 'your booking'}, {when} ({booking.guests} guest(s)).\n"
-        f"Booking reference: {booking.id}\n"
-    )
+    business = letterhead.business_name or "slotguard"
+    lines = [
+        letterhead.say("greeting", first_name=booking.client.first_name),
+        "",
+        letterhead.say(f"body.{kind.value}", business=business, when=letterhead.when(booking.time.start_at)),
+        letterhead.say("party", guests=booking.guests),
+        letterhead.say("reference", reference=booking.id),
+    ]
+    if manage_url:
+        lines.append(letterhead.say("manage", url=manage_url))
+    date = letterhead.day(booking.time.start_at)
     return OutgoingMessage(
         id=uuid4(),
         business_id=booking.business_id,
@@ -70,8 +102,8 @@ def booking_email(booking: Booking, kind: MessageKind, business_name: str) -> Ou
         kind=kind,
         channel="email",
         recipient=booking.client.email,
-        subject=f"{_SUBJECTS[kind]} - {business_name}" if business_name else _SUBJECTS[kind],
-        body=body,
+        subject=letterhead.subject(kind.value, date=date),
+        body="\n".join(lines) + "\n",
     )
 
 
@@ -84,13 +116,21 @@ class DeliveryFailed(Exception):
         self.permanent = permanent
 
 
-def booking_sms(booking: Booking, kind: MessageKind, business_name: str) -> OutgoingMessage | None:
-    """The text message confirming `booking`, or None when the client gave no phone number."""
-    if kind is not MessageKind.CONFIRMATION or booking.client is None or not booking.client.phone:
+_TEXTED = (MessageKind.CONFIRMATION, MessageKind.REMINDER)
+
+
+def booking_sms(
+    booking: Booking, kind: MessageKind, letterhead: Letterhead, manage_url: str | None = None
+) -> OutgoingMessage | None:
+    """The text message of `booking` (confirmations and reminders), or None without a phone number."""
+    if kind not in _TEXTED or booking.client is None or not booking.client.phone:
         return None
-    when = booking.time.start_at.strftime("%Y-%m-%d %H:%M UTC")
-    subject = _SUBJECTS[kind]
-    body = f"{business_name or 'Booking'}: {subject.lower()} for {when}. Ref {str(booking.id)[:8]}"
+    values = {
+        "business": letterhead.business_name or "slotguard",
+        "when": letterhead.when(booking.time.start_at),
+        "reference": str(booking.id)[:8],
+        "url": manage_url or "",
+    }
     return OutgoingMessage(
         id=uuid4(),
         business_id=booking.business_id,
@@ -98,12 +138,14 @@ def booking_sms(booking: Booking, kind: MessageKind, business_name: str) -> Outg
         kind=kind,
         channel="sms",
         recipient=booking.client.phone,
-        subject=subject,
-        body=body,
+        subject=letterhead.say(f"subject.{kind.value}", date=letterhead.day(booking.time.start_at)),
+        body=letterhead.say(f"sms.{kind.value}", **values),
     )
 
 
 EVENT_TYPES = {
+    MessageKind.REMINDER: "booking.reminded",
+    MessageKind.WAITLIST_OFFER: "waitlist.offered",
     MessageKind.CONFIRMATION: "booking.created",
     MessageKind.CANCELLATION: "booking.cancelled",
     MessageKind.RESCHEDULE: "booking.rescheduled",

@@ -11,6 +11,7 @@ from uuid import UUID, uuid4
 from slotguard.domain import availability as rules_of
 from slotguard.domain.bookings import Booking, Client, Kind, Status
 from slotguard.domain.catalog import Business, Service, StaffMember
+from slotguard.domain.change_policy import change_notice
 from slotguard.domain.errors import NotFound, OutsideAvailability, TimeConflict, TransientStorageFailure
 from slotguard.domain.events import StatusChanged
 from slotguard.domain.fast_path import taken_until, time_unit
@@ -294,7 +295,7 @@ async def cancel_booking(
             now = clock()
             cancelled = booking.cancelled(now)
             if manage_token is not None:  # the customer's own change; the owner's is not bound
-                booking.check_customer_may_change(now)
+                await check_change_notice(uow, booking, now)
             if not await uow.bookings.change_status(booking, Status.CANCELLED, now, expires_at=None):
                 raise TransientStorageFailure("booking changed concurrently")  # re-read and decide again
             await give_back_seats(uow, [booking])
@@ -321,6 +322,13 @@ async def find_booking(
     if booking is None:
         raise NotFound("booking")
     return booking
+
+
+async def check_change_notice(uow: UnitOfWork, booking: Booking, now: datetime) -> None:
+    """A customer's change through the manage link: refused inside the business's notice (not the owner's)."""
+    business = await uow.catalog.business_by_id(booking.business_id)
+    assert business is not None, "a booking's business exists (foreign key)"
+    booking.check_customer_may_change(now, change_notice(business.rules))
 
 
 async def notify(uow: UnitOfWork, booking: Booking, kind: MessageKind, now: datetime, business_name: str = "") -> None:

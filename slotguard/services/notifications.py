@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from slotguard.domain.bookings import Booking
 from slotguard.domain.messages import (
     DeliveryFailed,
+    Letterhead,
     MessageKind,
     OutgoingMessage,
     booking_email,
@@ -45,8 +46,10 @@ async def queue_notifications(
     uow: UnitOfWork, booking: Booking, kind: MessageKind, now: datetime, business_name: str = ""
 ) -> None:
     """The client's email and SMS and the business's webhook event, in the booking's own transaction:
-    they are sent only if it commits."""
-    messages = [booking_email(booking, kind, business_name), booking_sms(booking, kind, business_name)]
+    they are sent only if it commits. The customer reads them in the business's language and zone."""
+    business = await uow.catalog.business_by_id(booking.business_id)
+    letterhead = Letterhead.of(business) if business is not None else Letterhead(business_name)
+    messages = [booking_email(booking, kind, letterhead), booking_sms(booking, kind, letterhead)]
     endpoint = await uow.webhooks.get(booking.business_id)
     if endpoint is not None:
         messages.append(booking_webhook(booking, kind, endpoint.url, now))

@@ -14,6 +14,7 @@ from uuid import UUID
 from slotguard.domain import availability as rules_of
 from slotguard.domain.bookings import Booking, Kind, Status
 from slotguard.domain.catalog import Business
+from slotguard.domain.change_policy import change_notice
 from slotguard.domain.errors import (
     InvalidTransition,
     NotFound,
@@ -58,9 +59,9 @@ async def reschedule_booking(
             now = clock()
             if booking.effective_status(now) is not Status.CONFIRMED:
                 raise InvalidTransition(booking.effective_status(now), "rescheduled")
-            booking.check_customer_may_change(now)
             business = await uow.catalog.business_by_id(booking.business_id)
             assert business is not None, "a booking's business exists (foreign key)"
+            booking.check_customer_may_change(now, change_notice(business.rules))
             outcome: Booking | tuple[_Refused, Slot | None]
             if booking.kind is Kind.APPOINTMENT:
                 if start_at is None:

@@ -286,7 +286,23 @@ def _rules_columns(rules: BookingRules) -> dict[str, Any]:
         "rate_limit": rules.rate_limit,
         "max_active_holds": rules.max_active_holds,
         "cors_origins": list(rules.cors_origins) or None,
+        "language": rules.language,
+        "change_notice_minutes": rules.change_notice_minutes,
+        "reminder_minutes_before": list(rules.reminder_minutes_before),
+        "waitlist_offer_minutes": rules.waitlist_offer_minutes,
     }
+
+
+def _after_booking_rules(row: RowMapping) -> dict[str, Any]:
+    """The settings of migration 0010; a NULL (a business made before it) keeps the default."""
+    reminders = row["reminder_minutes_before"]  # [] is "no reminders", NULL the default
+    stored = {
+        "language": row["language"],
+        "change_notice_minutes": row["change_notice_minutes"],
+        "reminder_minutes_before": None if reminders is None else tuple(reminders),
+        "waitlist_offer_minutes": row["waitlist_offer_minutes"],
+    }
+    return {name: value for name, value in stored.items() if value is not None}
 
 
 def _business(row: RowMapping) -> Business:
@@ -299,6 +315,7 @@ def _business(row: RowMapping) -> Business:
         rate_limit=row["rate_limit"],
         max_active_holds=row["max_active_holds"],
         cors_origins=tuple(row["cors_origins"] or ()),
+        **_after_booking_rules(row),
     )
     return Business(id=row["id"], slug=row["slug"], name=row["name"], rules=rules)
 

@@ -87,6 +87,11 @@ businesses = Table(
     Column("rate_limit", String(20)),
     Column("max_active_holds", Integer),
     Column("cors_origins", JSON),
+    # After the booking (migration 0010); NULL means the default of each.
+    Column("language", String(8)),
+    Column("change_notice_minutes", Integer),
+    Column("reminder_minutes_before", JSON),
+    Column("waitlist_offer_minutes", Integer),
     # Bumped by triggers on every change to the business's services, staff, their links and time off
     # (migration 0008): the key of each process's in-memory copy of them (storage/catalog.py).
     Column("catalog_version", BigInteger, nullable=False, server_default="0"),
@@ -286,4 +291,52 @@ webhook_endpoints = Table(
     Column("secret", String(100), nullable=False),
     _created_at(),
     Column("updated_at", UtcDateTime, nullable=False),
+)
+
+
+# -- after the booking (migration 0010) ----------------------------------------------------------------
+
+# One row per reminder sent (or skipped): its key is the claim, so two hosts never send the same one, and
+# a booking moved to another start gets the reminders of its new time.
+reminders = Table(
+    "reminders",
+    metadata,
+    Column("booking_id", Uuid, ForeignKey("bookings.id", ondelete="CASCADE"), primary_key=True),
+    Column("minutes_before", Integer, primary_key=True),
+    Column("start_at", UtcDateTime, primary_key=True),
+    Column("outcome", String(10), nullable=False),  # sent | skipped
+    _created_at(),
+)
+
+# Manage links beyond the one given at booking (each reminder carries one): the hash opens the booking.
+manage_links = Table(
+    "manage_links",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("booking_id", Uuid, ForeignKey("bookings.id", ondelete="CASCADE"), nullable=False),
+    _created_at(),
+)
+
+waitlist_entries = Table(
+    "waitlist_entries",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("business_id", Uuid, ForeignKey("businesses.id"), nullable=False),
+    Column("slot_id", Uuid, ForeignKey("slots.id"), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("guests", Integer, nullable=False),
+    Column("first_name", String(100), nullable=False),
+    Column("last_name", String(100), nullable=False),
+    Column("email", String(254), nullable=False),
+    Column("phone", String(40)),
+    Column("language", String(8), nullable=False),
+    Column("status", String(10), nullable=False),  # waiting | offered | booked | lapsed | removed
+    Column("hold_id", Uuid),  # the held booking that keeps the offered seats
+    Column("offer_token", String(64)),
+    Column("offer_expires_at", UtcDateTime),
+    Column("booking_id", Uuid),
+    _created_at(),
+    UniqueConstraint("slot_id", "position", name="uq_waitlist_entries_slot_id_position"),
+    UniqueConstraint("offer_token", name="uq_waitlist_entries_offer_token"),
+    Index("ix_waitlist_entries_status_slot_id", "status", "slot_id"),
 )

@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import socket
-from collections.abc import Iterator
 from datetime import datetime, timedelta
-from email import message_from_bytes
-from email.message import Message
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from slotguard.adapters.mail import SmtpMailer
 from slotguard.domain.errors import TimeConflict
@@ -17,31 +12,8 @@ from slotguard.domain.messages import OutgoingMessage
 from slotguard.services.booking import book_appointment, cancel_booking
 from slotguard.services.notifications import LEASE, drain_all, drain_outbox
 from slotguard.services.ports import UnitOfWorkFactory
-from tests.services.payments_support import Shop, clock, new_shop, request, start_time
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[Message] = []
-
-    async def handle_DATA(self, _server: object, _session: object, envelope: object) -> str:
-        self.messages.append(message_from_bytes(envelope.content))  # type: ignore[attr-defined]
-        return "250 OK"
-
-    def of(self, shop: Shop) -> list[Message]:
-        return [m for m in self.messages if m["To"].endswith(f"@{shop.business.slug}.example.com")]
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[Inbox, str]]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield inbox, f"smtp://127.0.0.1:{port}"
-    controller.stop()
+from tests.services.mail_inbox import Inbox
+from tests.services.payments_support import clock, new_shop, request, start_time
 
 
 async def test_booking_and_cancellation_send_exactly_their_emails(
@@ -61,7 +33,7 @@ async def test_booking_and_cancellation_send_exactly_their_emails(
     received = inbox.of(shop)
     assert [(m["To"], m["Subject"]) for m in received] == [
         (booked.booking.client.email, "Your booking is confirmed - Paid Tours"),  # type: ignore[union-attr]
-        (booked.booking.client.email, "Your booking was cancelled"),  # type: ignore[union-attr]
+        (booked.booking.client.email, "Your booking was cancelled - Paid Tours"),  # type: ignore[union-attr]
     ]
     async with uows(write=False) as uow:
         stored = await uow.outbox.of_business(shop.business.id)

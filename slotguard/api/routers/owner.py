@@ -37,6 +37,8 @@ async def patch_business(
     changes = body.model_dump(exclude_unset=True, exclude_none=True)
     if "cors_origins" in changes:
         changes["cors_origins"] = tuple(dict.fromkeys(changes["cors_origins"]))
+    if "reminder_minutes_before" in changes:
+        changes["reminder_minutes_before"] = tuple(sorted(set(changes["reminder_minutes_before"]), reverse=True))
     updated = await catalog.update_business(uows, business, changes)
     return schemas.Ok(data=views.business_out(updated))
 

@@ -9,12 +9,13 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query
 
-from slotguard.api import schemas, views
+from slotguard.api import after_sale_schemas, schemas, views
 from slotguard.api.deps import ClockDep, FastPathDep, UowsDep
 from slotguard.api.holders import HoldCapDep
 from slotguard.api.openapi import PUBLIC_ERRORS
 from slotguard.services import availability, catalog
-from slotguard.services.booking import book_appointment, cancel_booking, find_booking, hold_time
+from slotguard.services.booking import book_appointment, cancel_booking, hold_time
+from slotguard.services.managing import managed_booking
 from slotguard.services.reschedule import reschedule_booking
 
 router = APIRouter(prefix="/api/v1/public", tags=["public"], responses=PUBLIC_ERRORS)
@@ -87,10 +88,17 @@ async def post_hold(
 
 
 @router.get("/bookings/{manage_token}")
-async def get_managed_booking(manage_token: str, uows: UowsDep, clock: ClockDep) -> schemas.Ok[schemas.BookingOut]:
-    async with uows(write=False) as uow:
-        booking = await find_booking(uow, business_id=None, booking_id=None, manage_token=manage_token)
-    return schemas.Ok(data=views.booking_out(booking, clock()))
+async def get_managed_booking(
+    manage_token: str, uows: UowsDep, clock: ClockDep
+) -> schemas.Ok[after_sale_schemas.ManagedBookingOut]:
+    """The booking, and until when the customer may still cancel or move it here (`changeableUntil`)."""
+    managed = await managed_booking(uows, manage_token)
+    shown = views.booking_out(managed.booking, clock()).model_dump()
+    return schemas.Ok(
+        data=after_sale_schemas.ManagedBookingOut(
+            **shown, changeable_until=managed.changeable_until, language=managed.language
+        )
+    )
 
 
 @router.post("/bookings/{manage_token}/cancel")
