@@ -1,4 +1,11 @@
-"""Connections: an asyncpg pool for PostgreSQL, or a WAL-mode SQLite file with `BEGIN IMMEDIATE` writes."""
+"""Connections: an asyncpg pool for PostgreSQL, or a WAL-mode SQLite file with `BEGIN IMMEDIATE` writes.
+
+A PostgreSQL URL may name a transaction-mode pooler (PgBouncer) with `?pgbouncer=true`: the pooler hands
+each transaction to whichever server connection is free, so nothing may outlive a transaction there. No
+statement is kept prepared (each is parsed unnamed, with its execution), and the session settings below ride
+on every writing transaction (`set_config(..., is_local => true)`) instead of the connection's start-up
+packet, which PgBouncer refuses.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +19,16 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+# Session settings of every PostgreSQL connection. A lock waited on this long means something is stuck:
+# fail, retry, then 503.
+POSTGRES_SETTINGS = {
+    "jit": "off",
+    "lock_timeout": "3s",
+    "statement_timeout": "15s",
+    "idle_in_transaction_session_timeout": "30s",
+}
+POOLER_PARAMETER = "pgbouncer"
+
 # How long a SQLite writer waits for another process's write lock before the attempt counts as a
 # transient failure (and is retried with backoff, then answered with 503).
 SQLITE_BUSY_TIMEOUT_MS = 5_000
@@ -24,7 +41,27 @@ def async_url(url: str) -> str:
     backend = parsed.drivername.split("+")[0]
     if backend not in driver:
         raise ValueError(f"unsupported database URL {url!r}: use sqlite:///PATH or postgresql://…")
-    return parsed.set(drivername=driver[backend]).render_as_string(hide_password=False)
+    parsed = parsed.set(drivername=driver[backend])
+    if behind_pooler(url):
+        # SQLAlchemy's own cache of prepared statements would keep them across transactions.
+        parsed = parsed.difference_update_query([POOLER_PARAMETER]).update_query_dict(
+            {"prepared_statement_cache_size": "0"}
+        )
+    return parsed.render_as_string(hide_password=False)
+
+
+def behind_pooler(url: str) -> bool:
+    """Whether the URL names a transaction-mode pooler (`?pgbouncer=true`)."""
+    return make_url(url).query.get(POOLER_PARAMETER, "false") in ("true", "1", "yes")
+
+
+def postgres_connect_args(url: str) -> dict[str, Any]:
+    """The driver's connection options: start-up settings directly, none of them through a pooler."""
+    if not behind_pooler(url):
+        return {"timeout": 5, "server_settings": POSTGRES_SETTINGS}
+    # Unnamed statements: each is parsed again with its execution, on whichever server connection
+    # the pooler lends to that transaction (asyncpg sends Parse with Bind for an unnamed one).
+    return {"timeout": 5, "statement_cache_size": 0, "prepared_statement_name_func": lambda: ""}
 
 
 @dataclass
@@ -60,11 +97,10 @@ class Database:
 
 
 def create_database(url: str, *, pool_size: int = 10) -> Database:
-    url = async_url(url)
-    if url.startswith("sqlite"):
-        return Database(_sqlite_engine(url))
+    if async_url(url).startswith("sqlite"):
+        return Database(_sqlite_engine(async_url(url)))
     engine = create_async_engine(
-        url,
+        async_url(url),
         # `pool_size` connections per process, kept once opened; a request beyond them waits for one.
         # No overflow: overflow connections are closed as soon as the burst that needed them ends and
         # opened again by the next (~10 ms, 2 ms of our CPU and a new PostgreSQL backend each), and on
@@ -74,19 +110,26 @@ def create_database(url: str, *, pool_size: int = 10) -> Database:
         pool_timeout=5,
         # Error messages (and so logs) carry the SQL but never the values: those are customers' data.
         hide_parameters=True,
-        connect_args={
-            "timeout": 5,
-            "server_settings": {
-                "jit": "off",
-                # A lock waited on this long means something is stuck: fail, retry, then 503.
-                "lock_timeout": "3s",
-                "statement_timeout": "15s",
-                "idle_in_transaction_session_timeout": "30s",
-            },
-        },
+        connect_args=postgres_connect_args(url),
     )
     _replace_closed_connections(engine)
+    if behind_pooler(url):
+        _settings_per_transaction(engine)
     return Database(engine, pool_capacity=pool_size)
+
+
+def _settings_per_transaction(engine: AsyncEngine) -> None:
+    """Behind a pooler, a writing transaction sets the session settings for itself alone.
+
+    Readers run in autocommit and take no locks, so they go without (a pooler's own `query_timeout`
+    bounds them).
+    """
+    assignments = ", ".join(f"set_config('{name}', '{value}', true)" for name, value in POSTGRES_SETTINGS.items())
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        if connection.get_execution_options().get("slotguard_write", False):
+            connection.exec_driver_sql(f"SELECT {assignments}")
 
 
 def _replace_closed_connections(engine: AsyncEngine) -> None:
