@@ -25,7 +25,7 @@ from slotguard.api.metrics import MULTIPROCESS_DIR_VARIABLE
 from slotguard.config import Settings
 from slotguard.domain.catalog import BookingRules
 from slotguard.domain.errors import NotFound
-from slotguard.services.catalog import check_timezone, create_business
+from slotguard.services.catalog import check_timezone, create_business, rotate_api_key_of
 from slotguard.services.demo import Demo, ensure_demo
 from slotguard.services.erasure import erase_client, erase_ended_before
 from slotguard.services.idempotency import purge_expired_keys
@@ -222,6 +222,21 @@ def business_create(
     created = _with_storage(settings, lambda uows: create_business(uows, slug, name, BookingRules(timezone=timezone)))
     console.print(f"business [bold]{created.business.slug}[/] id {created.business.id}")
     console.print(f"API key (shown once, store it now): [bold yellow]{created.api_key}[/]")
+
+
+@business_app.command("rotate-key")
+def business_rotate_key(slug: Annotated[str, typer.Argument(help="The business's slug.")]) -> None:
+    """Replace the business's API key and print the new one (shown once). The old key, and every
+    calendar-feed URL made from it, stop working at once."""
+    settings = Settings()
+    upgrade(settings.database_url)
+    try:
+        api_key = _with_storage(settings, lambda uows: rotate_api_key_of(uows, slug))
+    except NotFound:
+        console.print(f"[red]no business {slug!r}[/]")
+        raise typer.Exit(1) from None
+    console.print(f"new API key of {slug} (shown once, store it now): [bold yellow]{api_key}[/]")
+    console.print("the old key and the calendar-feed URLs made from it no longer work")
 
 
 @outbox_app.command("drain")

@@ -28,7 +28,19 @@ from slotguard.api.idempotency import IdempotentWrites
 from slotguard.api.limits import BodySizeLimit
 from slotguard.api.metrics import Metrics
 from slotguard.api.rate_limits import Buckets, BucketsByLimit, PublicRateLimit
-from slotguard.api.routers import feeds, live, operator, ops, owner, pages, payments, public, slots, webhook_endpoints
+from slotguard.api.routers import (
+    api_keys,
+    feeds,
+    live,
+    operator,
+    ops,
+    owner,
+    pages,
+    payments,
+    public,
+    slots,
+    webhook_endpoints,
+)
 from slotguard.api.telemetry import REQUEST_ID_HEADER, RequestTelemetry
 from slotguard.config import Settings
 from slotguard.domain.errors import TransientStorageFailure
@@ -102,7 +114,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
     # Routes are matched in order, one path pattern after another: the public booking routes, which
     # take the bursts, come first. Their order does not change which route a request reaches: paths of
     # different routers overlap only where a manage token would be a word such as `slots`.
-    modules = (public, slots, payments, ops, operator, owner, live, feeds, pages, webhook_endpoints)
+    modules = (public, slots, payments, ops, operator, owner, live, feeds, pages, webhook_endpoints, api_keys)
     routers = [module.router for module in modules]
     for router in routers:
         app.include_router(router)

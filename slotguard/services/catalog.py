@@ -64,11 +64,21 @@ async def owned_business(uows: UnitOfWorkFactory, slug: str, api_key: str | None
 
 
 async def rotate_api_key(uows: UnitOfWorkFactory, business: Business) -> str:
-    """Replace the business's API key; the old one stops working at once."""
+    """Replace the business's API key; the old one stops working at once, and so do the calendar-feed
+    URLs made from it (their tokens are keyed by the stored key's hash)."""
     api_key = new_api_key()
 
     await _in_write_transaction(uows, lambda uow: uow.catalog.set_api_key_hash(business.id, digest(api_key)))
     return api_key
+
+
+async def rotate_api_key_of(uows: UnitOfWorkFactory, slug: str) -> str:
+    """The operator's way to revoke a leaked key (`slotguard business rotate-key SLUG`)."""
+    async with uows(write=False) as uow:
+        business = await uow.catalog.business_by_slug(slug)
+    if business is None:
+        raise NotFound("business")
+    return await rotate_api_key(uows, business)
 
 
 async def update_business(uows: UnitOfWorkFactory, business: Business, changes: dict[str, Any]) -> Business:
