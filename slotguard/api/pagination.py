@@ -80,3 +80,19 @@ def _aware_time(value: str) -> datetime:
     if parsed.tzinfo is None:
         raise ValueError("cursor time without offset")
     return parsed
+
+
+def page_after_id(
+    rows: Sequence[T], limit: int, cursor: str | None, id_of: Callable[[T], UUID]
+) -> tuple[list[T], str | None]:
+    """A page of a short list read whole (a business's services or staff), after the row the cursor names."""
+    start = 0
+    if cursor:
+        (after_id,) = decode_cursor(cursor, UUID)
+        ids = [id_of(row) for row in rows]
+        if after_id not in ids:
+            invalid_cursor()
+        start = ids.index(after_id) + 1
+    page = list(rows[start : start + limit])
+    more = start + limit < len(rows)
+    return page, encode_cursor(id_of(page[-1])) if more and page else None

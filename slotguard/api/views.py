@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TypedDict
+from typing import Any, TypedDict
 from uuid import UUID
 
+from pydantic import BaseModel
+
 from slotguard.api import schemas
+from slotguard.api.owner_schemas import OwnerServiceOut, OwnerStaffOut, TimeOffOut
 from slotguard.domain.availability import Opening
 from slotguard.domain.bookings import Booking, Client
-from slotguard.domain.catalog import Business, Service, StaffMember
+from slotguard.domain.catalog import Business, Service, StaffMember, WorkingHours
 from slotguard.domain.events import AuditEntry
+from slotguard.domain.intervals import Interval
 from slotguard.domain.messages import OutgoingMessage
 from slotguard.domain.slots import Slot
 from slotguard.services.booking import AppointmentRequest
@@ -51,6 +55,49 @@ def staff_out(member: StaffMember) -> schemas.StaffOut:
         online_booking_enabled=member.online_booking_enabled,
         service_ids=sorted(member.service_ids),
         working_hours=member.working_hours.to_raw(),
+    )
+
+
+def owner_service_out(service: Service) -> OwnerServiceOut:
+    return OwnerServiceOut.model_validate(service, from_attributes=True).model_copy(
+        update={"retired": service.retired_at is not None}
+    )
+
+
+def owner_staff_out(member: StaffMember) -> OwnerStaffOut:
+    return OwnerStaffOut(
+        **staff_out(member).model_dump(),
+        time_off=[TimeOffOut(start_time=o.start_at, end_time=o.end_at) for o in member.time_off],
+        retired=member.retired_at is not None,
+    )
+
+
+def create_fields(model: type[BaseModel], current: object) -> dict[str, Any]:
+    """`current` in the field names of its create body (for a patch to be applied to)."""
+    return {name: getattr(current, name) for name in model.model_fields if hasattr(current, name)}
+
+
+def staff_create_fields(member: StaffMember) -> dict[str, Any]:
+    return {
+        "name": member.name,
+        "email": member.email,
+        "online_booking_enabled": member.online_booking_enabled,
+        "service_ids": sorted(member.service_ids),
+        "working_hours": member.working_hours.to_raw(),
+        "time_off": [{"start_time": o.start_at, "end_time": o.end_at} for o in member.time_off],
+    }
+
+
+def staff_member(body: schemas.StaffIn, business_id: UUID, staff_id: UUID) -> StaffMember:
+    return StaffMember(
+        id=staff_id,
+        business_id=business_id,
+        name=body.name,
+        email=body.email,
+        online_booking_enabled=body.online_booking_enabled,
+        service_ids=frozenset(body.service_ids),
+        working_hours=WorkingHours.parse({day: [list(p) for p in pairs] for day, pairs in body.working_hours.items()}),
+        time_off=tuple(Interval(o.start_time, o.end_time) for o in body.time_off),
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import time
+from datetime import datetime, time
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -57,6 +57,7 @@ class Service:
     currency: str = "USD"
     buffer_before_minutes: int = 0
     buffer_after_minutes: int = 0
+    retired_at: datetime | None = None  # no longer offered; its bookings stay
 
     def block_for(self, appointment: Interval) -> Interval:
         """The stretch of the staff member's time an appointment takes, buffers included."""
@@ -112,6 +113,7 @@ class StaffMember:
     service_ids: frozenset[UUID]
     working_hours: WorkingHours
     time_off: tuple[Interval, ...] = ()
+    retired_at: datetime | None = None  # no longer bookable; their bookings stay
 
     def offers(self, service_id: UUID) -> bool:
         return service_id in self.service_ids

@@ -98,7 +98,7 @@ async def add_service(uows: UnitOfWorkFactory, service: Service) -> Service:
 
 async def add_staff(uows: UnitOfWorkFactory, member: StaffMember) -> StaffMember:
     async def change(uow: UnitOfWork) -> None:
-        await _check_services_exist(uow, member.business_id, member.service_ids)
+        await check_services_exist(uow, member.business_id, member.service_ids)
         await uow.catalog.add_staff(member)
 
     await _in_write_transaction(uows, change)
@@ -116,7 +116,7 @@ async def _in_write_transaction(uows: UnitOfWorkFactory, change: Callable[[UnitO
     await with_retries(attempt)
 
 
-async def _check_services_exist(uow: UnitOfWork, business_id: UUID, service_ids: frozenset[UUID]) -> None:
+async def check_services_exist(uow: UnitOfWork, business_id: UUID, service_ids: frozenset[UUID]) -> None:
     known = {s.id for s in await uow.catalog.services(business_id)}
     unknown = sorted(str(sid) for sid in service_ids - known)
     if unknown:

@@ -29,7 +29,8 @@ async def calendar(
 
 
 async def audit_entries(
-    uows: UnitOfWorkFactory, business_id: UUID, *, booking_id: UUID | None, after_id: int | None, limit: int
+    uows: UnitOfWorkFactory, business_id: UUID, *, booking_id: UUID | None, before_id: int | None, limit: int
 ) -> list[AuditEntry]:
+    """Newest first: what an owner opening the log wants to see is what just happened."""
     async with uows(write=False) as uow:
-        return await uow.audit.entries(business_id, booking_id=booking_id, after_id=after_id, limit=limit)
+        return await uow.audit.newest(business_id, booking_id=booking_id, before_id=before_id, limit=limit)

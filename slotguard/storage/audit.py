@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import func, select
@@ -34,6 +35,13 @@ class AuditStore:
         ]
         await self._conn.execute(audit_log.insert(), rows)
 
+    async def record_change(
+        self, business_id: UUID, action: str, actor: str, details: dict[str, Any], at: datetime
+    ) -> None:
+        """A change that is not a booking's (a service, staff member or slot changed by the owner)."""
+        row = {"business_id": business_id, "action": action, "actor": actor, "at": at, "details": details}
+        await self._conn.execute(audit_log.insert().values(**row))
+
     async def latest_id(self, business_id: UUID) -> int:
         query = select(func.max(audit_log.c.id)).where(audit_log.c.business_id == business_id)
         return await self._conn.scalar(query) or 0
@@ -47,6 +55,20 @@ class AuditStore:
         if after_id is not None:
             query = query.where(audit_log.c.id > after_id)
         query = query.order_by(audit_log.c.id).limit(limit)
+        return await self._read(query)
+
+    async def newest(
+        self, business_id: UUID, *, booking_id: UUID | None = None, before_id: int | None = None, limit: int = 100
+    ) -> list[AuditEntry]:
+        """Newest first, as people read a log: walks the (business_id, id) index from its far end."""
+        query = select(audit_log).where(audit_log.c.business_id == business_id)
+        if booking_id is not None:
+            query = query.where(audit_log.c.booking_id == booking_id)
+        if before_id is not None:
+            query = query.where(audit_log.c.id < before_id)
+        return await self._read(query.order_by(audit_log.c.id.desc()).limit(limit))
+
+    async def _read(self, query: Any) -> list[AuditEntry]:
         return [
             AuditEntry(
                 id=row.id,

@@ -17,7 +17,7 @@ from typing import Any
 from uuid import UUID, uuid4
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import Engine, RowMapping, bindparam, select, update
+from sqlalchemy import Engine, RowMapping, bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -149,9 +149,42 @@ class CatalogStore:
             return list(catalog.services.values())
         return await self._services(business_id)
 
-    async def _services(self, business_id: UUID) -> list[Service]:
+    async def _services(self, business_id: UUID, *, include_retired: bool = False) -> list[Service]:
         query = select(services).where(services.c.business_id == business_id).order_by(services.c.created_at)
+        if not include_retired:
+            query = query.where(services.c.retired_at.is_(None))
         return [_service(row._mapping) for row in await self._conn.execute(query)]
+
+    async def listed_services(self, business_id: UUID, *, include_retired: bool) -> list[Service]:
+        """The owner's list, read past the cache (which holds only what is bookable)."""
+        return await self._services(business_id, include_retired=include_retired)
+
+    async def update_service(self, service: Service) -> None:
+        self._changed()
+        values = {f: getattr(service, f) for f in _SERVICE_FIELDS if f not in ("id", "business_id")}
+        await self._conn.execute(
+            update(services)
+            .where(services.c.id == service.id, services.c.business_id == service.business_id)
+            .values(**values)
+        )
+
+    async def retire_service(self, business_id: UUID, service_id: UUID, at: datetime) -> bool:
+        """Stop offering a service; False if it is unknown or already retired."""
+        self._changed()
+        return await self._retire(services, business_id, service_id, at)
+
+    async def retire_staff(self, business_id: UUID, staff_id: UUID, at: datetime) -> bool:
+        """Stop offering a staff member's time; False if unknown or already retired."""
+        self._changed()
+        return await self._retire(staff, business_id, staff_id, at)
+
+    async def _retire(self, table: Any, business_id: UUID, row_id: UUID, at: datetime) -> bool:
+        result = await self._conn.execute(
+            update(table)
+            .where(table.c.id == row_id, table.c.business_id == business_id, table.c.retired_at.is_(None))
+            .values(retired_at=at)
+        )
+        return bool(result.rowcount == 1)
 
     async def add_staff(self, member: StaffMember) -> None:
         self._changed()
@@ -165,12 +198,38 @@ class CatalogStore:
                 working_hours=member.working_hours.to_raw(),
             )
         )
+        await self._add_links(member)
+
+    async def update_staff(self, member: StaffMember) -> None:
+        """Store a staff member's changed details; their services and time off are replaced as a whole."""
+        self._changed()
+        await self._conn.execute(
+            update(staff)
+            .where(staff.c.id == member.id, staff.c.business_id == member.business_id)
+            .values(
+                name=member.name,
+                email=member.email,
+                online_booking_enabled=member.online_booking_enabled,
+                working_hours=member.working_hours.to_raw(),
+            )
+        )
+        await self._conn.execute(delete(staff_services).where(staff_services.c.staff_id == member.id))
+        await self._conn.execute(delete(time_off).where(time_off.c.staff_id == member.id))
+        await self._add_links(member)
+
+    async def _add_links(self, member: StaffMember) -> None:
         if member.service_ids:
             rows = [{"staff_id": member.id, "service_id": sid} for sid in member.service_ids]
             await self._conn.execute(staff_services.insert(), rows)
         if member.time_off:
             off_rows = [{"staff_id": member.id, "start_at": o.start_at, "end_at": o.end_at} for o in member.time_off]
             await self._conn.execute(time_off.insert(), off_rows)
+
+    async def listed_staff(
+        self, business_id: UUID, *, include_retired: bool, staff_id: UUID | None = None
+    ) -> list[StaffMember]:
+        """The owner's list, read past the cache (which holds only who is bookable)."""
+        return await self._staff(business_id, staff_id=staff_id, include_retired=include_retired)
 
     async def staff(
         self, business_id: UUID, *, service_id: UUID | None = None, staff_id: UUID | None = None
@@ -186,9 +245,16 @@ class CatalogStore:
         return await self._staff(business_id, service_id=service_id, staff_id=staff_id)
 
     async def _staff(
-        self, business_id: UUID, *, service_id: UUID | None = None, staff_id: UUID | None = None
+        self,
+        business_id: UUID,
+        *,
+        service_id: UUID | None = None,
+        staff_id: UUID | None = None,
+        include_retired: bool = False,
     ) -> list[StaffMember]:
         query = select(staff).where(staff.c.business_id == business_id).order_by(staff.c.created_at, staff.c.id)
+        if not include_retired:
+            query = query.where(staff.c.retired_at.is_(None))
         if staff_id is not None:
             query = query.where(staff.c.id == staff_id)
         if service_id is not None:
@@ -273,6 +339,7 @@ _SERVICE_FIELDS = (
     "currency",
     "buffer_before_minutes",
     "buffer_after_minutes",
+    "retired_at",
 )
 
 
@@ -334,4 +401,5 @@ def _staff(row: RowMapping, service_ids: set[UUID], offs: list[Interval]) -> Sta
         service_ids=frozenset(service_ids),
         working_hours=WorkingHours.parse(row["working_hours"]),
         time_off=tuple(offs),
+        retired_at=row["retired_at"],
     )

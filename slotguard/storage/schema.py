@@ -31,6 +31,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     Uuid,
+    text,
 )
 
 metadata = MetaData(
@@ -109,6 +110,7 @@ services = Table(
     Column("buffer_before_minutes", Integer, nullable=False),
     Column("buffer_after_minutes", Integer, nullable=False),
     _created_at(),
+    Column("retired_at", UtcDateTime),  # migration 0011: no longer offered; its bookings stay
 )
 
 staff = Table(
@@ -121,6 +123,7 @@ staff = Table(
     Column("online_booking_enabled", Boolean, nullable=False),
     Column("working_hours", JSON, nullable=False),
     _created_at(),
+    Column("retired_at", UtcDateTime),  # migration 0011: no longer bookable; their bookings stay
 )
 
 staff_services = Table(
@@ -169,6 +172,29 @@ slots = Table(
     CheckConstraint("remaining <= capacity", name="remaining_within_capacity"),
     CheckConstraint("capacity >= 1", name="capacity_positive"),
     Index(None, "business_id", "start_at"),
+    # Migration 0011: a cancelled slot keeps its row (and bookings); of the others, the database
+    # refuses a second slot of a service at the same start, however many schedules ask for one.
+    Column("cancelled_at", UtcDateTime),
+    Index(
+        "uq_slots_service_id_start_at",
+        "service_id",
+        "start_at",
+        unique=True,
+        postgresql_where=text("cancelled_at IS NULL"),
+        sqlite_where=text("cancelled_at IS NULL"),
+    ),
+)
+
+# The rules that generated a season of slots (migration 0011), kept so the owner can see them.
+slot_schedules = Table(
+    "slot_schedules",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("business_id", Uuid, ForeignKey("businesses.id"), nullable=False, index=True),
+    Column("service_id", Uuid, ForeignKey("services.id"), nullable=False),
+    Column("rule", JSON, nullable=False),
+    Column("created", Integer, nullable=False),
+    _created_at(),
 )
 
 bookings = Table(
@@ -216,6 +242,7 @@ audit_log = Table(
     Column("at", UtcDateTime, nullable=False),
     Column("details", JSON, nullable=False),
     Index(None, "business_id", "booking_id"),
+    Index(None, "business_id", "id"),  # migration 0011: a business's newest entries first
 )
 
 # -- payments and notifications (migration 0003) -----------------------------------------------------

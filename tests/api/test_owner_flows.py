@@ -54,9 +54,9 @@ async def test_cancelling_frees_the_time_and_the_audit_log_tells_the_story(clien
         )
     ).json()["data"]
     assert [(e["action"], e["fromStatus"], e["toStatus"], e["actor"]) for e in audit] == [
-        ("created", None, "confirmed", "customer"),
         ("cancelled", "confirmed", "cancelled", "owner"),
-    ]
+        ("created", None, "confirmed", "customer"),
+    ]  # newest first
     assert sorted(b["status"] for b in await calendar(client, salon)) == ["cancelled", "confirmed"]
 
 
@@ -70,7 +70,7 @@ async def test_customer_views_and_cancels_with_the_manage_token(client: httpx.As
     assert seen["id"] == booked["id"] and seen["status"] == "confirmed" and "manageToken" not in seen
     assert (await client.post(f"/api/v1/public/bookings/{token}/cancel")).json()["data"]["status"] == "cancelled"
     audit = (await client.get(f"/api/v1/businesses/{salon.slug}/audit-log", headers=salon.owner)).json()["data"]
-    assert audit[-1]["actor"] == "customer" and audit[-1]["toStatus"] == "cancelled"
+    assert audit[0]["actor"] == "customer" and audit[0]["toStatus"] == "cancelled"  # newest first
 
 
 async def test_availability_lists_free_times_and_drops_a_booked_one(client: httpx.AsyncClient) -> None:

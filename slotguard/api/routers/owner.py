@@ -20,8 +20,7 @@ from slotguard.api.pagination import (
     time_window,
 )
 from slotguard.domain.bookings import Status
-from slotguard.domain.catalog import Service, StaffMember, WorkingHours
-from slotguard.domain.intervals import Interval
+from slotguard.domain.catalog import Service
 from slotguard.services import catalog, queries
 from slotguard.services.booking import cancel_booking
 
@@ -53,16 +52,7 @@ async def post_service(
 
 @router.post("/staff", status_code=201)
 async def post_staff(body: schemas.StaffIn, business: OwnerBusiness, uows: UowsDep) -> schemas.Ok[schemas.StaffOut]:
-    member = StaffMember(
-        id=uuid4(),
-        business_id=business.id,
-        name=body.name,
-        email=body.email,
-        online_booking_enabled=body.online_booking_enabled,
-        service_ids=frozenset(body.service_ids),
-        working_hours=WorkingHours.parse({day: [list(p) for p in pairs] for day, pairs in body.working_hours.items()}),
-        time_off=tuple(Interval(o.start_time, o.end_time) for o in body.time_off),
-    )
+    member = views.staff_member(body, business.id, uuid4())
     return schemas.Ok(data=views.staff_out(await catalog.add_staff(uows, member)))
 
 
@@ -106,10 +96,10 @@ async def get_audit_log(
     limit: Limit = 100,
     cursor: str | None = None,
 ) -> schemas.Page[schemas.AuditEntryOut]:
-    after_id = None
+    before_id = None
     if cursor:
-        (after_id,) = decode_cursor(cursor, int)
-    rows = await queries.audit_entries(uows, business.id, booking_id=booking_id, after_id=after_id, limit=limit + 1)
+        (before_id,) = decode_cursor(cursor, int)
+    rows = await queries.audit_entries(uows, business.id, booking_id=booking_id, before_id=before_id, limit=limit + 1)
     page = rows[:limit]
     next_cursor = encode_cursor(page[-1].id) if len(rows) > limit else None
     return schemas.Page(data=[views.audit_out(e) for e in page], meta=schemas.PageMeta(next_cursor=next_cursor))
