@@ -22,6 +22,8 @@ class Settings(BaseSettings):
     smtp_url: str | None = None
     smtp_from: str = "slotguard@localhost"
     outbox_worker: bool = True
+    # How often each worker looks for reminders due (0: never, e.g. a host that only serves reads).
+    reminder_seconds: float = 30.0
     # SMS confirmations through Twilio: off unless all three are set. The base URL is for test doubles.
     twilio_account_sid: str | None = None
     twilio_auth_token: SecretStr | None = None

@@ -45,12 +45,15 @@ from slotguard.api.routers import (
 from slotguard.api.telemetry import REQUEST_ID_HEADER, RequestTelemetry
 from slotguard.config import Settings
 from slotguard.domain.errors import TransientStorageFailure
+from slotguard.domain.messages import PageLinks
 from slotguard.domain.rate_limits import RateLimit
 from slotguard.services.fast_path import NO_FAST_PATH, FastPath
 from slotguard.services.limits import cors_origins_setting, rate_limit_setting
 from slotguard.services.notifications import run_outbox_worker
 from slotguard.services.outgoing_webhooks import SignedWebhooks
+from slotguard.services.periodic import run_periodically
 from slotguard.services.ports import Clock, PaymentProvider, Sender, UnitOfWork, UnitOfWorkFactory
+from slotguard.services.reminders import send_due_reminders
 from slotguard.services.retry import retry_observer, with_retries
 from slotguard.storage.dialects import is_transient
 from slotguard.storage.engine import Database, create_database
@@ -87,12 +90,13 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
         metrics.forget_dead_workers()
         container.payments.update(await payment_providers(settings, database))
         retry_observer.set(metrics)  # the outbox worker's retries count too
-        worker = _start_outbox_worker(settings, uows, clock, guard)
+        workers = [_start_outbox_worker(settings, uows, clock, guard), *_start_after_sale_work(settings, uows, clock)]
         yield
-        if worker is not None:
-            worker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await worker
+        for worker in workers:
+            if worker is not None:
+                worker.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await worker
         await buckets.close()
         await fast_path.close()
         await database.dispose()
@@ -182,6 +186,16 @@ def _start_outbox_worker(
         return None
     senders = outbox_senders(settings, uows, guard)
     return asyncio.create_task(run_outbox_worker(uows, clock, senders), name="outbox-worker")
+
+
+def _start_after_sale_work(settings: Settings, uows: UnitOfWorkFactory, clock: Clock) -> list[asyncio.Task[None]]:
+    """Reminders (and waitlist offers) on every worker of every host: each piece is claimed in the database."""
+    links = PageLinks(settings.public_url)
+    tasks = []
+    if settings.reminder_seconds > 0:
+        work = functools.partial(send_due_reminders, uows, clock, links)
+        tasks.append(asyncio.create_task(run_periodically("reminders", settings.reminder_seconds, work)))
+    return tasks
 
 
 def outbox_senders(

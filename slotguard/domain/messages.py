@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
+from urllib.parse import quote
 from uuid import UUID, uuid4
 
 from slotguard.domain import wording
@@ -76,6 +77,19 @@ class Letterhead:
         if not self.business_name:
             return subject
         return self.say("subject.of_business", subject=subject, business=self.business_name)
+
+
+@dataclass(frozen=True, slots=True)
+class PageLinks:
+    """Links to the widget's pages in messages: absolute under the server's public URL when it is set."""
+
+    public_url: str = ""
+
+    def manage(self, slug: str, token: str) -> str:
+        return f"{self.public_url.rstrip('/')}/book/{quote(slug)}?manage={quote(token)}"
+
+    def offer(self, slug: str, token: str) -> str:
+        return f"{self.public_url.rstrip('/')}/book/{quote(slug)}?offer={quote(token)}"
 
 
 def booking_email(

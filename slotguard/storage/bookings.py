@@ -15,7 +15,7 @@ from slotguard.domain.bookings import BLOCKING_STATUSES, EXPIRING_STATUSES, Book
 from slotguard.domain.catalog import MAX_BLOCK_MINUTES
 from slotguard.domain.intervals import Interval
 from slotguard.storage.dialects import insert_unless_overlapping, overlap_params, overlapping, update_unless_overlapping
-from slotguard.storage.schema import bookings, clients
+from slotguard.storage.schema import bookings, clients, manage_links
 
 _BLOCKING = [s.value for s in BLOCKING_STATUSES]
 _EXPIRING = [s.value for s in EXPIRING_STATUSES]
@@ -129,6 +129,9 @@ class BookingStore:
 
     async def by_manage_token_hash(self, token_hash: str) -> Booking | None:
         row = (await self._conn.execute(_with_client().where(bookings.c.manage_token_hash == token_hash))).first()
+        if row is None:  # a manage link sent later (a reminder's) opens the booking as the first one does
+            linked = select(manage_links.c.booking_id).where(manage_links.c.token_hash == token_hash)
+            row = (await self._conn.execute(_with_client().where(bookings.c.id.in_(linked)))).first()
         return _booking(row._mapping) if row else None
 
     async def busy_blocks(

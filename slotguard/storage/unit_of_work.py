@@ -17,6 +17,7 @@ from slotguard.storage.holders import HolderStore
 from slotguard.storage.idempotency import IdempotencyStore
 from slotguard.storage.outbox import OutboxStore
 from slotguard.storage.payments import PaymentStore
+from slotguard.storage.reminders import ReminderStore
 from slotguard.storage.slots import SlotStore
 from slotguard.storage.webhooks import WebhookEndpointStore
 
@@ -39,6 +40,7 @@ class SqlUnitOfWork:
     webhooks: WebhookEndpointStore
     holders: HolderStore
     erasure: ErasureStore
+    reminders: ReminderStore
 
     def __init__(self, database: Database, *, write: bool) -> None:
         self._database = database
@@ -82,6 +84,7 @@ class SqlUnitOfWork:
         self.webhooks = WebhookEndpointStore(conn)
         self.holders = HolderStore(conn)
         self.erasure = ErasureStore(conn)
+        self.reminders = ReminderStore(conn)
         return self
 
     async def commit(self) -> None:

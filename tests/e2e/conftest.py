@@ -41,6 +41,8 @@ def start_server(
             # The session's databases are shared with the service tests, which drain the outbox
             # themselves and check what arrives: a server's worker must not take their messages.
             "SLOTGUARD_OUTBOX_WORKER": "false",
+            # Likewise reminders: the tests that check them start servers of their own.
+            "SLOTGUARD_REMINDER_SECONDS": "0",
         }
         | (extra_env or {})
     )

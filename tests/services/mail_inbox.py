@@ -22,7 +22,10 @@ class Inbox:
         return "250 OK"
 
     def of(self, shop: Shop) -> list[Message]:
-        return [m for m in self.messages if m["To"].endswith(f"@{shop.business.slug}.example.com")]
+        return self.of_business(shop.business.slug)
+
+    def of_business(self, slug: str) -> list[Message]:
+        return [m for m in self.messages if m["To"].endswith(f"@{slug}.example.com")]
 
 
 @pytest.fixture
