@@ -35,6 +35,7 @@ from slotguard.api.routers import (
     operator,
     ops,
     owner,
+    owner_slots,
     pages,
     payments,
     public,
@@ -119,7 +120,21 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
     # Routes are matched in order, one path pattern after another: the public booking routes, which
     # take the bursts, come first. Their order does not change which route a request reaches: paths of
     # different routers overlap only where a manage token would be a word such as `slots`.
-    modules = (public, slots, payments, ops, operator, owner, setup, live, feeds, pages, webhook_endpoints, api_keys)
+    modules = (
+        public,
+        slots,
+        payments,
+        ops,
+        operator,
+        owner,
+        owner_slots,
+        setup,
+        live,
+        feeds,
+        pages,
+        webhook_endpoints,
+        api_keys,
+    )
     routers = [module.router for module in modules]
     for router in routers:
         app.include_router(router)

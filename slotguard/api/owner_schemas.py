@@ -8,14 +8,14 @@ itself (`patched`), so a patch is held to every rule a creation is, cross-field 
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, time
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Optional, TypeVar, cast
 from uuid import UUID
 
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field, StringConstraints, ValidationError, create_model, model_validator
 
-from slotguard.api.schemas import In, Out, ServiceIn, ServiceOut, StaffIn, StaffOut, Utc
+from slotguard.api.schemas import BookingOut, In, Out, ServiceIn, ServiceOut, StaffIn, StaffOut, Utc
 from slotguard.domain.slots import MAX_CAPACITY
 
 M = TypeVar("M", bound=BaseModel)
@@ -89,7 +89,20 @@ class SlotScheduleIn(In):
             raise ValueError(f"until must be at most {MAX_SCHEDULE_DAYS} days after from")
         return self
 
+    def clock_times(self) -> list[time]:
+        return sorted({time.fromisoformat(value) for value in self.times})
+
 
 class SlotScheduleOut(Out):
     id: UUID
     created: int
+
+
+class SlotScheduleRunOut(SlotScheduleOut):
+    rule: dict[str, Any]
+    created_at: Utc
+
+
+class SlotCancelledOut(Out):
+    id: UUID
+    bookings: list[BookingOut]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, Generic, Literal, TypeVar
 from uuid import UUID
 
@@ -269,6 +269,8 @@ class SlotIn(In):
     def _ordered(self) -> SlotIn:
         if self.end_time <= self.start_time:
             raise ValueError("endTime must be after startTime")
+        if self.end_time - self.start_time > timedelta(minutes=MAX_BLOCK_MINUTES):
+            raise ValueError(f"a slot lasts at most {MAX_BLOCK_MINUTES} minutes")  # bounds calendar reads
         return self
 
 

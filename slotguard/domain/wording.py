@@ -89,8 +89,7 @@ SENTENCES: dict[str, dict[str, str]] = {
         "accept": "Pour les réserver, ouvrez : {url}",
         "sms.confirmation": "{business} : votre réservation du {when} est confirmée. Réf. {reference}",
         "sms.reminder": "{business} : rappel de votre réservation du {when}. Gérer : {url}",
-        "sms.waitlist_offer": "{business} : places libres pour vous le {when} jusqu'au {until}. "
-        "Réserver : {url}",
+        "sms.waitlist_offer": "{business} : places libres pour vous le {when} jusqu'au {until}. Réserver : {url}",
     },
     "es": {
         "subject.confirmation": "Su reserva está confirmada",
@@ -147,12 +146,7 @@ def from_accept_language(header: str | None) -> str | None:
 
 def choose_language(asked: str | None, accept_language: str | None, business_language: str | None) -> str:
     """`?lang=` first, then the browser's languages, then the business's own (SPEC §9)."""
-    return (
-        supported(asked)
-        or from_accept_language(accept_language)
-        or supported(business_language)
-        or DEFAULT_LANGUAGE
-    )
+    return supported(asked) or from_accept_language(accept_language) or supported(business_language) or DEFAULT_LANGUAGE
 
 
 def say(language: str, key: str, **values: object) -> str:

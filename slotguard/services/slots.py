@@ -56,7 +56,9 @@ async def add_slot(
                 return stored
             if await uow.catalog.service(business.id, service_id) is None:
                 raise NotFound("service")
-            await uow.slots.add(slot, clock())
+            if not await uow.slots.add_unless_taken(slot, clock()):
+                detail = {"field": "startTime", "message": "this service already has a slot at this start"}
+                raise ValidationFailed("A slot of this service starts then already", [detail])
             await uow.commit()
             return slot
 

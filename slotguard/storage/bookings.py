@@ -134,6 +134,11 @@ class BookingStore:
             row = (await self._conn.execute(_with_client().where(bookings.c.id.in_(linked)))).first()
         return _booking(row._mapping) if row else None
 
+    async def active_on_slot(self, slot_id: UUID, now: datetime) -> list[Booking]:
+        """The active bookings of a slot (holds, checkouts and confirmed ones), with their clients."""
+        query = _with_client().where(bookings.c.slot_id == slot_id, active_at(now)).order_by(bookings.c.id)
+        return [_booking(row._mapping) for row in await self._conn.execute(query)]
+
     async def busy_blocks(
         self, staff_ids: Sequence[UUID], window: Interval, now: datetime
     ) -> dict[UUID, list[Interval]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from uuid import UUID
 
@@ -54,6 +55,16 @@ class PaymentStore:
             "block_end_at": booking.block.end_at,
         }
         return await update_unless_overlapping(self._conn, booking.id, booking.status.value, booking.staff_id, values)
+
+    async def paid_booking_ids(self, booking_ids: Sequence[UUID]) -> set[UUID]:
+        """Of these bookings, those a payment confirmed (so cancelling one owes the customer a refund)."""
+        if not booking_ids:
+            return set()
+        query = select(payment_events.c.booking_id).where(
+            payment_events.c.booking_id.in_(list(booking_ids)),
+            payment_events.c.outcome.in_(("confirmed", "confirmed_late")),
+        )
+        return set((await self._conn.execute(query)).scalars())
 
     async def booking_by_id(self, booking_id: UUID) -> UUID | None:
         """The business of a booking, which a webhook knows only by the booking id."""
