@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import functools
 import secrets
 from collections.abc import AsyncIterator
@@ -50,9 +48,9 @@ from slotguard.domain.messages import PageLinks
 from slotguard.domain.rate_limits import RateLimit
 from slotguard.services.fast_path import NO_FAST_PATH, FastPath
 from slotguard.services.limits import cors_origins_setting, rate_limit_setting
-from slotguard.services.notifications import run_outbox_worker
+from slotguard.services.notifications import outbox_job
 from slotguard.services.outgoing_webhooks import SignedWebhooks
-from slotguard.services.periodic import run_periodically
+from slotguard.services.periodic import PeriodicJob, PeriodicJobs
 from slotguard.services.ports import Clock, PaymentProvider, Sender, UnitOfWork, UnitOfWorkFactory
 from slotguard.services.reminders import send_due_reminders
 from slotguard.services.retry import retry_observer, with_retries
@@ -91,13 +89,12 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
         metrics.forget_dead_workers()
         container.payments.update(await payment_providers(settings, database))
         retry_observer.set(metrics)  # the outbox worker's retries count too
-        workers = [_start_outbox_worker(settings, uows, clock, guard), *_start_after_sale_work(settings, uows, clock)]
+        periodic = PeriodicJobs(
+            [*_periodic_jobs(settings, uows, clock, guard), *_after_sale_jobs(settings, uows, clock)]
+        )
+        periodic.start()
         yield
-        for worker in workers:
-            if worker is not None:
-                worker.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await worker
+        await periodic.stop()
         await buckets.close()
         await fast_path.close()
         await database.dispose()
@@ -194,23 +191,24 @@ def outbound_guard(settings: Settings) -> OutboundGuard:
     return OutboundGuard(policy)
 
 
-def _start_outbox_worker(
+def _periodic_jobs(
     settings: Settings, uows: UnitOfWorkFactory, clock: Clock, guard: OutboundGuard
-) -> asyncio.Task[None] | None:
-    if not settings.outbox_worker:
-        return None
-    senders = outbox_senders(settings, uows, guard)
-    return asyncio.create_task(run_outbox_worker(uows, clock, senders), name="outbox-worker")
+) -> list[PeriodicJob]:
+    """What every host runs in the background; each job claims its work in the database (SPEC §10)."""
+    jobs = []
+    if settings.outbox_worker:
+        jobs.append(outbox_job(uows, clock, outbox_senders(settings, uows, guard)))
+    return jobs
 
 
-def _start_after_sale_work(settings: Settings, uows: UnitOfWorkFactory, clock: Clock) -> list[asyncio.Task[None]]:
+def _after_sale_jobs(settings: Settings, uows: UnitOfWorkFactory, clock: Clock) -> list[PeriodicJob]:
     """Reminders (and waitlist offers) on every worker of every host: each piece is claimed in the database."""
     links = PageLinks(settings.public_url)
-    tasks = []
+    jobs = []
     if settings.reminder_seconds > 0:
         work = functools.partial(send_due_reminders, uows, clock, links)
-        tasks.append(asyncio.create_task(run_periodically("reminders", settings.reminder_seconds, work)))
-    return tasks
+        jobs.append(PeriodicJob("reminders", work, idle_seconds=settings.reminder_seconds))
+    return jobs
 
 
 def outbox_senders(

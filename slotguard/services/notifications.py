@@ -8,7 +8,6 @@ Messages on a channel nobody configured (no SMTP server, no SMS provider) wait i
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
@@ -23,6 +22,7 @@ from slotguard.domain.messages import (
     booking_sms,
     booking_webhook,
 )
+from slotguard.services.periodic import PeriodicJob, claim_batch
 from slotguard.services.ports import Clock, Sender, UnitOfWork, UnitOfWorkFactory
 from slotguard.services.retry import with_retries
 
@@ -59,17 +59,13 @@ async def queue_notifications(
 async def drain_outbox(uows: UnitOfWorkFactory, clock: Clock, senders: Senders, *, batch_size: int = BATCH_SIZE) -> int:
     """Send one claimed batch; returns how many messages were sent."""
 
-    async def claim(_number: int) -> list[OutgoingMessage]:
-        async with uows(write=False) as uow:  # idle workers stay off SQLite's write lock
-            if not await uow.outbox.has_due(clock(), senders.keys()):
-                return []
-        async with uows(write=True) as uow:
-            claimed = await uow.outbox.claim(clock(), LEASE, batch_size, senders.keys())
-            await uow.commit()
-            return claimed
-
+    claimed = await claim_batch(
+        uows,
+        lambda uow: uow.outbox.claim(clock(), LEASE, batch_size, senders.keys()),
+        any_due=lambda uow: uow.outbox.has_due(clock(), senders.keys()),
+    )
     sent = 0
-    for message in await with_retries(claim):
+    for message in claimed:
         try:
             status_code = await senders[message.channel].send(message)
         except Exception as failure:
@@ -120,12 +116,6 @@ async def outbox_backlog(uows: UnitOfWorkFactory) -> int:
         return await uow.outbox.count_pending()
 
 
-async def run_outbox_worker(uows: UnitOfWorkFactory, clock: Clock, senders: Senders) -> None:
-    """The background task of `slotguard serve`: poll, drain, repeat until cancelled."""
-    while True:
-        try:
-            if await drain_outbox(uows, clock, senders):
-                continue
-        except Exception:
-            log.exception("outbox worker pass failed; trying again")
-        await asyncio.sleep(POLL_SECONDS)
+def outbox_job(uows: UnitOfWorkFactory, clock: Clock, senders: Senders) -> PeriodicJob:
+    """The outbox worker of `slotguard serve`, on every host at once."""
+    return PeriodicJob("outbox", lambda: drain_outbox(uows, clock, senders), idle_seconds=POLL_SECONDS)

@@ -56,7 +56,11 @@ class BookingStore:
     async def expire_lapsed(self, now: datetime, limit: int) -> list[Booking]:
         """Up to `limit` lapsed holds and checkouts anywhere, marked expired (the clean-up job)."""
         condition = and_(bookings.c.status.in_(_EXPIRING), bookings.c.expires_at <= self._now(now))
-        return await self._expire_where(condition, now, limit)
+        query = select(bookings).where(condition).limit(limit)
+        if self._conn.dialect.name == "postgresql":
+            # Clean-up running on several hosts at once: each takes rows the others have not locked.
+            query = query.with_for_update(skip_locked=True)
+        return await self._expire_rows(await self._conn.execute(query), now)
 
     async def _expire_where(
         self, condition: ColumnElement[bool], now: datetime, limit: int | None = None

@@ -1,9 +1,8 @@
 """The transactional outbox: messages written with the booking change, claimed and sent by a worker.
 
-A claim is a lease (`next_attempt_at` pushed into the future, in a short transaction), not a lock held
-while sending: a worker that dies mid-batch leaves its rows to be claimed again when the lease ends.
-On PostgreSQL concurrent claimers skip each other's rows (`FOR UPDATE SKIP LOCKED`); on SQLite the
-claim runs under the file's write lock.
+A claim is a lease (`next_attempt_at` pushed into the future, in a short transaction: storage/leases.py),
+not a lock held while sending: a worker that dies mid-batch leaves its rows to be claimed again when the
+lease ends, and workers on several hosts take disjoint batches.
 """
 
 from __future__ import annotations
@@ -17,6 +16,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from slotguard.domain.messages import MessageKind, OutgoingMessage
+from slotguard.storage.leases import lease_due
 from slotguard.storage.schema import outbox
 
 
@@ -37,17 +37,16 @@ class OutboxStore:
     async def claim(
         self, now: datetime, lease: timedelta, limit: int, channels: Collection[str] = ("email",)
     ) -> list[OutgoingMessage]:
-        query = select(outbox).where(*_due(now, channels)).order_by(outbox.c.next_attempt_at).limit(limit)
-        if self._conn.dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True)
-        claimed = [_message(row._mapping) for row in await self._conn.execute(query)]
-        if claimed:
-            await self._conn.execute(
-                update(outbox)
-                .where(outbox.c.id.in_([m.id for m in claimed]))
-                .values(next_attempt_at=now + lease, attempts=outbox.c.attempts + 1)
-            )
-        return claimed
+        rows = await lease_due(
+            self._conn,
+            outbox,
+            due=_due(now, channels),
+            lease_column=outbox.c.next_attempt_at,
+            until=now + lease,
+            limit=limit,
+            also={"attempts": outbox.c.attempts + 1},
+        )
+        return [_message(row) for row in rows]
 
     async def mark_sent(self, message_id: UUID, now: datetime, status_code: int | None = None) -> None:
         await self._conn.execute(
