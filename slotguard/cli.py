@@ -74,6 +74,18 @@ def migrate() -> None:
     console.print(f"[green]schema up to date[/] at {settings.database_url}")
 
 
+def _warn_about_unsafe_settings(settings: Settings) -> None:
+    if settings.payment_provider == "local":
+        console.print(
+            "[bold red]WARNING: SLOTGUARD_PAYMENT_PROVIDER=local: checkouts are confirmed WITHOUT ANY PAYMENT. "
+            "For demos and tests only; use stripe (or leave it unset) in production.[/]"
+        )
+    if settings.payment_provider is None:
+        console.print("[yellow]no payment provider is configured[/]: paid checkouts answer 502")
+    if settings.rate_limit.strip().lower() == "off":
+        console.print("[yellow]SLOTGUARD_RATE_LIMIT=off[/]: the public routes are not rate limited")
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
@@ -107,6 +119,10 @@ def serve(
     """Run the HTTP API (migrations are applied first)."""
     settings = Settings()
     upgrade(settings.database_url)
+    if demo and settings.payment_provider is None:
+        os.environ["SLOTGUARD_PAYMENT_PROVIDER"] = "local"  # read again by every worker's create_app
+        settings = Settings()
+    _warn_about_unsafe_settings(settings)
     if demo:
         _print_demo(_with_storage(settings, ensure_demo), f"http://{host}:{port}")
     with _metrics_shared_by(workers):

@@ -14,7 +14,9 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///./slotguard.db"
     admin_token: SecretStr | None = None
     redis_url: str | None = None
-    payment_provider: Literal["local", "stripe"] = "local"
+    # None: a priced checkout answers 502 and takes nothing. `local` confirms without any payment: only
+    # for demos and tests (`serve --demo` sets it when it is not set).
+    payment_provider: Literal["local", "stripe"] | None = None
     webhook_secret: SecretStr | None = None
     stripe_api_key: SecretStr | None = None
     # Where customers reach this server (checkout pages and return URLs); relative URLs when empty.
@@ -30,7 +32,7 @@ class Settings(BaseSettings):
     twilio_from: str | None = None
     twilio_base_url: str = "https://api.twilio.com"
     # Per client address per business on the public routes: "60/minute", "5/second", or "off".
-    rate_limit: str = "off"
+    rate_limit: str = "120/minute"
     # Active holds one client address may have per business at once; 0 means no cap.
     max_active_holds: int = 5
     # Origins allowed to call the API from a browser (the sites that embed the widget), comma-separated.

@@ -157,9 +157,12 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
 
 
 async def payment_providers(settings: Settings, database: Database) -> dict[str, PaymentProvider]:
-    """The local provider always (demo and tests), Stripe when it is configured."""
+    """The local provider only when chosen (it confirms without payment: demos and tests), Stripe when
+    it is configured."""
     secret = await webhook_secret(settings, database)
-    providers: dict[str, PaymentProvider] = {"local": LocalPaymentProvider(secret, settings.public_url)}
+    providers: dict[str, PaymentProvider] = {}
+    if settings.payment_provider == "local":
+        providers["local"] = LocalPaymentProvider(secret, settings.public_url)
     if settings.stripe_api_key is not None:
         providers["stripe"] = StripePaymentProvider(settings.stripe_api_key.get_secret_value(), secret)
     return providers

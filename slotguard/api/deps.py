@@ -14,7 +14,7 @@ from fastapi import Depends, Header, Request
 
 from slotguard.config import Settings
 from slotguard.domain.catalog import Business
-from slotguard.domain.errors import NotFound, Unauthorized
+from slotguard.domain.errors import NotFound, PaymentProviderError, Unauthorized
 from slotguard.services.catalog import owned_business
 from slotguard.services.fast_path import NO_FAST_PATH, FastPath
 from slotguard.services.ports import Clock, PaymentProvider, UnitOfWorkFactory, UrlGuard
@@ -31,9 +31,14 @@ class Container:
     payments: dict[str, PaymentProvider] = field(default_factory=dict)
 
     def payment_provider(self, name: str | None = None) -> PaymentProvider:
-        provider = self.payments.get(name or self.settings.payment_provider)
+        """The provider `name` (a webhook's), or the server's for a new checkout: with none configured a
+        checkout is refused (502) before anything is taken."""
+        wanted = name or self.settings.payment_provider
+        if wanted is None:
+            raise PaymentProviderError("no payment provider is configured")
+        provider = self.payments.get(wanted)
         if provider is None:
-            raise NotFound(f"payment provider {name or self.settings.payment_provider!r}")
+            raise NotFound(f"payment provider {wanted!r}")
         return provider
 
 

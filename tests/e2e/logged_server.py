@@ -70,6 +70,8 @@ def start_logged_server(
         "SLOTGUARD_DATABASE_URL": database_url,
         "SLOTGUARD_ADMIN_TOKEN": ADMIN_TOKEN,
         "SLOTGUARD_OUTBOX_WORKER": "false",  # as in conftest: the service tests drain the shared outbox
+        "SLOTGUARD_RATE_LIMIT": "off",  # as in conftest
+        "SLOTGUARD_PAYMENT_PROVIDER": "local",
     }
     command = [sys.executable, "-m", "slotguard", "serve", "--port", str(port), "--workers", str(workers)]
     command += ["--log-format", log_format] if log_format is not None else []
