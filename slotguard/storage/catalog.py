@@ -18,7 +18,6 @@ from uuid import UUID, uuid4
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import Engine, RowMapping, bindparam, delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from slotguard.domain.bookings import Client
@@ -301,9 +300,12 @@ class CatalogStore:
         return service_ids, offs
 
     async def upsert_client(self, business_id: UUID, client: Client) -> UUID:
-        """The business's client with this email, created or updated with the latest details."""
+        """The business's client with exactly these details, added if there is none. Stored details are
+        never changed: a booking keeps the name and phone it was made with, and an anonymous request with
+        someone else's email cannot rewrite theirs."""
+        client_id = uuid4()
         values = {
-            "id": uuid4(),
+            "id": client_id,
             "business_id": business_id,
             "email": client.email.lower(),
             "first_name": client.first_name,
@@ -311,22 +313,25 @@ class CatalogStore:
             "phone": client.phone,
             "created_at": datetime.now(UTC),
         }
-        client_id: UUID = (await self._conn.execute(_UPSERT_CLIENT[self._conn.dialect.name], values)).scalar_one()
+        same: UUID | None = await self._conn.scalar(_SAME_CLIENT, values)
+        if same is not None:
+            return same
+        await self._conn.execute(_ADD_CLIENT, values)
         return client_id
 
 
-def _upsert_client(insert: Any) -> Any:
-    statement = insert(clients).values({name: bindparam(name) for name in _CLIENT_FIELDS})
-    return statement.on_conflict_do_update(
-        index_elements=[clients.c.business_id, clients.c.email],
-        set_={name: statement.excluded[name] for name in ("first_name", "last_name", "phone")},
-    ).returning(clients.c.id)
-
-
-# Built once: every booking sends them, and building them (the upsert's `excluded` alias above all)
-# cost more Python time than the round trip.
+# Built once: every booking sends them, and building statements cost more Python time than the round trip.
 _CLIENT_FIELDS = ("id", "business_id", "email", "first_name", "last_name", "phone", "created_at")
-_UPSERT_CLIENT = {"postgresql": _upsert_client(postgresql.insert), "sqlite": _upsert_client(sqlite.insert)}
+_ADD_CLIENT = clients.insert().values({name: bindparam(name) for name in _CLIENT_FIELDS})
+_SAME_CLIENT = (
+    select(clients.c.id)
+    .where(
+        *(clients.c[name] == bindparam(name) for name in ("business_id", "email", "first_name", "last_name")),
+        clients.c.phone.is_not_distinct_from(bindparam("phone")),
+        clients.c.erased_at.is_(None),
+    )
+    .limit(1)
+)
 _BUSINESS_BY_SLUG = select(businesses).where(businesses.c.slug == bindparam("slug"))
 
 

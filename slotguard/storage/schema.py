@@ -154,7 +154,8 @@ clients = Table(
     _created_at(),
     # Set when the client's personal data was erased (migration 0007); the row stays for the bookings.
     Column("erased_at", UtcDateTime),
-    UniqueConstraint("business_id", "email"),
+    # Not unique: one row per set of details an email was booked with (migration 0012).
+    Index(None, "business_id", "email"),
 )
 
 slots = Table(
