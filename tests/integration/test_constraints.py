@@ -75,11 +75,19 @@ async def test_database_refuses_turning_a_cancelled_row_back_into_an_overlapping
 
 async def test_back_to_back_and_cancelled_rows_are_allowed(uows: UnitOfWorkFactory) -> None:
     business, service, member = await _staffed_business(uows)
+    rows = [
+        _appointment(business, service, member, 0, Status.CONFIRMED),
+        _appointment(business, service, member, 30, Status.CONFIRMED),  # starts as the first ends
+        _appointment(business, service, member, 0, Status.CANCELLED),  # over the first, but cancelled
+    ]
     async with uows(write=True) as uow:
-        await uow.bookings.add(_appointment(business, service, member, 0, Status.CONFIRMED), None)
-        await uow.bookings.add(_appointment(business, service, member, 30, Status.CONFIRMED), None)
-        await uow.bookings.add(_appointment(business, service, member, 0, Status.CANCELLED), None)
+        for row in rows:
+            await uow.bookings.add(row, None)
         await uow.commit()
+
+    async with uows(write=False) as uow:
+        stored = [await uow.bookings.get(business.id, row.id) for row in rows]
+    assert [(b.status, b.time) for b in stored if b is not None] == [(r.status, r.time) for r in rows]
 
 
 async def test_database_refuses_a_negative_seat_count(uows: UnitOfWorkFactory) -> None:
