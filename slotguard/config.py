@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     outbox_worker: bool = True
     # How often each worker looks for reminders due (0: never, e.g. a host that only serves reads).
     reminder_seconds: float = 30.0
+    # How soon after seats free up a waitlist offer is made (each worker looks this often; 0: never).
+    waitlist_offer_seconds: float = 10.0
     # SMS confirmations through Twilio: off unless all three are set. The base URL is for test doubles.
     twilio_account_sid: str | None = None
     twilio_auth_token: SecretStr | None = None

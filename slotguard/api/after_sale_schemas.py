@@ -2,10 +2,41 @@
 
 from __future__ import annotations
 
-from slotguard.api.schemas import BookingOut, Utc
+from typing import Literal
+from uuid import UUID
+
+from pydantic import Field
+
+from slotguard.api.schemas import BookingOut, Email, In, Name, Out, Phone, Utc
 
 
 class ManagedBookingOut(BookingOut):
     # The customer's cancel or move is refused from this moment on (TOO_LATE_TO_CHANGE).
     changeable_until: Utc
     language: str
+
+
+class WaitlistIn(In):
+    guests: int = Field(ge=1, le=100)
+    first_name: Name
+    last_name: Name
+    email: Email
+    phone: Phone | None = None
+
+
+class JoinedOut(Out):
+    waitlist_id: UUID
+    position: int  # the place in line now: 1 is next
+
+
+class WaitlistEntryOut(Out):
+    waitlist_id: UUID
+    position: int
+    guests: int
+    status: Literal["waiting", "offered", "booked", "lapsed", "removed"]
+    offer_expires_at: Utc | None
+    offer_token: str | None  # only while offered, so the owner can pass an offer on by phone
+    first_name: str
+    last_name: str
+    email: str
+    created_at: Utc

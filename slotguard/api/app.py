@@ -39,6 +39,7 @@ from slotguard.api.routers import (
     public,
     setup,
     slots,
+    waitlists,
     webhook_endpoints,
 )
 from slotguard.api.telemetry import REQUEST_ID_HEADER, RequestTelemetry
@@ -54,6 +55,7 @@ from slotguard.services.periodic import PeriodicJob, PeriodicJobs
 from slotguard.services.ports import Clock, PaymentProvider, Sender, UnitOfWork, UnitOfWorkFactory
 from slotguard.services.reminders import send_due_reminders
 from slotguard.services.retry import retry_observer, with_retries
+from slotguard.services.waitlists import make_offers
 from slotguard.storage.dialects import is_transient
 from slotguard.storage.engine import Database, create_database
 from slotguard.storage.migrations import applied_revisions, head_revisions
@@ -132,7 +134,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
         webhook_endpoints,
         api_keys,
     )
-    routers = [module.router for module in modules]
+    routers = [module.router for module in modules] + [waitlists.public_router, waitlists.owner_router]
     for router in routers:
         app.include_router(router)
     app.mount("/web", pages.static_files, name="web")
@@ -211,6 +213,9 @@ def _after_sale_jobs(settings: Settings, uows: UnitOfWorkFactory, clock: Clock) 
     if settings.reminder_seconds > 0:
         work = functools.partial(send_due_reminders, uows, clock, links)
         jobs.append(PeriodicJob("reminders", work, idle_seconds=settings.reminder_seconds))
+    if settings.waitlist_offer_seconds > 0:
+        offers = functools.partial(make_offers, uows, clock, links)
+        jobs.append(PeriodicJob("waitlist offers", offers, idle_seconds=settings.waitlist_offer_seconds))
     return jobs
 
 

@@ -17,6 +17,8 @@ from uuid import UUID, uuid4
 from slotguard.domain import wording
 from slotguard.domain.bookings import Booking, Status
 from slotguard.domain.catalog import Business
+from slotguard.domain.slots import Slot
+from slotguard.domain.waitlists import WaitlistEntry
 
 
 class MessageKind(StrEnum):
@@ -128,6 +130,35 @@ class DeliveryFailed(Exception):
         super().__init__(reason)
         self.status_code = status_code
         self.permanent = permanent
+
+
+def waitlist_offer_email(
+    entry: WaitlistEntry, slot: Slot, letterhead: Letterhead, accept_url: str, expires_at: datetime
+) -> OutgoingMessage:
+    """The offer of freed seats to a waitlist entry, with the link that books them."""
+    business = letterhead.business_name or "slotguard"
+    lines = [
+        letterhead.say("greeting", first_name=entry.client.first_name),
+        "",
+        letterhead.say(
+            "body.waitlist_offer",
+            business=business,
+            when=letterhead.when(slot.time.start_at),
+            until=letterhead.when(expires_at),
+        ),
+        letterhead.say("party", guests=entry.guests),
+        letterhead.say("accept", url=accept_url),
+    ]
+    return OutgoingMessage(
+        id=uuid4(),
+        business_id=entry.business_id,
+        booking_id=None,
+        kind=MessageKind.WAITLIST_OFFER,
+        channel="email",
+        recipient=entry.client.email,
+        subject=letterhead.subject("waitlist_offer"),
+        body="\n".join(lines) + "\n",
+    )
 
 
 _TEXTED = (MessageKind.CONFIRMATION, MessageKind.REMINDER)

@@ -19,6 +19,7 @@ from slotguard.storage.outbox import OutboxStore
 from slotguard.storage.payments import PaymentStore
 from slotguard.storage.reminders import ReminderStore
 from slotguard.storage.slots import SlotStore
+from slotguard.storage.waitlists import WaitlistStore
 from slotguard.storage.webhooks import WebhookEndpointStore
 
 
@@ -41,6 +42,7 @@ class SqlUnitOfWork:
     holders: HolderStore
     erasure: ErasureStore
     reminders: ReminderStore
+    waitlists: WaitlistStore
 
     def __init__(self, database: Database, *, write: bool) -> None:
         self._database = database
@@ -85,6 +87,7 @@ class SqlUnitOfWork:
         self.holders = HolderStore(conn)
         self.erasure = ErasureStore(conn)
         self.reminders = ReminderStore(conn)
+        self.waitlists = WaitlistStore(conn)
         return self
 
     async def commit(self) -> None:

@@ -43,6 +43,7 @@ def start_server(
             "SLOTGUARD_OUTBOX_WORKER": "false",
             # Likewise reminders: the tests that check them start servers of their own.
             "SLOTGUARD_REMINDER_SECONDS": "0",
+            "SLOTGUARD_WAITLIST_OFFER_SECONDS": "0",
             # Not the defaults, so said here: the races fire from one address faster than the public rate
             # limit allows, and the checkout tests pay through the built-in local provider.
             "SLOTGUARD_RATE_LIMIT": "off",

@@ -1,0 +1,150 @@
+"""Waitlists through the HTTP contract on both databases: joining a full slot, offers of freed seats to
+the first entries whose party fits, accepting, lapsing offers passing on, and the owner's view."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+from slotguard.domain.messages import PageLinks
+from slotguard.services.ports import UnitOfWork
+from slotguard.services.waitlists import make_offers
+from slotguard.storage.engine import create_database
+from slotguard.storage.unit_of_work import SqlUnitOfWork
+from tests.api.conftest import ADMIN_TOKEN
+from tests.e2e.salon import Salon, new_salon, new_slot, party, slot_remaining
+
+LINKS = PageLinks("https://tours.example")
+
+
+@pytest.fixture
+async def offers(db_url: str) -> AsyncIterator[Callable[..., Any]]:
+    """One pass of the offer job, as every host runs it, at the real time or `minutes_ago`."""
+    database = create_database(db_url, pool_size=3)
+
+    def uows(*, write: bool) -> UnitOfWork:
+        return SqlUnitOfWork(database, write=write)
+
+    async def run(minutes_ago: int = 0) -> int:
+        moment = datetime.now(UTC) - timedelta(minutes=minutes_ago)
+        return await make_offers(uows, lambda: moment + (datetime.now(UTC) - started), LINKS)
+
+    started = datetime.now(UTC)
+    yield run
+    await database.dispose()
+
+
+async def full_tour(client: httpx.AsyncClient, seats: int = 3) -> tuple[Salon, dict[str, Any], list[str]]:
+    salon = await new_salon(client, ADMIN_TOKEN)
+    tour = await new_slot(client, salon, capacity=seats)
+    book = f"/api/v1/public/{salon.slug}/slots/{tour['id']}/book"
+    tokens = [(await client.post(book, json=party(90 + n))).json()["data"]["manageToken"] for n in range(seats)]
+    return salon, tour, tokens
+
+
+async def join(client: httpx.AsyncClient, salon: Salon, tour: dict[str, Any], n: int, guests: int) -> httpx.Response:
+    return await client.post(f"/api/v1/public/{salon.slug}/slots/{tour['id']}/waitlist", json=party(n, guests=guests))
+
+
+async def line(client: httpx.AsyncClient, salon: Salon, tour: dict[str, Any]) -> list[dict[str, Any]]:
+    reply = await client.get(f"/api/v1/businesses/{salon.slug}/slots/{tour['id']}/waitlist", headers=salon.owner)
+    assert reply.status_code == 200, reply.text
+    entries: list[dict[str, Any]] = reply.json()["data"]
+    return entries
+
+
+async def test_joining_a_slot_with_seats_is_refused_and_a_full_one_takes_places_in_order(
+    client: httpx.AsyncClient,
+) -> None:
+    salon = await new_salon(client, ADMIN_TOKEN)
+    tour = await new_slot(client, salon, capacity=2)
+    refused = await join(client, salon, tour, 1, 2)
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "SEATS_AVAILABLE"
+    await client.post(f"/api/v1/public/{salon.slug}/slots/{tour['id']}/book", json=party(2, guests=1))
+
+    assert (await join(client, salon, tour, 3, 2)).json()["data"]["position"] == 1
+    one_is_there = await join(client, salon, tour, 4, 1)  # the last seat is free: book it instead
+    assert one_is_there.status_code == 409 and one_is_there.json()["error"]["code"] == "SEATS_AVAILABLE"
+    await client.post(f"/api/v1/public/{salon.slug}/slots/{tour['id']}/book", json=party(5, guests=1))
+    assert (await join(client, salon, tour, 4, 1)).json()["data"]["position"] == 2
+    too_large = await join(client, salon, tour, 6, 3)
+    assert too_large.status_code == 422
+    assert [(e["position"], e["guests"], e["status"], e["offerToken"]) for e in await line(client, salon, tour)] == [
+        (1, 2, "waiting", None),
+        (2, 1, "waiting", None),
+    ]
+    assert (await client.get(f"/api/v1/businesses/{salon.slug}/slots/{tour['id']}/waitlist")).status_code == 401
+
+
+async def test_freed_seats_go_to_the_first_whose_party_fits_who_books_them_once(
+    client: httpx.AsyncClient, offers: Callable[..., Any]
+) -> None:
+    salon, tour, tokens = await full_tour(client)
+    for n, guests in ((1, 2), (2, 1), (3, 1)):
+        assert (await join(client, salon, tour, n, guests)).status_code == 201
+    assert await offers() == 0  # nothing freed yet
+
+    await client.post(f"/api/v1/public/bookings/{tokens[0]}/cancel")
+    await offers()
+    entries = await line(client, salon, tour)
+    assert [e["status"] for e in entries] == ["waiting", "offered", "waiting"]  # 2 do not fit in 1 seat
+    assert await slot_remaining(client, salon, tour["id"]) == 0  # the offer holds the freed seat
+    book = f"/api/v1/public/{salon.slug}/slots/{tour['id']}/book"
+    assert (await client.post(book, json=party(7))).status_code == 409  # not sold to the public meanwhile
+
+    token = entries[1]["offerToken"]
+    accepted = await client.post(f"/api/v1/public/waitlist/{token}/accept")
+    assert accepted.status_code == 201, accepted.text
+    assert accepted.json()["data"]["status"] == "confirmed" and accepted.json()["data"]["guests"] == 1
+    again = await client.post(f"/api/v1/public/waitlist/{token}/accept")
+    assert again.status_code == 409 and again.json()["error"]["code"] == "HOLD_EXPIRED"
+    assert [e["status"] for e in await line(client, salon, tour)] == ["waiting", "booked", "waiting"]
+
+    await client.post(f"/api/v1/public/bookings/{tokens[1]}/cancel")
+    await client.post(f"/api/v1/public/bookings/{tokens[2]}/cancel")
+    await offers()
+    assert [e["status"] for e in await line(client, salon, tour)] == ["offered", "booked", "waiting"]
+
+
+async def test_a_lapsed_offer_passes_to_the_next_and_can_no_longer_be_accepted(
+    client: httpx.AsyncClient, offers: Callable[..., Any]
+) -> None:
+    salon, tour, tokens = await full_tour(client, seats=1)
+    await join(client, salon, tour, 1, 1)
+    await join(client, salon, tour, 2, 1)
+    await client.post(f"/api/v1/public/bookings/{tokens[0]}/cancel")
+    await offers(minutes_ago=31)  # made 31 minutes ago: its 30 minutes are over
+    lapsed_token = (await line(client, salon, tour))[0]["offerToken"]
+
+    await offers()
+    entries = await line(client, salon, tour)
+    assert [(e["status"], e["position"]) for e in entries] == [("lapsed", 0), ("offered", 1)]
+    refused = await client.post(f"/api/v1/public/waitlist/{lapsed_token}/accept")
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "HOLD_EXPIRED"
+    assert (await client.post(f"/api/v1/public/waitlist/{entries[1]['offerToken']}/accept")).status_code == 201
+    assert await slot_remaining(client, salon, tour["id"]) == 0
+
+
+async def test_the_owner_removes_an_entry_and_its_offer_passes_on(
+    client: httpx.AsyncClient, offers: Callable[..., Any]
+) -> None:
+    salon, tour, tokens = await full_tour(client, seats=1)
+    await join(client, salon, tour, 1, 1)
+    await join(client, salon, tour, 2, 1)
+    await client.post(f"/api/v1/public/bookings/{tokens[0]}/cancel")
+    await offers()
+    first = (await line(client, salon, tour))[0]
+    removed = await client.delete(
+        f"/api/v1/businesses/{salon.slug}/slots/{tour['id']}/waitlist/{first['waitlistId']}", headers=salon.owner
+    )
+    assert removed.status_code == 204
+    await offers()
+    assert [e["status"] for e in await line(client, salon, tour)] == ["removed", "offered"]
+    missing = await client.delete(
+        f"/api/v1/businesses/{salon.slug}/slots/{tour['id']}/waitlist/{tour['id']}", headers=salon.owner
+    )
+    assert missing.status_code == 404
