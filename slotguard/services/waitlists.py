@@ -9,6 +9,7 @@ counter, so they can never be sold or offered twice.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID, uuid4
@@ -34,6 +35,8 @@ from slotguard.services.secrets import new_manage_token
 from slotguard.services.slots import SeatRequest, book_seats
 
 SLOTS_PER_PASS = 200
+
+log = logging.getLogger("slotguard.waitlists")
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +79,7 @@ async def join_waitlist(
 
 async def waitlist_of(uows: UnitOfWorkFactory, clock: Clock, business: Business, slot_id: UUID) -> list[WaitlistEntry]:
     async with uows(write=False) as uow:
-        if await uow.slots.get(business.id, slot_id, clock()) is None:
+        if await uow.slots.business_of(slot_id) != business.id:  # a cancelled slot's line is still shown
             raise NotFound("slot")
         return await uow.waitlists.of_slot(slot_id)
 
@@ -140,8 +143,23 @@ async def make_offers(uows: UnitOfWorkFactory, clock: Clock, links: PageLinks) -
         lines = await uow.waitlists.slots_in_line(SLOTS_PER_PASS)
     made = 0
     for business_id, slot_id in lines:
-        made += await _offer_freed_seats(uows, clock, links, business_id, slot_id)
+        try:
+            if await _has_work(uows, clock(), business_id, slot_id):
+                made += await _offer_freed_seats(uows, clock, links, business_id, slot_id)
+        except Exception:  # one slot's failure must not hold up the others' offers
+            log.exception("waitlist offers for slot %s failed; trying again next pass", slot_id)
     return made
+
+
+async def _has_work(uows: UnitOfWorkFactory, now: datetime, business_id: UUID, slot_id: UUID) -> bool:
+    """A read first, so that idle lines take no write lock: seats to offer, an offer to settle, or a
+    line to close."""
+    async with uows(write=False) as uow:
+        slot = await uow.slots.get(business_id, slot_id, now)
+        entries = await uow.waitlists.of_slot(slot_id)
+    if slot is None or slot.time.start_at <= now or to_offer(entries, slot.remaining):
+        return True
+    return any(e.status is WaitStatus.OFFERED and e.offer_expires_at and e.offer_expires_at <= now for e in entries)
 
 
 async def _offer_freed_seats(
@@ -152,13 +170,16 @@ async def _offer_freed_seats(
             await uow.waitlists.lock_slot(slot_id)
             now = clock()
             business = await uow.catalog.business_by_id(business_id)
-            slot = await uow.slots.get(business_id, slot_id, now)
-            assert business is not None and slot is not None, "an entry's slot and business exist (foreign keys)"
+            slot = await uow.slots.get(business_id, slot_id, now)  # None once cancelled
+            assert business is not None, "an entry's business exists (foreign key)"
+            if slot is None or slot.time.start_at <= now:
+                await uow.waitlists.close_line(slot_id, WaitStatus.REMOVED if slot is None else WaitStatus.LAPSED)
+                await uow.commit()
+                return 0
             entries = await _settle_lapsed(uow, await uow.waitlists.of_slot(slot_id), now)
             made = 0
-            if slot.time.start_at > now:
-                for entry in to_offer(entries, slot.remaining):
-                    made += await _offer(uow, business, slot, entry, links, now)
+            for entry in to_offer(entries, slot.remaining):
+                made += await _offer(uow, business, slot, entry, links, now)
             await uow.commit()
             return made
 

@@ -89,6 +89,16 @@ class WaitlistStore:
         return bool(result.rowcount)
 
 
+    async def close_line(self, slot_id: UUID, to_status: WaitStatus) -> None:
+        """End every entry still in a slot's line (the slot was cancelled, or has begun)."""
+        active = [WaitStatus.WAITING.value, WaitStatus.OFFERED.value]
+        await self._conn.execute(
+            update(waitlist_entries)
+            .where(waitlist_entries.c.slot_id == slot_id, waitlist_entries.c.status.in_(active))
+            .values(status=to_status.value)
+        )
+
+
 def _with_position(entry: WaitlistEntry, position: int) -> WaitlistEntry:
     return replace(entry, position=position)
 

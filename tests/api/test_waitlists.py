@@ -148,3 +148,20 @@ async def test_the_owner_removes_an_entry_and_its_offer_passes_on(
         f"/api/v1/businesses/{salon.slug}/slots/{tour['id']}/waitlist/{tour['id']}", headers=salon.owner
     )
     assert missing.status_code == 404
+
+
+async def test_a_raised_capacity_is_offered_and_a_cancelled_slot_closes_its_line(
+    client: httpx.AsyncClient, offers: Callable[..., Any]
+) -> None:
+    salon, tour, _ = await full_tour(client, seats=2)
+    await join(client, salon, tour, 1, 2)
+    await join(client, salon, tour, 2, 1)
+    slot_url = f"/api/v1/businesses/{salon.slug}/slots/{tour['id']}"
+    raised = await client.patch(slot_url, json={"capacity": 4}, headers=salon.owner)
+    assert raised.status_code == 200, raised.text
+    await offers()
+    assert [e["status"] for e in await line(client, salon, tour)] == ["offered", "waiting"]
+
+    assert (await client.post(f"{slot_url}/cancel", headers=salon.owner)).status_code == 200
+    await offers()
+    assert [e["status"] for e in await line(client, salon, tour)] == ["removed", "removed"]
