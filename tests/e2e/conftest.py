@@ -60,7 +60,9 @@ def start_server(
     return process, url
 
 
-def wait_ready(url: str, process: subprocess.Popen[bytes], timeout_seconds: float = 30) -> None:
+def wait_ready(url: str, process: subprocess.Popen[bytes], timeout_seconds: float = 60) -> None:
+    """Wait for `/readyz`. Generous: on a loaded two-core machine a server with two workers under coverage
+    has been seen to need more than 30 s; a server that never becomes ready is stopped, not left behind."""
     deadline = time.monotonic() + timeout_seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -71,6 +73,7 @@ def wait_ready(url: str, process: subprocess.Popen[bytes], timeout_seconds: floa
         except httpx.HTTPError:
             pass
         time.sleep(0.1)
+    stop_server(process)
     raise RuntimeError("slotguard serve did not become ready")
 
 
