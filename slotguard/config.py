@@ -45,5 +45,7 @@ class Settings(BaseSettings):
     # only when the operator allows them (self-hosting on a private network; tests on loopback).
     outbound_allow_http: bool = False
     outbound_allow_private: bool = False
+    # How often each connected staff calendar is read again (SPEC §8).
+    calendar_sync_seconds: int = 60
     # Test-only switches (e.g. to prove a race is real); never set in production.
     test_hooks: bool = False

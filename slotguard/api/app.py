@@ -6,11 +6,12 @@ import functools
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from fastapi import FastAPI
 
 import slotguard
+from slotguard.adapters.calendars import RemoteCalendars
 from slotguard.adapters.mail import SmtpMailer
 from slotguard.adapters.outbound import OutboundGuard, OutboundPolicy
 from slotguard.adapters.payments.local import LocalPaymentProvider
@@ -39,6 +40,7 @@ from slotguard.api.routers import (
     public,
     setup,
     slots,
+    staff_calendars,
     waitlists,
     webhook_endpoints,
 )
@@ -47,6 +49,8 @@ from slotguard.config import Settings
 from slotguard.domain.errors import TransientStorageFailure
 from slotguard.domain.messages import PageLinks
 from slotguard.domain.rate_limits import RateLimit
+from slotguard.services.calendar_writes import CalendarEvents
+from slotguard.services.calendars import POLL_SECONDS, StaffCalendars
 from slotguard.services.fast_path import NO_FAST_PATH, FastPath
 from slotguard.services.limits import cors_origins_setting, rate_limit_setting
 from slotguard.services.notifications import outbox_job
@@ -84,7 +88,10 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
 
     fast_path = _fast_path(settings.redis_url)
     guard = outbound_guard(settings)
-    container = Container(settings=settings, uows=uows, clock=clock, url_guard=guard, fast_path=fast_path)
+    calendars = calendars_of(settings, uows, clock, guard)
+    container = Container(
+        settings=settings, uows=uows, clock=clock, url_guard=guard, fast_path=fast_path, calendars=calendars
+    )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -92,7 +99,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
         container.payments.update(await payment_providers(settings, database))
         retry_observer.set(metrics)  # the outbox worker's retries count too
         periodic = PeriodicJobs(
-            [*_periodic_jobs(settings, uows, clock, guard), *_after_sale_jobs(settings, uows, clock)]
+            [*_periodic_jobs(settings, uows, clock, guard, calendars), *_after_sale_jobs(settings, uows, clock)]
         )
         periodic.start()
         yield
@@ -133,6 +140,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
         pages,
         webhook_endpoints,
         api_keys,
+        staff_calendars,
     )
     routers = [module.router for module in modules] + [waitlists.public_router, waitlists.owner_router]
     for router in routers:
@@ -196,13 +204,21 @@ def outbound_guard(settings: Settings) -> OutboundGuard:
     return OutboundGuard(policy)
 
 
+def calendars_of(settings: Settings, uows: UnitOfWorkFactory, clock: Clock, guard: OutboundGuard) -> StaffCalendars:
+    """Staff members' own calendars, read and written through the outgoing-request guard."""
+    every = timedelta(seconds=settings.calendar_sync_seconds)
+    return StaffCalendars(uows, clock, RemoteCalendars(guard.policy), guard, every)
+
+
 def _periodic_jobs(
-    settings: Settings, uows: UnitOfWorkFactory, clock: Clock, guard: OutboundGuard
+    settings: Settings, uows: UnitOfWorkFactory, clock: Clock, guard: OutboundGuard, calendars: StaffCalendars
 ) -> list[PeriodicJob]:
     """What every host runs in the background; each job claims its work in the database (SPEC §10)."""
     jobs = []
     if settings.outbox_worker:
-        jobs.append(outbox_job(uows, clock, outbox_senders(settings, uows, guard)))
+        jobs.append(outbox_job(uows, clock, outbox_senders(settings, uows, guard, clock)))
+        idle_seconds = min(POLL_SECONDS, settings.calendar_sync_seconds)
+        jobs.append(PeriodicJob("calendar sync", calendars.sync_due, idle_seconds=idle_seconds))
     return jobs
 
 
@@ -220,12 +236,16 @@ def _after_sale_jobs(settings: Settings, uows: UnitOfWorkFactory, clock: Clock) 
 
 
 def outbox_senders(
-    settings: Settings, uows: UnitOfWorkFactory, guard: OutboundGuard | None = None
+    settings: Settings, uows: UnitOfWorkFactory, guard: OutboundGuard | None = None, clock: Clock = system_clock
 ) -> dict[str, Sender]:
-    """Webhooks always (through the outgoing-request guard); email and SMS when configured (otherwise
-    they wait in the outbox, visible)."""
-    webhooks = HttpWebhookPoster(guard or outbound_guard(settings))
-    senders: dict[str, Sender] = {"webhook": SignedWebhooks(uows, webhooks)}
+    """Webhooks and calendar events always (through the outgoing-request guard); email and SMS when
+    configured (otherwise they wait in the outbox, visible)."""
+    guard = guard or outbound_guard(settings)
+    webhooks = HttpWebhookPoster(guard)
+    senders: dict[str, Sender] = {
+        "webhook": SignedWebhooks(uows, webhooks),
+        "calendar": CalendarEvents(uows, clock, RemoteCalendars(guard.policy)),
+    }
     if settings.smtp_url:
         senders["email"] = SmtpMailer(settings.smtp_url, settings.smtp_from)
     twilio = (settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_from)

@@ -15,6 +15,7 @@ from fastapi import Depends, Header, Request
 from slotguard.config import Settings
 from slotguard.domain.catalog import Business
 from slotguard.domain.errors import NotFound, PaymentProviderError, Unauthorized
+from slotguard.services.calendars import StaffCalendars
 from slotguard.services.catalog import owned_business
 from slotguard.services.fast_path import NO_FAST_PATH, FastPath
 from slotguard.services.ports import Clock, PaymentProvider, UnitOfWorkFactory, UrlGuard
@@ -27,6 +28,7 @@ class Container:
     clock: Clock
     url_guard: UrlGuard  # the outgoing-request guard's set-time check
     fast_path: FastPath = NO_FAST_PATH
+    calendars: StaffCalendars | None = None
     # Filled at start-up, once the shared webhook secret is read from the database.
     payments: dict[str, PaymentProvider] = field(default_factory=dict)
 
@@ -66,7 +68,13 @@ async def _url_guard(container: ContainerDep) -> UrlGuard:
     return container.url_guard
 
 
+async def _calendars(container: ContainerDep) -> StaffCalendars:
+    assert container.calendars is not None, "create_app builds the staff calendars"
+    return container.calendars
+
+
 UowsDep = Annotated[UnitOfWorkFactory, Depends(_uows)]
+CalendarsDep = Annotated[StaffCalendars, Depends(_calendars)]
 UrlGuardDep = Annotated[UrlGuard, Depends(_url_guard)]
 ClockDep = Annotated[Clock, Depends(_clock)]
 FastPathDep = Annotated[FastPath, Depends(_fast_path)]

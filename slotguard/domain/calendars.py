@@ -7,7 +7,7 @@ expanded, in UTC) and takes `CalendarEvent`s (the bookings to write) back.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from uuid import UUID
 
@@ -28,6 +28,16 @@ class CalendarKind(enum.StrEnum):
 class CalendarStatus(enum.StrEnum):
     OK = "ok"
     ERROR = "error"
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarAccess:
+    """Where a calendar is and how to sign in to it. The password never appears in a repr or a log."""
+
+    kind: CalendarKind
+    url: str
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,8 @@
 """Notifications about bookings, as they are written to the outbox and sent by the worker.
 
 Three channels: the client's email and SMS, and the business's own webhook endpoint, which receives
-every change as signed JSON (`booking.created`, `booking.cancelled`, `booking.rescheduled`).
+every change as signed JSON (`booking.created`, `booking.cancelled`, `booking.rescheduled`, and
+`booking.calendar_conflict` when a busy time of the staff member's own calendar arrives over a booking).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from uuid import UUID, uuid4
 from slotguard.domain import wording
 from slotguard.domain.bookings import Booking, Status
 from slotguard.domain.catalog import Business
+from slotguard.domain.intervals import Interval
 from slotguard.domain.slots import Slot
 from slotguard.domain.waitlists import WaitlistEntry
 
@@ -27,6 +29,8 @@ class MessageKind(StrEnum):
     RESCHEDULE = "reschedule"
     REMINDER = "reminder"
     WAITLIST_OFFER = "waitlist_offer"
+    # A busy time of the staff member's own calendar arrived over this active booking (services/calendars.py).
+    CALENDAR_CONFLICT = "calendar_conflict"
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,6 +198,7 @@ EVENT_TYPES = {
     MessageKind.CONFIRMATION: "booking.created",
     MessageKind.CANCELLATION: "booking.cancelled",
     MessageKind.RESCHEDULE: "booking.rescheduled",
+    MessageKind.CALENDAR_CONFLICT: "booking.calendar_conflict",
 }
 
 
@@ -227,6 +232,14 @@ def booking_webhook(booking: Booking, kind: MessageKind, url: str, now: datetime
         subject=EVENT_TYPES[kind],
         body=json.dumps(event, separators=(",", ":")),
     )
+
+
+def calendar_conflict_webhook(booking: Booking, busy: Interval, url: str, now: datetime) -> OutgoingMessage:
+    """`booking.calendar_conflict`: the booking as it stands, and the busy time that arrived over it."""
+    message = booking_webhook(booking, MessageKind.CALENDAR_CONFLICT, url, now)
+    event = json.loads(message.body)
+    event["data"]["busyTime"] = {"startTime": _iso(busy.start_at), "endTime": _iso(busy.end_at)}
+    return replace(message, body=json.dumps(event, separators=(",", ":")))
 
 
 def _after(booking: Booking, kind: MessageKind) -> Booking:

@@ -22,6 +22,7 @@ from slotguard.domain.messages import (
     booking_sms,
     booking_webhook,
 )
+from slotguard.services.calendar_writes import queue_calendar_write
 from slotguard.services.periodic import PeriodicJob, claim_batch
 from slotguard.services.ports import Clock, Sender, UnitOfWork, UnitOfWorkFactory
 from slotguard.services.retry import with_retries
@@ -45,8 +46,9 @@ def retry_delay(attempts: int) -> timedelta:
 async def queue_notifications(
     uow: UnitOfWork, booking: Booking, kind: MessageKind, now: datetime, business_name: str = ""
 ) -> None:
-    """The client's email and SMS and the business's webhook event, in the booking's own transaction:
-    they are sent only if it commits. The customer reads them in the business's language and zone."""
+    """The client's email and SMS, the business's webhook event and the staff member's calendar event, in
+    the booking's own transaction: they are sent only if it commits. The customer reads them in the
+    business's language and zone."""
     business = await uow.catalog.business_by_id(booking.business_id)
     letterhead = Letterhead.of(business) if business is not None else Letterhead(business_name)
     messages = [booking_email(booking, kind, letterhead), booking_sms(booking, kind, letterhead)]
@@ -54,6 +56,7 @@ async def queue_notifications(
     if endpoint is not None:
         messages.append(booking_webhook(booking, kind, endpoint.url, now))
     await uow.outbox.add([m for m in messages if m is not None], now)
+    await queue_calendar_write(uow, booking, kind, now)
 
 
 async def drain_outbox(uows: UnitOfWorkFactory, clock: Clock, senders: Senders, *, batch_size: int = BATCH_SIZE) -> int:

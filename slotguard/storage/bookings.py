@@ -15,7 +15,7 @@ from slotguard.domain.bookings import BLOCKING_STATUSES, EXPIRING_STATUSES, Book
 from slotguard.domain.catalog import MAX_BLOCK_MINUTES
 from slotguard.domain.intervals import Interval
 from slotguard.storage.dialects import insert_unless_overlapping, overlap_params, overlapping, update_unless_overlapping
-from slotguard.storage.schema import bookings, clients, manage_links
+from slotguard.storage.schema import bookings, calendar_busy, clients, manage_links
 
 _BLOCKING = [s.value for s in BLOCKING_STATUSES]
 _EXPIRING = [s.value for s in EXPIRING_STATUSES]
@@ -146,7 +146,7 @@ class BookingStore:
     async def busy_blocks(
         self, staff_ids: Sequence[UUID], window: Interval, now: datetime
     ) -> dict[UUID, list[Interval]]:
-        """Blocks of active bookings of these staff that meet `window`."""
+        """Blocks of active bookings of these staff, and busy times of their calendars, that meet `window`."""
         params = {
             "staff_ids": list(staff_ids),
             "now": now,
@@ -157,6 +157,8 @@ class BookingStore:
         busy: dict[UUID, list[Interval]] = defaultdict(list)
         for row in await self._conn.execute(_BUSY_BLOCKS, params):
             busy[row.staff_id].append(Interval(row.block_start_at, row.block_end_at))
+        for row in await self._conn.execute(_CALENDAR_BUSY, params):
+            busy[row.staff_id].append(Interval(row.start_at, row.end_at))
         return busy
 
     async def active_counts(self, staff_ids: Sequence[UUID], window: Interval, now: datetime) -> dict[UUID, int]:
@@ -227,6 +229,13 @@ _BUSY_BLOCKS = select(bookings.c.staff_id, bookings.c.block_start_at, bookings.c
     bookings.c.block_start_at < bindparam("window_end"),
     bookings.c.block_end_at > bindparam("window_start"),
     bookings.c.block_start_at > bindparam("earliest"),
+)
+
+
+_CALENDAR_BUSY = select(calendar_busy.c.staff_id, calendar_busy.c.start_at, calendar_busy.c.end_at).where(
+    calendar_busy.c.staff_id.in_(bindparam("staff_ids", expanding=True)),
+    calendar_busy.c.end_at > bindparam("window_start"),
+    calendar_busy.c.start_at < bindparam("window_end"),
 )
 
 

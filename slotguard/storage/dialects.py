@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, exists, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, exists, or_, select, text, update
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from slotguard.domain.bookings import BLOCKING_STATUSES
 from slotguard.domain.catalog import MAX_BLOCK_MINUTES
 from slotguard.domain.errors import TransientStorageFailure
-from slotguard.storage.schema import bookings
+from slotguard.storage.schema import bookings, calendar_busy
 
 # serialization_failure, deadlock_detected, lock_not_available, query_canceled (lock/statement
 # timeout), too_many_connections, cannot_connect_now, admin_shutdown, crash_shutdown
@@ -46,14 +46,17 @@ def _sqlstate(exc: DBAPIError) -> str | None:
 
 
 async def insert_unless_overlapping(conn: AsyncConnection, row: dict[str, Any]) -> bool:
-    """Insert a blocking booking row unless its staff member's time is taken; True if inserted.
+    """Insert a blocking booking row unless its staff member's time is taken (by a booking or by a busy
+    time of their calendar); True if inserted.
 
     PostgreSQL: `ON CONFLICT DO NOTHING` against the exclusion constraint. Racers wait for the
-    winner's commit and then see a conflict, instead of deadlocking as a plain INSERT does.
+    winner's commit and then see a conflict, instead of deadlocking as a plain INSERT does. The busy
+    times are judged in the same statement, after `_share_staff_time` (see storage/calendars.py).
     SQLite: the caller's transaction holds the write lock (BEGIN IMMEDIATE), so check-then-insert
     is atomic; the trigger remains the backstop.
     """
     if conn.dialect.name == "postgresql":
+        await _share_staff_time(conn, row["staff_id"])
         return (await conn.execute(_CLAIM, row)).first() is not None
     if await conn.scalar(_TAKEN, overlap_params(row["staff_id"], row)):
         return False
@@ -72,6 +75,9 @@ async def update_unless_overlapping(
     """
     statement = update(bookings).where(bookings.c.id == booking_id, bookings.c.status == from_status).values(values)
     if staff_id is not None and conn.dialect.name == "postgresql":
+        await _share_staff_time(conn, staff_id)
+        if await conn.scalar(_BUSY_TAKEN, overlap_params(staff_id, values)):
+            return False
         try:
             async with conn.begin_nested():
                 result = await conn.execute(statement)
@@ -101,6 +107,26 @@ def overlapping() -> ColumnElement[bool]:
     )
 
 
+def busy_overlapping() -> ColumnElement[bool]:
+    """Busy times of a staff member's calendar that meet a block given as in `overlapping()` (they may be
+    long, so they are looked up by their end: only the ones still to come)."""
+    return and_(
+        calendar_busy.c.staff_id == bindparam("overlap_staff_id"),
+        calendar_busy.c.end_at > bindparam("overlap_start_at"),
+        calendar_busy.c.start_at < bindparam("overlap_end_at"),
+    )
+
+
+async def _share_staff_time(conn: AsyncConnection, staff_id: Any) -> None:
+    """PostgreSQL: a shared transaction lock on the staff member's time. Bookings share it with each other;
+    a calendar sync takes it alone (`lock_staff_time`), so the two never miss each other's rows."""
+    await conn.execute(_SHARE_STAFF_TIME, {"key": staff_time_lock_key(staff_id)})
+
+
+def staff_time_lock_key(staff_id: Any) -> str:
+    return f"staff-time:{staff_id}"
+
+
 def overlap_params(staff_id: Any, row: dict[str, Any]) -> dict[str, Any]:
     """The parameters of `overlapping()` for `staff_id` and the row's block."""
     return {
@@ -112,7 +138,26 @@ def overlap_params(staff_id: Any, row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _claim() -> Any:
+    """INSERT … SELECT the row's values unless a busy time meets its block, ON CONFLICT DO NOTHING."""
+    # A column the row leaves out (set later, as `holder`) is NULL, as a plain INSERT would leave it.
+    values = {c.name: bindparam(c.name, None, type_=c.type, required=False) for c in bookings.columns}
+    clear = ~exists().where(
+        calendar_busy.c.staff_id == values["staff_id"],
+        calendar_busy.c.end_at > values["block_start_at"],
+        calendar_busy.c.start_at < values["block_end_at"],
+    )
+    chosen = select(*values.values()).where(clear)
+    return (
+        postgresql.insert(bookings).from_select(list(values), chosen).on_conflict_do_nothing().returning(bookings.c.id)
+    )
+
+
 # Built once (see `overlapping`): building a statement costs more Python time than sending it.
-_CLAIM = postgresql.insert(bookings).on_conflict_do_nothing().returning(bookings.c.id)
-_TAKEN = select(exists().where(overlapping()))
-_TAKEN_BY_OTHER = select(exists().where(overlapping(), bookings.c.id != bindparam("other_than")))
+_CLAIM = _claim()
+_BUSY_TAKEN = select(exists().where(busy_overlapping()))
+_TAKEN = select(or_(exists().where(overlapping()), exists().where(busy_overlapping())))
+_TAKEN_BY_OTHER = select(
+    or_(exists().where(overlapping(), bookings.c.id != bindparam("other_than")), exists().where(busy_overlapping()))
+)
+_SHARE_STAFF_TIME = text("SELECT pg_advisory_xact_lock_shared(hashtextextended(:key, 0))")

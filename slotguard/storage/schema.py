@@ -368,3 +368,43 @@ waitlist_entries = Table(
     UniqueConstraint("offer_token", name="uq_waitlist_entries_offer_token"),
     Index("ix_waitlist_entries_status_slot_id", "status", "slot_id"),
 )
+
+# -- external calendars (migration 0013) ---------------------------------------------------------------
+
+# One connected calendar per staff member. The password is stored for the next sync and never read out
+# by anything but the calendar adapter (not returned, logged or audited). `due_at` is when the next sync
+# is wanted, pushed ahead while a worker holds it (storage/leases.py).
+staff_calendars = Table(
+    "staff_calendars",
+    metadata,
+    Column("staff_id", Uuid, ForeignKey("staff.id"), primary_key=True),
+    Column("business_id", Uuid, ForeignKey("businesses.id"), nullable=False, index=True),
+    Column("kind", String(10), nullable=False),
+    Column("url", String(2000), nullable=False),
+    Column("username", String(254)),
+    Column("password", String(1000)),
+    Column("status", String(10), nullable=False),
+    Column("error", Text),
+    Column("last_synced_at", UtcDateTime),
+    Column("busy_count", Integer, nullable=False),
+    Column("etag", String(255)),
+    Column("ctag", String(255)),
+    Column("failures", Integer, nullable=False),
+    Column("due_at", UtcDateTime, nullable=False, index=True),
+    _created_at(),
+)
+
+# The busy times last read from each staff member's calendar, expanded, in UTC. They block like bookings
+# (storage/dialects.py); one that arrived over an active booking names it in `over_booking_id`.
+calendar_busy = Table(
+    "calendar_busy",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("staff_id", Uuid, ForeignKey("staff.id"), nullable=False),
+    Column("uid", String(255), nullable=False),
+    Column("start_at", UtcDateTime, nullable=False),
+    Column("end_at", UtcDateTime, nullable=False),
+    Column("over_booking_id", Uuid),
+    # Overlap checks look for rows of one staff member ending after a time: only the future ones.
+    Index(None, "staff_id", "end_at"),
+)

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from slotguard.domain.errors import StorageFailure, TransientStorageFailure
 from slotguard.storage.audit import AuditStore
 from slotguard.storage.bookings import BookingStore
+from slotguard.storage.calendars import CalendarStore
 from slotguard.storage.catalog import CatalogStore
 from slotguard.storage.dialects import is_transient
 from slotguard.storage.engine import Database
@@ -43,6 +44,7 @@ class SqlUnitOfWork:
     erasure: ErasureStore
     reminders: ReminderStore
     waitlists: WaitlistStore
+    calendars: CalendarStore
 
     def __init__(self, database: Database, *, write: bool) -> None:
         self._database = database
@@ -88,6 +90,7 @@ class SqlUnitOfWork:
         self.erasure = ErasureStore(conn)
         self.reminders = ReminderStore(conn)
         self.waitlists = WaitlistStore(conn)
+        self.calendars = CalendarStore(conn)
         return self
 
     async def commit(self) -> None:

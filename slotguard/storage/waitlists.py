@@ -88,7 +88,6 @@ class WaitlistStore:
         )
         return bool(result.rowcount)
 
-
     async def close_line(self, slot_id: UUID, to_status: WaitStatus) -> None:
         """End every entry still in a slot's line (the slot was cancelled, or has begun)."""
         active = [WaitStatus.WAITING.value, WaitStatus.OFFERED.value]

@@ -22,7 +22,12 @@ async def test_the_secret_is_shown_when_created_or_rotated_and_never_read_back(c
 
     created = (await client.put(hook, json={"url": "https://salon.example/hooks"}, headers=salon.owner)).json()["data"]
     assert created["secret"].startswith("whsec_")
-    assert created["events"] == ["booking.created", "booking.cancelled", "booking.rescheduled"]
+    assert created["events"] == [
+        "booking.created",
+        "booking.cancelled",
+        "booking.rescheduled",
+        "booking.calendar_conflict",
+    ]
     moved = (await client.put(hook, json={"url": "https://salon.example/v2"}, headers=salon.owner)).json()["data"]
     assert (moved["url"], moved["secret"]) == ("https://salon.example/v2", None)
     assert (await client.get(hook, headers=salon.owner)).json()["data"]["secret"] is None

@@ -1,0 +1,171 @@
+"""Staff members' own calendars over the network: iCalendar feeds (HTTP GET) and CalDAV collections
+(RFC 4791), read into busy times and, for CalDAV, written with one event per booking.
+
+Every request goes through the outgoing-request guard (SPEC §10.1) with this module's own limits: a whole
+read must finish within `READ_SECONDS` and a reply stay under `MAX_CALENDAR_BYTES`, so a feed that is huge,
+slow or not iCalendar ends in `CalendarUnreadable` with a plain reason, never in a hung worker.
+
+Incremental where the server allows: a feed is fetched with `If-None-Match` (its last `ETag`), a CalDAV
+collection's `getctag` is asked first; an unchanged calendar is not downloaded again.
+
+A small client on httpx rather than the `caldav` package: that package is synchronous (it would need a
+thread per request) and would bypass the guard's transport; the four requests needed here are short.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import replace
+from datetime import UTC, datetime
+from xml.etree import ElementTree
+from zoneinfo import ZoneInfo
+
+import httpx
+
+from slotguard.adapters.icalendar_files import busy_times, event_text
+from slotguard.adapters.outbound import OutboundGuard, OutboundPolicy, failure_reason
+from slotguard.domain.calendars import (
+    CalendarAccess,
+    CalendarEvent,
+    CalendarKind,
+    CalendarUnreadable,
+    CalendarVersion,
+    FetchedCalendar,
+)
+from slotguard.domain.intervals import Interval
+
+MAX_CALENDAR_BYTES = 20 * 1024 * 1024
+READ_SECONDS = 30.0
+ICS_TYPES = ("text/calendar", "application/ics", "text/plain", "application/octet-stream")
+DAV = "{DAV:}"
+CALDAV = "{urn:ietf:params:xml:ns:caldav}"
+CALSERVER = "{http://calendarserver.org/ns/}"
+
+_CTAG_BODY = """<?xml version="1.0" encoding="utf-8"?>
+<d:propfind xmlns:d="DAV:" xmlns:cs="http://calendarserver.org/ns/">
+  <d:prop><d:resourcetype/><cs:getctag/></d:prop>
+</d:propfind>"""
+
+_QUERY_BODY = """<?xml version="1.0" encoding="utf-8"?>
+<c:calendar-query xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav">
+  <d:prop><d:getetag/><c:calendar-data/></d:prop>
+  <c:filter><c:comp-filter name="VCALENDAR"><c:comp-filter name="VEVENT">
+    <c:time-range start="{start}" end="{end}"/>
+  </c:comp-filter></c:comp-filter></c:filter>
+</c:calendar-query>"""
+
+
+class RemoteCalendars:
+    """Reads busy times from, and writes bookings into, calendars on other servers."""
+
+    def __init__(self, policy: OutboundPolicy) -> None:
+        """`policy`: the server's outgoing-request policy; this module sets its own size and time limits."""
+        policy = replace(policy, max_response_bytes=MAX_CALENDAR_BYTES, timeout_seconds=10.0)
+        self._guard = OutboundGuard(policy)
+
+    async def read(
+        self, access: CalendarAccess, window: Interval, zone: ZoneInfo, known: CalendarVersion
+    ) -> FetchedCalendar:
+        """The busy times of `access` within `window`, or `busy=None` if the server says nothing changed."""
+        async with self._session(access) as client:
+            if access.kind is CalendarKind.ICS:
+                return await _read_feed(client, access.url, window, zone, known)
+            return await _read_collection(client, access.url, window, zone, known)
+
+    async def put_event(self, access: CalendarAccess, event: CalendarEvent) -> None:
+        """Create or replace one booking's event in a CalDAV collection."""
+        headers = {"Content-Type": "text/calendar; charset=utf-8"}
+        async with self._session(access) as client:
+            reply = await client.put(_event_url(access.url, event.uid), content=event_text(event), headers=headers)
+        _expect(reply, "saving the booking's event")
+
+    async def delete_event(self, access: CalendarAccess, uid: str) -> None:
+        """Remove one booking's event from a CalDAV collection (already gone counts as removed)."""
+        async with self._session(access) as client:
+            reply = await client.delete(_event_url(access.url, uid))
+        if reply.status_code != 404:
+            _expect(reply, "removing the booking's event")
+
+    @asynccontextmanager
+    async def _session(self, access: CalendarAccess) -> AsyncIterator[httpx.AsyncClient]:
+        """A guarded client signed in to `access`, whose whole use must end within `READ_SECONDS`."""
+        try:
+            async with asyncio.timeout(READ_SECONDS), self._guard.client(auth=_auth(access)) as client:
+                yield client
+        except TimeoutError as exc:
+            raise CalendarUnreadable(f"the calendar server did not answer within {READ_SECONDS:.0f} seconds") from exc
+        except httpx.HTTPError as exc:
+            raise CalendarUnreadable(f"the calendar could not be fetched: {failure_reason(exc)}") from exc
+
+
+async def _read_feed(
+    client: httpx.AsyncClient, url: str, window: Interval, zone: ZoneInfo, known: CalendarVersion
+) -> FetchedCalendar:
+    headers = {"If-None-Match": known.etag} if known.etag else {}
+    reply = await client.get(url, headers=headers)
+    if reply.status_code == 304:
+        return FetchedCalendar(None, known)
+    _expect(reply, "fetching the feed")
+    content_type = reply.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type and content_type not in ICS_TYPES:
+        raise CalendarUnreadable(f"the URL returned {content_type}, not an iCalendar feed (text/calendar)")
+    return FetchedCalendar(busy_times(reply.content, window, zone), CalendarVersion(etag=reply.headers.get("etag")))
+
+
+async def _read_collection(
+    client: httpx.AsyncClient, url: str, window: Interval, zone: ZoneInfo, known: CalendarVersion
+) -> FetchedCalendar:
+    ctag = await _collection_ctag(client, url)
+    if ctag is not None and ctag == known.ctag:
+        return FetchedCalendar(None, known)
+    body = _QUERY_BODY.format(start=_caldav_time(window.start_at), end=_caldav_time(window.end_at))
+    reply = await client.request("REPORT", url, content=body, headers=_xml_headers(depth="1"))
+    _expect(reply, "reading the calendar's events")
+    objects = [data.text or "" for data in _multistatus(reply).iter(f"{CALDAV}calendar-data")]
+    busy = [b for text in objects if text.strip() for b in busy_times(text.encode(), window, zone)]
+    return FetchedCalendar(busy, CalendarVersion(ctag=ctag))
+
+
+async def _collection_ctag(client: httpx.AsyncClient, url: str) -> str | None:
+    """The collection's `getctag` (None if the server keeps none); refuses a URL that is no calendar."""
+    reply = await client.request("PROPFIND", url, content=_CTAG_BODY, headers=_xml_headers(depth="0"))
+    _expect(reply, "opening the calendar")
+    tree = _multistatus(reply)
+    if tree.find(f".//{DAV}resourcetype/{CALDAV}calendar") is None:
+        raise CalendarUnreadable("the URL is not a CalDAV calendar collection (use the calendar's own URL)")
+    ctag = tree.find(f".//{CALSERVER}getctag")
+    return ctag.text if ctag is not None and ctag.text else None
+
+
+def _auth(access: CalendarAccess) -> httpx.BasicAuth | None:
+    return httpx.BasicAuth(access.username or "", access.password) if access.password is not None else None
+
+
+def _multistatus(reply: httpx.Response) -> ElementTree.Element:
+    try:
+        return ElementTree.fromstring(reply.content)
+    except ElementTree.ParseError as exc:
+        raise CalendarUnreadable("the CalDAV server's answer is not XML") from exc
+
+
+def _expect(reply: httpx.Response, doing: str) -> None:
+    if reply.status_code in (401, 403):
+        raise CalendarUnreadable(f"the server refused the username or password (HTTP {reply.status_code}) {doing}")
+    if reply.status_code == 404:
+        raise CalendarUnreadable(f"nothing was found at this URL (HTTP 404) {doing}")
+    if not 200 <= reply.status_code < 300:
+        raise CalendarUnreadable(f"the server answered HTTP {reply.status_code} {doing}")
+
+
+def _xml_headers(depth: str) -> dict[str, str]:
+    return {"Depth": depth, "Content-Type": "application/xml; charset=utf-8"}
+
+
+def _event_url(collection: str, uid: str) -> str:
+    return collection.rstrip("/") + "/" + uid.replace("@", "-at-") + ".ics"
+
+
+def _caldav_time(instant: datetime) -> str:
+    return instant.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
