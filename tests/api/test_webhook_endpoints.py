@@ -23,6 +23,8 @@ async def test_the_secret_is_shown_when_created_or_rotated_and_never_read_back(c
     created = (await client.put(hook, json={"url": "https://salon.example/hooks"}, headers=salon.owner)).json()["data"]
     assert created["secret"].startswith("whsec_")
     assert created["events"] == [
+        "booking.reminded",
+        "waitlist.offered",
         "booking.created",
         "booking.cancelled",
         "booking.rescheduled",
