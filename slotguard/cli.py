@@ -416,6 +416,13 @@ def verify_command(
         ),
     ] = None,
     restart_interval: Annotated[float, typer.Option(min=0.1, help="Seconds between database restarts.")] = 10.0,
+    outside_kills: Annotated[
+        bool,
+        typer.Option(
+            help="Server processes are killed and started again by something else during the run (one host "
+            "behind a load balancer): requests left without reply, or a load balancer's 502/504, are undecided."
+        ),
+    ] = False,
     log: Annotated[str | None, typer.Option(help="Write every request and reply here (JSON lines).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
@@ -429,7 +436,7 @@ def verify_command(
         raise typer.BadParameter("--fault-kill-workers needs --server-pid")
     faults = verify.FaultPlan(
         database_url, fault_terminate_connections, terminate_interval, server_pid, fault_kill_workers, kill_interval,
-        fault_restart_database, restart_interval,
+        fault_restart_database, restart_interval, outside_kills,
     )  # fmt: skip
     plan = verify.VerifyPlan(
         url.rstrip("/"), admin_token, operations, clients, seed=seed, database_url=database_url,

@@ -318,7 +318,15 @@ class Customer:
         return entry
 
 
+# A load balancer's own answer (not the API's JSON) when the server it passed the request to died or stopped
+# answering: the request may or may not have taken effect, like one whose connection dropped.
+GATEWAY_FAILURES = {502: "BadGateway", 504: "GatewayTimeout"}
+
+
 def _read_reply(entry: Entry, reply: httpx.Response) -> None:
+    if reply.status_code in GATEWAY_FAILURES and "json" not in reply.headers.get("content-type", ""):
+        entry.error = GATEWAY_FAILURES[reply.status_code]
+        return
     entry.status = reply.status_code
     try:
         payload = reply.json()

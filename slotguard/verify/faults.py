@@ -44,6 +44,13 @@ class FaultPlan:
     kill_interval_seconds: float = 3.0
     restart_database_command: str | None = None  # a shell command that restarts the server's database
     restart_interval_seconds: float = 10.0
+    # Server processes are killed by something else during the run (one host of several behind a load
+    # balancer, stopped and started again): a request without reply is undecided, not a violation.
+    outside_kills: bool = False
+
+    @property
+    def drops_requests(self) -> bool:
+        return self.kill_workers or self.outside_kills
 
 
 @dataclass

@@ -121,8 +121,7 @@ async def run(plan: VerifyPlan) -> VerifyReport:
     if secret is None:
         report.checks.append("no webhooks: no --webhook-secret and no --database-url")
     report.stored = before.bookings
-    drops = plan.faults.kill_workers
-    report.violations = judge(log, before, cleaned, drops_allowed=drops) + faults.problems
+    report.violations = judge(log, before, cleaned, drops_allowed=plan.faults.drops_requests) + faults.problems
     return report
 
 

@@ -30,9 +30,9 @@ def free_port() -> int:
 
 
 def start_server(
-    database_url: str, *, workers: int = 2, extra_env: dict[str, str] | None = None
+    database_url: str, *, workers: int = 2, extra_env: dict[str, str] | None = None, port: int | None = None
 ) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
+    port = port or free_port()
     env = (
         os.environ
         | {
