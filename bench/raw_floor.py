@@ -27,10 +27,14 @@ PG_CLIENT = (
     "INSERT INTO clients (id, business_id, email, first_name, last_name, created_at) VALUES ($1, $2, $3, $4, $5, now())"
     " ON CONFLICT (business_id, email) DO UPDATE SET first_name = excluded.first_name RETURNING id"
 )
+# The claim of the staff time and the booking in one statement: the booking only if the claim went in.
 PG_BOOKING = (
-    "INSERT INTO bookings (id, business_id, kind, status, service_id, staff_id, start_at, end_at, block_start_at,"
-    " block_end_at, guests, client_id, manage_token_hash, created_at, updated_at) VALUES ($1, $2, 'appointment',"
-    " 'confirmed', $3, $4, $5, $6, $5, $6, 1, $7, $8, now(), now()) ON CONFLICT DO NOTHING RETURNING id"
+    "WITH claimed AS (INSERT INTO claims (business_id, booking_id, kind, unit_id, block_start_at, block_end_at,"
+    " status) VALUES ($2, $1, 'staff', $4, $5, $6, 'confirmed') ON CONFLICT DO NOTHING RETURNING unit_id),"
+    " booked AS (INSERT INTO bookings (id, business_id, kind, status, service_id, staff_id, start_at, end_at,"
+    " block_start_at, block_end_at, guests, client_id, manage_token_hash, created_at, updated_at) SELECT $1, $2,"
+    " 'appointment', 'confirmed', $3, $4, $5, $6, $5, $6, 1, $7, $8, now(), now()"
+    " WHERE (SELECT count(*) FROM claimed) = 1 RETURNING id) SELECT id FROM booked"
 )
 PG_AUDIT = (
     "INSERT INTO audit_log (business_id, booking_id, action, to_status, actor, at, details)"
@@ -44,7 +48,7 @@ PG_OUTBOX = (
 )
 SQLITE_OUTBOX = re.sub(r"\$\d|now\(\)", "?", PG_OUTBOX)
 SQLITE_OVERLAP = (
-    "SELECT EXISTS (SELECT 1 FROM bookings WHERE staff_id = ? AND status IN ('confirmed', 'pending_payment', 'held')"
+    "SELECT EXISTS (SELECT 1 FROM claims WHERE unit_id = ? AND status IN ('confirmed', 'pending_payment', 'held')"
     " AND block_start_at < ? AND block_end_at > ? AND block_start_at > ?)"
 )
 
@@ -155,6 +159,11 @@ class SqliteFloor:
                         now,
                         now,
                     ),
+                )
+                await conn.execute(
+                    "INSERT INTO claims (business_id, booking_id, kind, unit_id, block_start_at, block_end_at,"
+                    " status) VALUES (?, ?, 'staff', ?, ?, ?, 'confirmed')",
+                    (business, booking, staff, begin, end),
                 )
                 await conn.execute(
                     "INSERT INTO audit_log (business_id, booking_id, action, to_status, actor, at, details)"

@@ -31,7 +31,7 @@ from slotguard.services.erasure import erase_client, erase_ended_before
 from slotguard.services.idempotency import purge_expired_keys
 from slotguard.services.notifications import drain_all
 from slotguard.services.ports import UnitOfWork
-from slotguard.services.seats import expire_lapsed_bookings
+from slotguard.services.seats import expire_bookings
 from slotguard.storage import backups
 from slotguard.storage.engine import create_database
 from slotguard.storage.migrations import upgrade
@@ -165,7 +165,7 @@ def cleanup(
     """Expire lapsed holds and checkouts (giving back their seats) and delete Idempotency-Keys older
     than 24 hours. Run it from cron, e.g. every few minutes; correctness never waits for it."""
     settings = Settings()
-    expired = _with_storage(settings, lambda uows: expire_lapsed_bookings(uows, system_clock))
+    expired = _with_storage(settings, lambda uows: expire_bookings(uows, system_clock))
     purged = _with_storage(settings, lambda uows: purge_expired_keys(uows, system_clock))
     console.print(f"expired {expired} lapsed holds and checkouts; purged {purged} expired idempotency keys")
     if erase_after_days is not None:

@@ -59,6 +59,7 @@ from slotguard.services.periodic import PeriodicJob, PeriodicJobs
 from slotguard.services.ports import Clock, PaymentProvider, Sender, UnitOfWork, UnitOfWorkFactory
 from slotguard.services.reminders import send_due_reminders
 from slotguard.services.retry import retry_observer, with_retries
+from slotguard.services.shortcuts import Shortcuts
 from slotguard.services.waitlists import make_offers
 from slotguard.storage.dialects import is_transient
 from slotguard.storage.engine import Database, create_database
@@ -89,8 +90,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
     fast_path = _fast_path(settings.redis_url)
     guard = outbound_guard(settings)
     calendars = calendars_of(settings, uows, clock, guard)
+    shortcuts = Shortcuts.for_server(fast_path)
     container = Container(
-        settings=settings, uows=uows, clock=clock, url_guard=guard, fast_path=fast_path, calendars=calendars
+        settings=settings, uows=uows, clock=clock, url_guard=guard, shortcuts=shortcuts, calendars=calendars
     )
 
     @asynccontextmanager

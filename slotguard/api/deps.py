@@ -17,8 +17,9 @@ from slotguard.domain.catalog import Business
 from slotguard.domain.errors import NotFound, PaymentProviderError, Unauthorized
 from slotguard.services.calendars import StaffCalendars
 from slotguard.services.catalog import owned_business
-from slotguard.services.fast_path import NO_FAST_PATH, FastPath
+from slotguard.services.fast_path import FastPath
 from slotguard.services.ports import Clock, PaymentProvider, UnitOfWorkFactory, UrlGuard
+from slotguard.services.shortcuts import Shortcuts
 
 
 @dataclass(frozen=True)
@@ -27,10 +28,15 @@ class Container:
     uows: UnitOfWorkFactory
     clock: Clock
     url_guard: UrlGuard  # the outgoing-request guard's set-time check
-    fast_path: FastPath = NO_FAST_PATH
+    # Built once per app: the fast path, refusals in a burst, shared searches for alternatives.
+    shortcuts: Shortcuts = field(default_factory=Shortcuts)
     calendars: StaffCalendars | None = None
     # Filled at start-up, once the shared webhook secret is read from the database.
     payments: dict[str, PaymentProvider] = field(default_factory=dict)
+
+    @property
+    def fast_path(self) -> FastPath:
+        return self.shortcuts.fast
 
     def payment_provider(self, name: str | None = None) -> PaymentProvider:
         """The provider `name` (a webhook's), or the server's for a new checkout: with none configured a
@@ -61,7 +67,11 @@ async def _clock(container: ContainerDep) -> Clock:
 
 
 async def _fast_path(container: ContainerDep) -> FastPath:
-    return container.fast_path
+    return container.shortcuts.fast
+
+
+async def _shortcuts(container: ContainerDep) -> Shortcuts:
+    return container.shortcuts
 
 
 async def _url_guard(container: ContainerDep) -> UrlGuard:
@@ -78,6 +88,7 @@ CalendarsDep = Annotated[StaffCalendars, Depends(_calendars)]
 UrlGuardDep = Annotated[UrlGuard, Depends(_url_guard)]
 ClockDep = Annotated[Clock, Depends(_clock)]
 FastPathDep = Annotated[FastPath, Depends(_fast_path)]
+ShortcutsDep = Annotated[Shortcuts, Depends(_shortcuts)]
 
 
 async def bearer(authorization: Annotated[str | None, Header()] = None) -> str | None:

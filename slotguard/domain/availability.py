@@ -18,6 +18,7 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from slotguard.domain.catalog import WEEKDAYS, BookingRules, Service, StaffMember
+from slotguard.domain.claims import Policy
 from slotguard.domain.intervals import Interval
 
 
@@ -69,6 +70,20 @@ def candidate_starts(
         length = timedelta(minutes=service.duration_minutes)
         starts = [s for s in starts if not any(s < off.end_at and off.start_at < s + length for off in staff.time_off)]
     return starts
+
+
+def allows(
+    policy: Policy, rules: BookingRules, service: Service, staff: StaffMember, start_at: datetime, now: datetime
+) -> bool:
+    """Whether `policy` lets `staff` be booked for `service` at `start_at`, whatever else is booked then.
+
+    A customer gets a grid start inside working hours, clear of time off, within notice and horizon; the
+    owner any time clear of time off (the time's other claims are judged by the claim itself).
+    """
+    if policy is Policy.OWNER:
+        length = timedelta(minutes=service.duration_minutes)
+        return not any(start_at < off.end_at and off.start_at < start_at + length for off in staff.time_off)
+    return start_at in candidate_starts(rules, service, staff, local_date_of(rules, start_at), now)
 
 
 # The grid depends only on these arguments and is asked for again by every request, for every staff

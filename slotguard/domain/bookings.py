@@ -65,6 +65,8 @@ class Booking:
     client: Client | None = None
     expires_at: datetime | None = None
     notes: str | None = None
+    resource_id: UUID | None = None
+    series_id: UUID | None = None
 
     def effective_status(self, now: datetime) -> Status:
         if self.status in EXPIRING_STATUSES and self.expires_at is not None and self.expires_at <= now:
@@ -84,3 +86,9 @@ class Booking:
         if not self.is_active(now):
             raise InvalidTransition(self.effective_status(now), Status.CANCELLED)
         return replace(self, status=Status.CANCELLED, expires_at=None)
+
+    def expired(self, now: datetime) -> Booking:
+        """A hold or checkout whose time ran out (or whose payment failed) gives back what it held."""
+        if self.status not in EXPIRING_STATUSES:
+            raise InvalidTransition(self.effective_status(now), Status.EXPIRED)
+        return replace(self, status=Status.EXPIRED)

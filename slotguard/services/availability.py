@@ -9,6 +9,7 @@ from uuid import UUID
 from slotguard.domain import availability as rules_of
 from slotguard.domain.availability import Opening
 from slotguard.domain.catalog import Business, Service, StaffMember
+from slotguard.domain.claims import Policy
 from slotguard.domain.errors import NotFound
 from slotguard.domain.intervals import Interval
 from slotguard.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
@@ -23,8 +24,11 @@ ALTERNATIVES_WITHIN_DAYS = 7
 Bookable = tuple[Business, Service, list[StaffMember]]
 
 
-async def bookable(uow: UnitOfWork, slug: str, service_id: UUID, staff_id: UUID | None) -> Bookable:
-    """The business, the service, and the online-bookable staff offering it (only `staff_id` if named)."""
+async def bookable(
+    uow: UnitOfWork, slug: str, service_id: UUID, staff_id: UUID | None, policy: Policy = Policy.CUSTOMER
+) -> Bookable:
+    """The business, the service, and the staff offering it whom `policy` may book (only `staff_id` if
+    named): online-bookable ones for customers, all of them for the owner."""
     business = await uow.catalog.business_by_slug(slug)
     if business is None:
         raise NotFound("business")
@@ -34,7 +38,7 @@ async def bookable(uow: UnitOfWork, slug: str, service_id: UUID, staff_id: UUID 
     staff = [
         member
         for member in await uow.catalog.staff(business.id, service_id=service.id, staff_id=staff_id)
-        if member.online_booking_enabled
+        if member.online_booking_enabled or policy is Policy.OWNER
     ]
     if staff_id is not None and not staff:
         raise NotFound("staff member offering this service")
@@ -57,6 +61,54 @@ async def openings_on(
     return [opening for day in days for opening in rules_of.openings(rules, service, staff, busy, day, now)]
 
 
+class SharedSearches:
+    """Alternatives shared by the losers asking at the same moment (built once in `create_app`, one per
+    database): the losers of a race for one time all ask for alternatives at once. A caller joins an
+    identical search that has not begun to read yet, so a burst of losers costs a few reads instead of
+    one each; a search that has begun is never joined, so every answer is read after its caller asked.
+    With `shared=False` every caller searches alone."""
+
+    def __init__(self, *, shared: bool = True) -> None:
+        self._shared = shared
+        self._searches: dict[tuple[object, ...], _Search] = {}
+
+    async def nearest_openings(
+        self,
+        uows: UnitOfWorkFactory,
+        clock: Clock,
+        slug: str,
+        service_id: UUID,
+        staff_id: UUID | None,
+        requested_at: datetime,
+        known: Bookable | None = None,
+    ) -> list[Opening]:
+        """Up to five bookable times nearest to `requested_at`, as of now (same staff if one was named).
+
+        `known` is what `bookable` answered the caller a moment ago, if it asked: it spares a read.
+        """
+        key = (slug, service_id, staff_id, requested_at)
+        search = self._searches.get(key)
+        if search is not None and not search.reading:
+            try:
+                return list(await asyncio.shield(search.task))
+            except Exception:
+                pass  # one caller's transient failure must not become everyone's: search alone
+        search = _Search()
+        search.task = asyncio.create_task(
+            _nearest_openings(uows, clock, slug, service_id, staff_id, requested_at, known, search)
+        )
+        if self._shared:
+            self._searches[key] = search
+        search.task.add_done_callback(lambda task: self._forget(key, search, task))
+        return list(await asyncio.shield(search.task))
+
+    def _forget(self, key: tuple[object, ...], search: _Search, task: asyncio.Task[list[Opening]]) -> None:
+        if self._searches.get(key) is search:
+            del self._searches[key]
+        if not task.cancelled():
+            task.exception()  # retrieved here, so a failure whose callers all left is not reported as lost
+
+
 async def nearest_openings(
     uows: UnitOfWorkFactory,
     clock: Clock,
@@ -66,42 +118,15 @@ async def nearest_openings(
     requested_at: datetime,
     known: Bookable | None = None,
 ) -> list[Opening]:
-    """Up to five bookable times nearest to `requested_at`, as of now (same staff if one was named).
-
-    `known` is what `bookable` answered the caller a moment ago, if it asked: it spares a read.
-
-    The losers of a race for one time all ask this at once. A caller joins an identical search that
-    has not begun to read yet, so a burst of losers costs a few reads instead of one each; a search
-    that has begun is never joined, so every answer is read after its caller asked.
-    """
-    key = (uows, clock, slug, service_id, staff_id, requested_at)
-    search = _searches.get(key)
-    if search is not None and not search.reading:
-        try:
-            return list(await asyncio.shield(search.task))
-        except Exception:
-            pass  # one caller's transient failure must not become everyone's: search alone
-    search = _Search()
-    searching = _nearest_openings(uows, clock, slug, service_id, staff_id, requested_at, known, search)
-    search.task = asyncio.create_task(searching)
-    _searches[key] = search
-    search.task.add_done_callback(lambda task: _forget(key, search, task))
-    return list(await asyncio.shield(search.task))
+    """The same search, alone (for callers with no shared searches at hand)."""
+    return await SharedSearches(shared=False).nearest_openings(
+        uows, clock, slug, service_id, staff_id, requested_at, known
+    )
 
 
 class _Search:
     task: asyncio.Task[list[Opening]]
     reading = False
-
-
-_searches: dict[tuple[object, ...], _Search] = {}
-
-
-def _forget(key: tuple[object, ...], search: _Search, task: asyncio.Task[list[Opening]]) -> None:
-    if _searches.get(key) is search:
-        del _searches[key]
-    if not task.cancelled():
-        task.exception()  # retrieved here, so a failure whose callers all left is not reported as lost
 
 
 async def _nearest_openings(

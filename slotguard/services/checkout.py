@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from uuid import UUID
 
@@ -18,10 +18,10 @@ from slotguard.domain.errors import NotFound, PaymentProviderError, TransientSto
 from slotguard.domain.events import StatusChanged
 from slotguard.domain.payments import CheckoutSession
 from slotguard.services.booking import AppointmentRequest, book_appointment
-from slotguard.services.fast_path import NO_FAST_PATH, FastPath
 from slotguard.services.ports import Clock, PaymentProvider, UnitOfWorkFactory
 from slotguard.services.retry import with_retries
 from slotguard.services.seats import give_back_seats
+from slotguard.services.shortcuts import NO_SHORTCUTS, Shortcuts
 from slotguard.services.slots import SeatRequest, book_seats
 
 log = logging.getLogger("slotguard.checkout")
@@ -55,7 +55,7 @@ async def start_appointment_checkout(
     slug: str,
     request: AppointmentRequest,
     urls: ReturnUrls,
-    fast: FastPath = NO_FAST_PATH,
+    shortcuts: Shortcuts = NO_SHORTCUTS,
 ) -> CheckoutStarted:
     async with uows(write=False) as uow:
         business = await uow.catalog.business_by_slug(slug)
@@ -63,7 +63,7 @@ async def start_appointment_checkout(
     if business is None or service is None:
         raise NotFound("business" if business is None else "service")
     window = checkout_window(business.rules.hold_ttl_seconds, provider)
-    booked = await book_appointment(uows, clock, slug, request, payment_window=window, fast=fast)
+    booked = await book_appointment(uows, clock, slug, request, payment_window=window, shortcuts=shortcuts)
     session = await open_session(uows, clock, provider, booked.booking, service.price_cents, service.currency, urls)
     return CheckoutStarted(booked.booking, session, booked.manage_token)
 
@@ -75,7 +75,7 @@ async def start_slot_checkout(
     slug: str,
     request: SeatRequest,
     urls: ReturnUrls,
-    fast: FastPath = NO_FAST_PATH,
+    shortcuts: Shortcuts = NO_SHORTCUTS,
 ) -> CheckoutStarted:
     """Take a party's seats as `pending_payment` at once, then open the session for them (seed 004)."""
     async with uows(write=False) as uow:
@@ -85,7 +85,7 @@ async def start_slot_checkout(
     if business is None or slot is None or service is None:
         raise NotFound("business" if business is None else "slot")
     window = checkout_window(business.rules.hold_ttl_seconds, provider)
-    booked = await book_seats(uows, clock, slug, request, payment_window=window, fast=fast)
+    booked = await book_seats(uows, clock, slug, request, payment_window=window, shortcuts=shortcuts)
     amount = service.price_cents * booked.booking.guests
     session = await open_session(uows, clock, provider, booked.booking, amount, service.currency, urls)
     return CheckoutStarted(booked.booking, session, booked.manage_token)
@@ -124,7 +124,9 @@ async def release_failed_checkout(
     async def attempt(_number: int) -> None:
         async with uows(write=True) as uow:
             now = clock()
-            if not await uow.bookings.change_status(booking, Status.CANCELLED, now, expires_at=None):
+            if not await uow.bookings.change_status(
+                booking, replace(booking, status=Status.CANCELLED, expires_at=None), now
+            ):
                 raise TransientStorageFailure("checkout changed concurrently")
             await give_back_seats(uow, [booking])
             details = {"provider": provider_name, "error": reason}

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from slotguard.domain.bookings import Booking, Status
@@ -77,7 +77,7 @@ async def _counted(uows: UnitOfWorkFactory, clock: Clock, hold: Booking, holder:
                 await uow.commit()
                 return True
             # Only the transaction that moves the hold gives its seats back (a clean-up may have expired it).
-            if await uow.bookings.change_status(hold, Status.CANCELLED, now, expires_at=None):
+            if await uow.bookings.change_status(hold, replace(hold, status=Status.CANCELLED, expires_at=None), now):
                 await give_back_seats(uow, [hold])
                 await uow.audit.record([StatusChanged.moved(hold, "over_hold_cap", Status.CANCELLED, "system")], now)
             await uow.commit()

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
 from slotguard.domain.bookings import Booking, Status
@@ -38,14 +37,7 @@ async def use_hold(
     if mismatch is not None:
         raise ValidationFailed("The hold is for something else", [{"field": "holdId", "message": mismatch}])
     made = replace(booking(hold), id=hold.id, created_at=hold.created_at)
-    values: dict[str, Any] = {
-        "status": made.status.value,
-        "expires_at": made.expires_at,
-        "client_id": made.client_id,
-        "manage_token_hash": manage_token_hash,
-        "notes": made.notes,
-    }
-    if not await uow.bookings.claim_hold(hold, now, **values):
+    if not await uow.bookings.claim_hold(hold, made, manage_token_hash, now):
         raise HoldExpired()
     await uow.audit.record([StatusChanged.moved(hold, "hold_used", made.status, actor)], now)
     return made

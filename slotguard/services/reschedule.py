@@ -15,6 +15,7 @@ from slotguard.domain import availability as rules_of
 from slotguard.domain.bookings import Booking, Kind, Status
 from slotguard.domain.catalog import Business
 from slotguard.domain.change_policy import change_notice
+from slotguard.domain.claims import Seats, time_units_of
 from slotguard.domain.errors import (
     InvalidTransition,
     NotFound,
@@ -28,11 +29,12 @@ from slotguard.domain.intervals import Interval
 from slotguard.domain.messages import MessageKind
 from slotguard.domain.slots import Slot
 from slotguard.services.availability import nearest_openings
-from slotguard.services.booking import find_booking, notify
+from slotguard.services.booking import find_booking
+from slotguard.services.claims import notify, take_seats
 from slotguard.services.fast_path import NO_FAST_PATH, FastPath, forget_units
 from slotguard.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from slotguard.services.retry import with_retries
-from slotguard.services.seats import retire_lapsed, take_seats
+from slotguard.services.seats import record_expired
 from slotguard.services.slots import slot_alternatives
 
 
@@ -118,7 +120,7 @@ async def _move_appointment(
         return booking
     time = Interval(start_at, start_at + timedelta(minutes=service.duration_minutes))
     target = replace(booking, time=time, block=service.block_for(time))
-    await retire_lapsed(uow, await uow.bookings.expire_stale_blocking(target, now), now)
+    await record_expired(uow, await uow.bookings.expire_blocking(time_units_of(target), now), now)
     if not await uow.bookings.move(booking, target, now):
         return _Refused.TAKEN, None
     return target
@@ -136,12 +138,12 @@ async def _move_seats(
         raise ValidationFailed("Another service", [{"field": "slotId", "message": "a slot of the same service"}])
     if slot.time.start_at < now + timedelta(minutes=business.rules.min_notice_minutes):
         return _Refused.OUTSIDE, slot
-    if not await take_seats(uow, slot.id, booking.guests, now):
+    if not await take_seats(uow, Seats(slot.id, booking.guests), now):
         return _Refused.TAKEN, slot
     target = replace(booking, slot_id=slot.id, time=slot.time, block=slot.time)
     await uow.bookings.move(booking, target, now)
     assert booking.slot_id is not None
-    await uow.slots.give_back_seats(booking.slot_id, booking.guests)
+    await uow.slots.give_back_seats(Seats(booking.slot_id, booking.guests))
     return target
 
 

@@ -1,4 +1,5 @@
-"""Refusing a request without a write transaction when this process has just seen its unit taken.
+"""Refusals in a burst: refusing a request without a write transaction when this process has just seen
+its unit taken.
 
 In a burst for one staff time (or the last seats of a slot), the winner commits and the first racers'
 claims fail; every racer that was already on its way by then is refused at once, instead of opening a
@@ -16,29 +17,37 @@ from dataclasses import dataclass, field
 
 MAX_SIGHTINGS = 10_000
 
-# unit -> (when it was seen, at most how many seats it had left then; 0 for a staff time)
-_seen: OrderedDict[Hashable, tuple[float, int]] = OrderedDict()
-
 
 def moment() -> float:
     return time.monotonic()
 
 
-def saw_taken(unit: Hashable, at: float, seats_left: int = 0) -> None:
-    """`unit` had at most `seats_left` seats at `at` (a `moment()` no later than the observation)."""
-    newest = _seen.get(unit)
-    if newest is not None and newest[0] > at:
-        return
-    _seen[unit] = (at, seats_left)
-    _seen.move_to_end(unit)
-    while len(_seen) > MAX_SIGHTINGS:
-        _seen.popitem(last=False)
+class Sightings:
+    """What one server process saw taken lately (built once in `create_app`, one per database): unit ->
+    when it was seen, and at most how many seats it had left then (0 for a staff time). The newest
+    `capacity` units are kept; with 0, nothing is remembered and nobody is refused."""
 
+    def __init__(self, capacity: int = MAX_SIGHTINGS) -> None:
+        self._capacity = capacity
+        self._seen: OrderedDict[Hashable, tuple[float, int]] = OrderedDict()
 
-def seen_taken_since(unit: Hashable, began: float, wanted: int = 1) -> bool:
-    """Whether `unit` was seen with fewer than `wanted` seats after `began`, when the asking request began."""
-    newest = _seen.get(unit)
-    return newest is not None and newest[0] > began and newest[1] < wanted
+    def saw_taken(self, unit: Hashable, at: float, seats_left: int = 0) -> None:
+        """`unit` had at most `seats_left` seats at `at` (a `moment()` no later than the observation)."""
+        newest = self._seen.get(unit)
+        if newest is not None and newest[0] > at:
+            return
+        self._seen[unit] = (at, seats_left)
+        self._seen.move_to_end(unit)
+        while len(self._seen) > self._capacity:
+            self._seen.popitem(last=False)
+
+    def seen_taken_since(self, unit: Hashable, began: float, wanted: int = 1) -> bool:
+        """Whether `unit` was seen with fewer than `wanted` seats after `began`, when the asking request began."""
+        newest = self._seen.get(unit)
+        return newest is not None and newest[0] > began and newest[1] < wanted
+
+    def watch(self, unit: Hashable | None, wanted: int = 1) -> Watch:
+        return Watch(self, unit, wanted)
 
 
 @dataclass
@@ -46,14 +55,19 @@ class Watch:
     """One request's view of the sightings of its unit (None: the request may not be refused by them, as
     one that names a hold), from the moment it began."""
 
+    sightings: Sightings
     unit: Hashable | None
     wanted: int = 1
     began: float = field(default_factory=moment)
 
     def seen_taken(self, attempt: int) -> bool:
         # Never on a retry: the try before may have committed this very booking.
-        return self.unit is not None and attempt == 1 and seen_taken_since(self.unit, self.began, self.wanted)
+        return (
+            self.unit is not None
+            and attempt == 1
+            and self.sightings.seen_taken_since(self.unit, self.began, self.wanted)
+        )
 
     def saw_taken(self, at: float, seats_left: int = 0) -> None:
         if self.unit is not None:
-            saw_taken(self.unit, at, seats_left)
+            self.sightings.saw_taken(self.unit, at, seats_left)

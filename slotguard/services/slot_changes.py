@@ -25,7 +25,7 @@ from slotguard.services.booking import notify
 from slotguard.services.fast_path import NO_FAST_PATH, FastPath, forget_units
 from slotguard.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from slotguard.services.retry import with_retries
-from slotguard.services.seats import give_back_seats, retire_lapsed
+from slotguard.services.seats import give_back_seats, record_expired
 from slotguard.services.setup import OWNER
 
 
@@ -44,7 +44,7 @@ async def change_capacity(
         async with uows(write=True) as uow:
             now = clock()
             slot = await _slot(uow, business, slot_id, now)
-            await retire_lapsed(uow, await uow.bookings.expire_stale_on_slot(slot.id, now), now)
+            await record_expired(uow, await uow.bookings.expire_on_slot(slot.id, now), now)
             if not await uow.slots.set_capacity(slot.id, capacity):
                 raise _below_booked(await uow.slots.get(business.id, slot.id, now) or slot)
             details = {"slotId": str(slot.id), "from": slot.capacity, "to": capacity}
@@ -82,7 +82,7 @@ async def _settle_bookings(uow: UnitOfWork, business: Business, active: list[Boo
     settled = []
     for booking in active:
         to_status = Status.NEEDS_REFUND if booking.id in paid else Status.CANCELLED
-        if not await uow.bookings.change_status(booking, to_status, now, expires_at=None):
+        if not await uow.bookings.change_status(booking, replace(booking, status=to_status, expires_at=None), now):
             raise TransientStorageFailure("booking changed concurrently")  # read again and decide again
         await uow.audit.record([StatusChanged.moved(booking, "slot_cancelled", to_status, OWNER)], now)
         if booking.client is not None:

@@ -2,29 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import Enum
 from uuid import UUID, uuid4
 
-from slotguard.domain.bookings import Booking, Client, Kind, Status
+from slotguard.domain.bookings import Booking, Client, Kind
 from slotguard.domain.catalog import Business
+from slotguard.domain.claims import Claim, Reason, Refusal, Seats
 from slotguard.domain.errors import NotFound, OutsideAvailability, SlotUnavailable, ValidationFailed
-from slotguard.domain.events import StatusChanged
 from slotguard.domain.fast_path import slot_unit, taken_until
 from slotguard.domain.intervals import Interval
-from slotguard.domain.messages import MessageKind
 from slotguard.domain.slots import Slot
-from slotguard.services import sightings
 from slotguard.services.availability import ALTERNATIVES
-from slotguard.services.booking import Booked, lapses_at, notify
-from slotguard.services.fast_path import NO_FAST_PATH, FastPath
+from slotguard.services.claims import HOLD, Booked, Terms, Ticket, announce, claim_time, record, take_seats
+from slotguard.services.fast_path import FastPath
 from slotguard.services.hold_caps import HoldCap, capped_hold
 from slotguard.services.holds import use_hold
 from slotguard.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from slotguard.services.retry import with_retries
-from slotguard.services.seats import take_seats
-from slotguard.services.secrets import digest, new_manage_token
+from slotguard.services.shortcuts import NO_SHORTCUTS, Shortcuts
+from slotguard.services.sightings import Watch, moment
 
 # How far around a full slot to look for others with enough seats.
 ALTERNATIVES_WINDOW = timedelta(days=14)
@@ -38,11 +36,12 @@ class SeatRequest:
     hold_id: UUID | None = None
     notes: str | None = None
 
+    @property
+    def party(self) -> int:
+        return self.guests or 1
 
-class _Refused(Enum):
-    FULL = "full"
-    TOO_SOON = "too soon"
-    SEEN_FULL = "seen full"  # by this process, after the request began (see services/sightings.py)
+
+SEEN_FULL = Refusal.taken(())  # refused on a sighting or by the fast path, before any write
 
 
 async def add_slot(
@@ -101,11 +100,10 @@ async def book_seats(
     actor: str = "customer",
     *,
     payment_window: timedelta | None = None,
-    fast: FastPath = NO_FAST_PATH,
+    shortcuts: Shortcuts = NO_SHORTCUTS,
 ) -> Booked:
     """Confirm seats of a slot for a party (or take them as `pending_payment` for a checkout)."""
-    status = Status.CONFIRMED if payment_window is None else Status.PENDING_PAYMENT
-    return await _take_seats(uows, clock, slug, request, status, payment_window, actor, fast)
+    return await _take_seats(uows, clock, slug, request, Terms.of(actor, payment_window), shortcuts)
 
 
 async def hold_seats(
@@ -115,122 +113,172 @@ async def hold_seats(
     slot_id: UUID,
     guests: int,
     *,
-    fast: FastPath = NO_FAST_PATH,
+    shortcuts: Shortcuts = NO_SHORTCUTS,
     cap: HoldCap | None = None,
 ) -> Booking:
-    """Hold seats for the business's hold TTL; they are nobody else's until the hold is used or lapses."""
+    """Hold seats for the business's hold TTL; they are nobody else's until the hold is used or expires."""
     request = SeatRequest(slot_id, None, guests)
 
     async def take() -> Booking:
-        held = await _take_seats(uows, clock, slug, request, Status.HELD, None, "customer", fast)
-        return held.booking
+        return (await _take_seats(uows, clock, slug, request, HOLD, shortcuts)).booking
 
-    return await capped_hold(uows, clock, slug, cap, fast, take)
+    return await capped_hold(uows, clock, slug, cap, shortcuts.fast, take)
 
 
 async def _take_seats(
-    uows: UnitOfWorkFactory,
-    clock: Clock,
-    slug: str,
-    request: SeatRequest,
-    status: Status,
-    window: timedelta | None,
-    actor: str,
-    fast: FastPath,
+    uows: UnitOfWorkFactory, clock: Clock, slug: str, request: SeatRequest, terms: Terms, shortcuts: Shortcuts
 ) -> Booked:
-    booking_id, manage_token = uuid4(), new_manage_token()  # fixed across retries, as for appointments
-    token_hash = digest(manage_token) if status is not Status.HELD else None
-    filled = False  # whether this booking took the slot's last seats
-    wanted = request.guests or 1
+    ticket = Ticket.new(terms)
     # A hold's seats are its own: a request naming one is never refused on a sighting.
-    watch = sightings.Watch((uows, slug, request.slot_id) if request.hold_id is None else None, wanted)
+    watch = shortcuts.sightings.watch((slug, request.slot_id) if request.hold_id is None else None, request.party)
+    read: list[tuple[Business, Slot]] = []  # what the last attempt read, for the alternatives of a refusal
 
-    async def attempt(number: int) -> Booking | _Refused | tuple[_Refused, Business, Slot]:
+    async def attempt(number: int) -> Booking | Refusal:
         if watch.seen_taken(number):
-            return _Refused.SEEN_FULL
+            return SEEN_FULL
         async with uows(write=True) as uow:
             if watch.seen_taken(number):  # while this request waited for a connection
-                return _Refused.SEEN_FULL
-            business = await uow.catalog.business_by_slug(slug)
-            if business is None:
-                raise NotFound("business")
-            if number > 1 and (done := await uow.bookings.get(business.id, booking_id)):
+                return SEEN_FULL
+            read[:] = [await _slot_named(uow, slug, request.slot_id, clock())]
+            business, slot = read[0]
+            if number > 1 and (done := await uow.bookings.get(business.id, ticket.booking_id)):
                 return done
             now = clock()
-            slot = await uow.slots.get(business.id, request.slot_id, now)
-            if slot is None:
-                raise NotFound("slot")
-            if request.guests is not None and request.guests > slot.capacity:
-                detail = {"field": "guests", "message": f"this slot seats at most {slot.capacity}"}
-                raise ValidationFailed("The party is larger than the slot", [detail])
-            if slot.time.start_at < now + timedelta(minutes=business.rules.min_notice_minutes):
-                return _Refused.TOO_SOON, business, slot
-            expires_at = lapses_at(status, window, business, now)
-            client_id = await uow.catalog.upsert_client(business.id, request.client) if request.client else None
+            if refusal := _judged(business, slot, request, now):
+                return refusal
+            draft = await _SeatDraft.of(uow, business, slot, request, ticket, terms, now)
+            outcome = await (_book_hold(uow, draft) if request.hold_id else _claim_seats(uow, draft, watch))
+            if isinstance(outcome, Booking):
+                await uow.commit()
+            return outcome
 
-            def made(guests: int) -> Booking:
-                return Booking(
-                    id=booking_id,
-                    business_id=business.id,
-                    kind=Kind.SLOT,
-                    status=status,
-                    service_id=slot.service_id,
-                    time=slot.time,
-                    block=slot.time,
-                    created_at=now,
-                    slot_id=slot.id,
-                    guests=guests,
-                    client_id=client_id,
-                    client=request.client,
-                    expires_at=expires_at,
-                    notes=request.notes,
-                )
-
-            if request.hold_id is not None:
-                booking = await use_hold(
-                    uow,
-                    business.id,
-                    request.hold_id,
-                    lambda hold: _hold_mismatch(hold, request),
-                    lambda hold: made(hold.guests),
-                    token_hash,
-                    now,
-                    actor,
-                )
-            else:
-                booking = made(wanted)
-                tried_at = sightings.moment()
-                if not await take_seats(uow, slot.id, booking.guests, now):
-                    # Fewer than the party's seats were left (lapsed holds already given back); the
-                    # winner's own commit is not a sighting: lapsed holds may still sit on seats then.
-                    watch.saw_taken(tried_at, seats_left=booking.guests - 1)
-                    return _Refused.FULL, business, slot
-                nonlocal filled
-                filled = booking.guests >= slot.remaining
-                await uow.bookings.add(booking, token_hash)
-                await uow.audit.record([StatusChanged.created(booking, actor)], now)
-            if booking.status is Status.CONFIRMED:
-                await notify(uow, booking, MessageKind.CONFIRMATION, now, business.name)
-            await uow.commit()
-            return booking
-
-    # A sold-out or held slot may be refused by the fast path before any write is tried.
-    entry = await fast.enter(slot_unit(request.slot_id), exclusive=False) if request.hold_id is None else None
-    if request.hold_id is None and entry is None:
-        raise await _refused_at_once(uows, clock, slug, request.slot_id, request.guests or 1)
-    outcome = await with_retries(attempt)
+    outcome = await _past_fast_path(shortcuts.fast, request, lambda: with_retries(attempt))
     if isinstance(outcome, Booking):
-        if filled:
-            await fast.mark_taken(slot_unit(request.slot_id), taken_until(outcome, clock()))
-        return Booked(outcome, manage_token)
-    if outcome is _Refused.SEEN_FULL:
-        raise await _refused_at_once(uows, clock, slug, request.slot_id, wanted)
-    assert isinstance(outcome, tuple)
-    refusal, business, slot = outcome
-    alternatives = await slot_alternatives(uows, clock, business, slot, wanted)
-    if refusal is _Refused.TOO_SOON:
+        if request.hold_id is None and read and outcome.guests >= read[0][1].remaining:  # it took the last seats
+            await shortcuts.fast.mark_taken(slot_unit(request.slot_id), taken_until(outcome, clock()))
+        return Booked(outcome, ticket.manage_token)
+    if not read:
+        raise await _refused_at_once(uows, clock, slug, request.slot_id, request.party)
+    business, slot = read[0]
+    alternatives = await slot_alternatives(uows, clock, business, slot, request.party)
+    if outcome.reason is Reason.OUTSIDE:
         raise OutsideAvailability("This slot starts too soon to be booked online", alternatives)
-    raise SlotUnavailable(wanted, alternatives)
+    raise SlotUnavailable(request.party, alternatives)
+
+
+async def _slot_named(uow: UnitOfWork, slug: str, slot_id: UUID, now: datetime) -> tuple[Business, Slot]:
+    business = await uow.catalog.business_by_slug(slug)
+    if business is None:
+        raise NotFound("business")
+    slot = await uow.slots.get(business.id, slot_id, now)
+    if slot is None:
+        raise NotFound("slot")
+    return business, slot
+
+
+def _judged(business: Business, slot: Slot, request: SeatRequest, now: datetime) -> Refusal | None:
+    """Whether the slot may be booked online at all: a party it can seat, a start after the notice."""
+    if request.guests is not None and request.guests > slot.capacity:
+        detail = {"field": "guests", "message": f"this slot seats at most {slot.capacity}"}
+        raise ValidationFailed("The party is larger than the slot", [detail])
+    if slot.time.start_at < now + timedelta(minutes=business.rules.min_notice_minutes):
+        return Refusal.outside([Seats(slot.id, request.party)])
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class _SeatDraft:
+    """A seat booking about to be claimed: everything but its party, which a hold may fix."""
+
+    business: Business
+    slot: Slot
+    request: SeatRequest
+    ticket: Ticket
+    terms: Terms
+    now: datetime
+    client_id: UUID | None
+
+    @classmethod
+    async def of(
+        cls,
+        uow: UnitOfWork,
+        business: Business,
+        slot: Slot,
+        request: SeatRequest,
+        ticket: Ticket,
+        terms: Terms,
+        now: datetime,
+    ) -> _SeatDraft:
+        client_id = await uow.catalog.upsert_client(business.id, request.client) if request.client else None
+        return cls(business, slot, request, ticket, terms, now, client_id)
+
+    def booking(self, guests: int) -> Booking:
+        return Booking(
+            id=self.ticket.booking_id,
+            business_id=self.business.id,
+            kind=Kind.SLOT,
+            status=self.terms.status,
+            service_id=self.slot.service_id,
+            time=self.slot.time,
+            block=self.slot.time,
+            created_at=self.now,
+            slot_id=self.slot.id,
+            guests=guests,
+            client_id=self.client_id,
+            client=self.request.client,
+            expires_at=self.terms.expires_at(self.business, self.now),
+            notes=self.request.notes,
+        )
+
+
+async def _claim_seats(uow: UnitOfWork, draft: _SeatDraft, watch: Watch) -> Booking | Refusal:
+    """Store the booking, record it, and take its seats last: the slot's row is locked from that
+    decrement until the commit that follows it, and no longer."""
+    booking, now = draft.booking(draft.request.party), draft.now
+    await claim_time(uow, Claim.of(booking, draft.ticket.manage_token_hash), now)  # a slot keeps no staff time
+    await record(uow, [booking], draft.terms.actor, now, draft.business.name)
+    tried_at = moment()
+    if not await take_seats(uow, Seats(draft.slot.id, booking.guests), now):
+        # Fewer than the party's seats were left (expired holds already given back); the winner's own
+        # commit is not a sighting: holds whose time ran out may still sit on seats then.
+        watch.saw_taken(tried_at, seats_left=booking.guests - 1)
+        return Refusal.taken([Seats(draft.slot.id, booking.guests)])
+    return booking
+
+
+async def _book_hold(uow: UnitOfWork, draft: _SeatDraft) -> Booking:
+    """Turn the hold the request names into its booking: the seats it holds stay taken."""
+    request, now = draft.request, draft.now
+    assert request.hold_id is not None
+
+    def fits(hold: Booking) -> str | None:
+        if hold.kind is not Kind.SLOT or hold.slot_id != request.slot_id:
+            return "this hold is for another slot"
+        if request.guests is not None and request.guests != hold.guests:
+            return f"this hold is for {hold.guests} guest(s)"
+        return None
+
+    token_hash, actor = draft.ticket.manage_token_hash, draft.terms.actor
+    booking = await use_hold(
+        uow, draft.business.id, request.hold_id, fits, lambda hold: draft.booking(hold.guests), token_hash, now, actor
+    )
+    await announce(uow, booking, now, draft.business.name)
+    return booking
+
+
+async def _past_fast_path(
+    fast: FastPath, request: SeatRequest, go: Callable[[], Awaitable[Booking | Refusal]]
+) -> Booking | Refusal:
+    """A sold-out or held slot may be refused by the fast path before any write is tried."""
+    if request.hold_id is not None:
+        return await go()
+    entry = await fast.enter(slot_unit(request.slot_id), exclusive=False)
+    if entry is None:
+        return SEEN_FULL
+    try:
+        return await go()
+    finally:
+        await fast.leave(entry)
 
 
 async def _refused_at_once(
@@ -243,14 +291,6 @@ async def _refused_at_once(
         if business is None or slot is None:
             raise NotFound("business" if business is None else "slot")
         return SlotUnavailable(guests, await nearest_slots(uow, business, slot, guests, clock()))
-
-
-def _hold_mismatch(hold: Booking, request: SeatRequest) -> str | None:
-    if hold.kind is not Kind.SLOT or hold.slot_id != request.slot_id:
-        return "this hold is for another slot"
-    if request.guests is not None and request.guests != hold.guests:
-        return f"this hold is for {hold.guests} guest(s)"
-    return None
 
 
 async def slot_alternatives(

@@ -10,14 +10,14 @@ from datetime import datetime
 from uuid import NAMESPACE_URL, uuid5
 
 from slotguard.domain.bookings import Booking, Client, Kind, Status
+from slotguard.domain.claims import Seats
 from slotguard.domain.events import StatusChanged
 from slotguard.domain.messages import MessageKind
 from slotguard.domain.payments import PaymentEvent
 from slotguard.domain.slots import MAX_GUESTS
-from slotguard.services.booking import notify
 from slotguard.services.checkout import booking_uuid
+from slotguard.services.claims import notify, take_seats
 from slotguard.services.ports import UnitOfWork
-from slotguard.services.seats import take_seats
 
 log = logging.getLogger("slotguard.webhooks")
 
@@ -37,7 +37,7 @@ async def settle_unreserved_payment(uow: UnitOfWork, event: PaymentEvent, now: d
     name, email = event.customer
     first, _, last = (name or "Paying customer").partition(" ")
     client = Client(first, last or "-", email or f"{event.session_id}@payments.invalid")
-    seated = await take_seats(uow, slot.id, guests, now)
+    seated = await take_seats(uow, Seats(slot.id, guests), now)
     booking = Booking(
         id=booking_id,
         business_id=business.id,

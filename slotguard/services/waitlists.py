@@ -16,6 +16,7 @@ from uuid import UUID, uuid4
 
 from slotguard.domain.bookings import Booking, Client, Kind, Status
 from slotguard.domain.catalog import Business
+from slotguard.domain.claims import Seats
 from slotguard.domain.errors import (
     HoldExpired,
     NotFound,
@@ -28,9 +29,10 @@ from slotguard.domain.messages import Letterhead, PageLinks, waitlist_offer_emai
 from slotguard.domain.slots import Slot
 from slotguard.domain.waitlists import WaitlistEntry, WaitStatus, place_in_line, to_offer
 from slotguard.services.booking import Booked
+from slotguard.services.claims import take_seats
 from slotguard.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from slotguard.services.retry import with_retries
-from slotguard.services.seats import give_back_seats, take_seats
+from slotguard.services.seats import give_back_seats
 from slotguard.services.secrets import new_manage_token
 from slotguard.services.slots import SeatRequest, book_seats
 
@@ -108,7 +110,7 @@ async def _withdraw_hold(uow: UnitOfWork, entry: WaitlistEntry, now: datetime) -
         return
     hold = await uow.bookings.get(entry.business_id, entry.hold_id)
     held = hold is not None and hold.effective_status(now) is Status.HELD
-    if hold is not None and held and await uow.bookings.change_status(hold, Status.CANCELLED, now, expires_at=None):
+    if hold is not None and held and await uow.bookings.change_status(hold, hold.cancelled(now), now):
         await give_back_seats(uow, [hold])
         await uow.audit.record([StatusChanged.moved(hold, "offer_withdrawn", Status.CANCELLED, "owner")], now)
 
@@ -208,7 +210,7 @@ async def _offer(
     token = new_manage_token()
     if not await uow.waitlists.offer(entry.id, hold.id, token, expires_at):
         return 0  # offered meanwhile by another host
-    if not await take_seats(uow, slot.id, entry.guests, now):  # not expected under the slot's lock
+    if not await take_seats(uow, Seats(slot.id, entry.guests), now):  # not expected under the slot's lock
         raise TransientStorageFailure("the seats counted free were taken; count again")
     await uow.bookings.add(hold, None)
     await uow.audit.record([StatusChanged.created(hold, "waitlist", waitlistId=str(entry.id))], now)

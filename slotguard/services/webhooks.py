@@ -8,19 +8,21 @@ webhook is answered with 2xx.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime
 from uuid import UUID
 
 from slotguard.domain.bookings import Booking, Kind, Status
+from slotguard.domain.claims import Seats, time_units_of
 from slotguard.domain.errors import TransientStorageFailure
 from slotguard.domain.events import StatusChanged
 from slotguard.domain.messages import MessageKind
 from slotguard.domain.payments import EventType, PaymentEvent
-from slotguard.services.booking import notify
 from slotguard.services.checkout import booking_uuid
+from slotguard.services.claims import notify, take_seats
 from slotguard.services.ports import Clock, PaymentProvider, UnitOfWork, UnitOfWorkFactory
 from slotguard.services.retry import with_retries
-from slotguard.services.seats import give_back_seats, take_seats
+from slotguard.services.seats import give_back_seats
 from slotguard.services.unreserved import settle_unreserved_payment
 
 RELEASING = {EventType.EXPIRED.value: "checkout_expired", EventType.PAYMENT_FAILED.value: "payment_failed"}
@@ -95,7 +97,7 @@ async def _retake(uow: UnitOfWork, booking: Booking, now: datetime) -> bool:
     """Take a lapsed checkout's time or seats again, if no one else holds them now."""
     if booking.kind is Kind.SLOT:
         return await _retake_seats(uow, booking, now)
-    stale = await uow.bookings.expire_stale_blocking(booking, now)
+    stale = await uow.bookings.expire_blocking(time_units_of(booking), now)
     others = [b for b in stale if b.id != booking.id]
     await uow.audit.record([StatusChanged.moved(b, "expired", Status.EXPIRED, "system") for b in others], now)
     return await uow.payments.retake_time(await _reread(uow, booking), now)
@@ -104,9 +106,10 @@ async def _retake(uow: UnitOfWork, booking: Booking, now: datetime) -> bool:
 async def _retake_seats(uow: UnitOfWork, booking: Booking, now: datetime) -> bool:
     assert booking.slot_id is not None
     # A lapsed checkout whose row was never expired still holds its seats in the counter.
-    if booking.status is not Status.PENDING_PAYMENT and not await take_seats(uow, booking.slot_id, booking.guests, now):
+    seats = Seats(booking.slot_id, booking.guests)
+    if booking.status is not Status.PENDING_PAYMENT and not await take_seats(uow, seats, now):
         return False
-    if not await uow.bookings.change_status(booking, Status.CONFIRMED, now, expires_at=None):
+    if not await uow.bookings.change_status(booking, replace(booking, status=Status.CONFIRMED, expires_at=None), now):
         raise TransientStorageFailure("booking changed concurrently")  # e.g. expired by a racer: decide again
     return True
 
@@ -120,8 +123,8 @@ async def _release(uow: UnitOfWork, booking: Booking, action: str, event: Paymen
 
 
 async def _move(uow: UnitOfWork, booking: Booking, to: Status, action: str, now: datetime, **details: object) -> None:
-    values = {"expires_at": None} if to is Status.CONFIRMED else {}
-    if not await uow.bookings.change_status(booking, to, now, **values):
+    changed = replace(booking, status=to, expires_at=None if to is Status.CONFIRMED else booking.expires_at)
+    if not await uow.bookings.change_status(booking, changed, now):
         raise TransientStorageFailure("booking changed concurrently")  # re-read and decide again
     await uow.audit.record([StatusChanged.moved(booking, action, to, "system", **details)], now)
 

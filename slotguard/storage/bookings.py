@@ -1,21 +1,21 @@
-"""Bookings: the claim of staff time, status changes, and the reads behind availability and calendars."""
+"""Bookings: their claim (storage/claims.py), status changes, and the reads behind availability and calendars."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, and_, bindparam, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from slotguard.domain.bookings import BLOCKING_STATUSES, EXPIRING_STATUSES, Booking, Client, Kind, Status
-from slotguard.domain.catalog import MAX_BLOCK_MINUTES
+from slotguard.domain.claims import Claim, TimeUnit, time_units_of
 from slotguard.domain.intervals import Interval
-from slotguard.storage.dialects import insert_unless_overlapping, overlap_params, overlapping, update_unless_overlapping
-from slotguard.storage.schema import bookings, calendar_busy, clients, manage_links
+from slotguard.storage.claims import busy_blocks, claim_rows, insert_claimed, lapsed_on
+from slotguard.storage.dialects import update_unless_overlapping
+from slotguard.storage.schema import bookings, claims, clients, manage_links
 
 _BLOCKING = [s.value for s in BLOCKING_STATUSES]
 _EXPIRING = [s.value for s in EXPIRING_STATUSES]
@@ -29,22 +29,26 @@ class BookingStore:
         # On PostgreSQL the database clock judges expiry, so servers with skewed clocks agree.
         return func.now() if self._conn.dialect.name == "postgresql" else now
 
-    async def claim_time(self, booking: Booking, manage_token_hash: str | None) -> bool:
-        """Store an appointment (or appointment hold) unless its staff time is taken."""
-        return await insert_unless_overlapping(self._conn, _row(booking, manage_token_hash))
+    async def claim(self, claim: Claim) -> list[TimeUnit]:
+        """Store the claim's bookings with every staff and resource time they keep, all or nothing.
+
+        Returns the times taken by another active claim ([] when stored); see storage/claims.py.
+        """
+        rows = [_row(b, h) for b, h in zip(claim.bookings, claim.manage_token_hashes, strict=True)]
+        return await insert_claimed(self._conn, claim, rows)
 
     async def add(self, booking: Booking, manage_token_hash: str | None) -> None:
+        """Store a booking and its claims without asking first: the database constraints alone judge it."""
         await self._conn.execute(bookings.insert(), _row(booking, manage_token_hash))
+        if rows := claim_rows(booking):
+            await self._conn.execute(claims.insert(), rows)
 
-    async def expire_stale_blocking(self, booking: Booking, now: datetime) -> list[Booking]:
-        """Mark expired the lapsed holds and checkouts that still sit on `booking`'s staff time."""
-        assert booking.staff_id is not None
-        block = {"block_start_at": booking.block.start_at, "block_end_at": booking.block.end_at}
-        params = overlap_params(booking.staff_id, block) | {"now": now}
-        candidates = await self._conn.execute(_STALE_ON_STAFF_TIME[self._conn.dialect.name], params)
-        return await self._expire_rows(candidates, now)
+    async def expire_blocking(self, units: Sequence[TimeUnit], now: datetime) -> list[Booking]:
+        """Mark expired the lapsed holds and checkouts whose claims still sit on any of `units`."""
+        statement, params = lapsed_on(self._conn, units, now)
+        return await self._expire_rows(await self._conn.execute(statement, params), now)
 
-    async def expire_stale_on_slot(self, slot_id: UUID, now: datetime) -> list[Booking]:
+    async def expire_on_slot(self, slot_id: UUID, now: datetime) -> list[Booking]:
         """Mark expired the lapsed holds and checkouts of a slot; their seats are the caller's to give back."""
         condition = and_(
             bookings.c.slot_id == slot_id,
@@ -53,7 +57,7 @@ class BookingStore:
         )
         return await self._expire_where(condition, now)
 
-    async def expire_lapsed(self, now: datetime, limit: int) -> list[Booking]:
+    async def expire_due(self, now: datetime, limit: int) -> list[Booking]:
         """Up to `limit` lapsed holds and checkouts anywhere, marked expired (the clean-up job)."""
         condition = and_(bookings.c.status.in_(_EXPIRING), bookings.c.expires_at <= self._now(now))
         query = select(bookings).where(condition).limit(limit)
@@ -84,8 +88,8 @@ class BookingStore:
         )
         return [stale[booking_id] for booking_id in moved.scalars()]
 
-    async def claim_hold(self, hold: Booking, now: datetime, **values: Any) -> bool:
-        """Turn an active hold into the booking it was held for; False if it expired or was used.
+    async def claim_hold(self, hold: Booking, made: Booking, manage_token_hash: str | None, now: datetime) -> bool:
+        """Turn an active hold into `made`, the booking it was held for; False if it expired or was used.
 
         Judged in the UPDATE itself (by the database clock on PostgreSQL), so a hold lapsing while the
         request runs is never used after its expiry.
@@ -97,7 +101,14 @@ class BookingStore:
                 bookings.c.status == Status.HELD.value,
                 bookings.c.expires_at > self._now(now),
             )
-            .values(updated_at=now, **values)
+            .values(
+                status=made.status.value,
+                expires_at=made.expires_at,
+                client_id=made.client_id,
+                manage_token_hash=manage_token_hash,
+                notes=made.notes,
+                updated_at=now,
+            )
         )
         return result.rowcount == 1
 
@@ -115,14 +126,16 @@ class BookingStore:
             "block_end_at": to.block.end_at,
             "updated_at": now,
         }
-        return await update_unless_overlapping(self._conn, booking.id, booking.status.value, booking.staff_id, values)
+        units = time_units_of(to)
+        return await update_unless_overlapping(self._conn, booking.id, booking.status.value, units, values)
 
-    async def change_status(self, booking: Booking, to_status: Status, now: datetime, **values: Any) -> bool:
-        """Move `booking` on from the status it was read in; False if someone else moved it first."""
+    async def change_status(self, booking: Booking, changed: Booking, now: datetime) -> bool:
+        """Store `changed`'s status and expiry over `booking` as it was read; False if someone else moved
+        it first."""
         result = await self._conn.execute(
             update(bookings)
             .where(bookings.c.id == booking.id, bookings.c.status == booking.status.value)
-            .values(status=to_status.value, updated_at=now, **values)
+            .values(status=changed.status.value, expires_at=changed.expires_at, updated_at=now)
         )
         return result.rowcount == 1
 
@@ -144,22 +157,10 @@ class BookingStore:
         return [_booking(row._mapping) for row in await self._conn.execute(query)]
 
     async def busy_blocks(
-        self, staff_ids: Sequence[UUID], window: Interval, now: datetime
+        self, unit_ids: Sequence[UUID], window: Interval, now: datetime
     ) -> dict[UUID, list[Interval]]:
-        """Blocks of active bookings of these staff, and busy times of their calendars, that meet `window`."""
-        params = {
-            "staff_ids": list(staff_ids),
-            "now": now,
-            "window_start": window.start_at,
-            "window_end": window.end_at,
-            "earliest": window.start_at - timedelta(minutes=MAX_BLOCK_MINUTES),
-        }
-        busy: dict[UUID, list[Interval]] = defaultdict(list)
-        for row in await self._conn.execute(_BUSY_BLOCKS, params):
-            busy[row.staff_id].append(Interval(row.block_start_at, row.block_end_at))
-        for row in await self._conn.execute(_CALENDAR_BUSY, params):
-            busy[row.staff_id].append(Interval(row.start_at, row.end_at))
-        return busy
+        """Blocks of active claims of these staff members or resources that meet `window`."""
+        return await busy_blocks(self._conn, unit_ids, window, now)
 
     async def active_counts(self, staff_ids: Sequence[UUID], window: Interval, now: datetime) -> dict[UUID, int]:
         """How many active appointments each staff member has starting in `window`."""
@@ -211,34 +212,6 @@ def active_at(now: Any) -> ColumnElement[bool]:
     )
 
 
-# The statements every booking or refusal sends, built once: building one costs more Python time than
-# sending it.
-def _stale_on_staff_time(now: Any) -> Any:
-    lapsed = and_(bookings.c.status.in_(_EXPIRING), bookings.c.expires_at <= now)
-    return select(bookings).where(overlapping(), lapsed)
-
-
-# On PostgreSQL the database clock judges expiry, so servers with skewed clocks agree.
-_STALE_ON_STAFF_TIME = {
-    "postgresql": _stale_on_staff_time(func.now()),
-    "sqlite": _stale_on_staff_time(bindparam("now")),
-}
-_BUSY_BLOCKS = select(bookings.c.staff_id, bookings.c.block_start_at, bookings.c.block_end_at).where(
-    bookings.c.staff_id.in_(bindparam("staff_ids", expanding=True)),
-    active_at(bindparam("now")),
-    bookings.c.block_start_at < bindparam("window_end"),
-    bookings.c.block_end_at > bindparam("window_start"),
-    bookings.c.block_start_at > bindparam("earliest"),
-)
-
-
-_CALENDAR_BUSY = select(calendar_busy.c.staff_id, calendar_busy.c.start_at, calendar_busy.c.end_at).where(
-    calendar_busy.c.staff_id.in_(bindparam("staff_ids", expanding=True)),
-    calendar_busy.c.end_at > bindparam("window_start"),
-    calendar_busy.c.start_at < bindparam("window_end"),
-)
-
-
 def _effective_status_is(status: Status, now: datetime) -> ColumnElement[bool]:
     lapsed = and_(bookings.c.status.in_(_EXPIRING), bookings.c.expires_at <= now)
     if status is Status.EXPIRED:
@@ -276,6 +249,8 @@ def _row(booking: Booking, manage_token_hash: str | None) -> dict[str, Any]:
         "expires_at": booking.expires_at,
         "manage_token_hash": manage_token_hash,
         "notes": booking.notes,
+        "resource_id": booking.resource_id,
+        "series_id": booking.series_id,
         "created_at": booking.created_at,
         "updated_at": booking.created_at,
     }
@@ -301,4 +276,6 @@ def _booking(row: Any) -> Booking:
         client=client,
         expires_at=row["expires_at"],
         notes=row["notes"],
+        resource_id=row["resource_id"],
+        series_id=row["series_id"],
     )

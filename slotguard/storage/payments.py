@@ -11,6 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from slotguard.domain.bookings import Booking, Status
+from slotguard.domain.claims import time_units_of
 from slotguard.storage.dialects import update_unless_overlapping
 from slotguard.storage.schema import bookings, instance_secrets, payment_events
 
@@ -54,7 +55,8 @@ class PaymentStore:
             "block_start_at": booking.block.start_at,
             "block_end_at": booking.block.end_at,
         }
-        return await update_unless_overlapping(self._conn, booking.id, booking.status.value, booking.staff_id, values)
+        units = time_units_of(booking)
+        return await update_unless_overlapping(self._conn, booking.id, booking.status.value, units, values)
 
     async def paid_booking_ids(self, booking_ids: Sequence[UUID]) -> set[UUID]:
         """Of these bookings, those a payment confirmed (so cancelling one owes the customer a refund)."""

@@ -2,8 +2,10 @@
 map the stores query through.
 
 Two guarantees live in the database itself, so that a bug in Python cannot double-book:
-- no overlap: on PostgreSQL the exclusion constraint `bookings_no_overlap` (btree_gist) over staff and
-  the buffered block for blocking statuses; on SQLite the trigger `bookings_no_overlap` does the same;
+- no overlap: every staff member's and resource's time that a booking (or an external busy time) keeps
+  is a row of `claims`; on PostgreSQL the exclusion constraint `claims_no_overlap` (btree_gist) over the
+  unit and the buffered block of active claims, on SQLite the triggers `claims_no_overlap_*` do the same
+  (migration 0010 says how claims follow their booking's status);
 - no oversell: `slots.remaining` carries `CHECK (remaining >= 0)` and every seat write is a
   conditional decrement.
 """
@@ -228,6 +230,54 @@ bookings = Table(
     # A hash of the address that placed a hold, for the cap on active holds (migration 0007).
     Column("holder", String(64)),
     Index(None, "business_id", "holder"),
+    # Migration 0010: the resource the booking took beside its staff member, and its repeat series.
+    Column("resource_id", Uuid),
+    Column("series_id", Uuid),
+)
+
+# -- claims and resources (migration 0010) ------------------------------------------------------------
+
+# One row per unit of time kept from everyone else: a booking's staff time, its resource time, or (with no
+# booking) an external calendar's busy time. `status` and `expires_at` follow the booking's own (database
+# triggers), and an active row is one whose status blocks: the constraint judges those.
+claims = Table(
+    "claims",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("business_id", Uuid, ForeignKey("businesses.id"), nullable=False),
+    Column(
+        "booking_id",
+        Uuid,
+        # Deferred: one statement inserts a booking's claims before (or without) the booking itself.
+        ForeignKey("bookings.id", ondelete="CASCADE", deferrable=True, initially="DEFERRED"),
+        index=True,
+    ),
+    Column("kind", String(16), nullable=False),  # "staff" or "resource"
+    Column("unit_id", Uuid, nullable=False),  # the staff member's or the resource's id
+    Column("block_start_at", UtcDateTime, nullable=False),
+    Column("block_end_at", UtcDateTime, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("expires_at", UtcDateTime),
+    CheckConstraint("block_start_at < block_end_at", name="block_not_empty"),
+    # The overlap check looks up one unit's blocks by start, bounded by MAX_BLOCK_MINUTES.
+    Index(None, "unit_id", "block_start_at"),
+)
+
+resources = Table(
+    "resources",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("business_id", Uuid, ForeignKey("businesses.id"), nullable=False, index=True),
+    Column("name", String(100), nullable=False),
+    _created_at(),
+)
+
+# The set of resources a service needs one of.
+service_resources = Table(
+    "service_resources",
+    metadata,
+    Column("service_id", Uuid, ForeignKey("services.id"), primary_key=True),
+    Column("resource_id", Uuid, ForeignKey("resources.id"), primary_key=True),
 )
 
 audit_log = Table(

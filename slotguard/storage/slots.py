@@ -12,6 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from slotguard.domain.catalog import MAX_BLOCK_MINUTES
+from slotguard.domain.claims import Seats
 from slotguard.domain.intervals import Interval
 from slotguard.domain.slots import Slot
 from slotguard.storage.bookings import active_at
@@ -171,23 +172,23 @@ class SlotStore:
         """The counter itself, which lags `remaining` until lapsed holds are expired (for checks)."""
         return int(await self._conn.scalar(select(slots.c.remaining).where(slots.c.id == slot_id)) or 0)
 
-    async def take_seats(self, slot_id: UUID, guests: int) -> bool:
-        """Take `guests` seats if that many are left; False (and nothing changed) otherwise.
+    async def take_seats(self, seats: Seats) -> bool:
+        """Take the seats if that many are left; False (and nothing changed) otherwise.
 
         On PostgreSQL concurrent takers queue on the row lock and each re-checks `remaining` once the
         one before it commits; on SQLite the write transaction already holds the file lock.
         """
         result = await self._conn.execute(
             update(slots)
-            .where(slots.c.id == slot_id, slots.c.remaining >= guests, slots.c.cancelled_at.is_(None))
-            .values(remaining=slots.c.remaining - guests)
+            .where(slots.c.id == seats.slot_id, slots.c.remaining >= seats.guests, slots.c.cancelled_at.is_(None))
+            .values(remaining=slots.c.remaining - seats.guests)
         )
         return result.rowcount == 1
 
-    async def give_back_seats(self, slot_id: UUID, guests: int) -> None:
-        if guests:
-            statement = update(slots).where(slots.c.id == slot_id).values(remaining=slots.c.remaining + guests)
-            await self._conn.execute(statement)
+    async def give_back_seats(self, seats: Seats) -> None:
+        if seats.guests:
+            more = slots.c.remaining + seats.guests
+            await self._conn.execute(update(slots).where(slots.c.id == seats.slot_id).values(remaining=more))
 
 
 def _remaining(now: datetime) -> Any:

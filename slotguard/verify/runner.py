@@ -18,7 +18,7 @@ from uuid import UUID
 import httpx
 from sqlalchemy import select
 
-from slotguard.services.seats import expire_lapsed_bookings
+from slotguard.services.seats import expire_bookings
 from slotguard.storage.engine import create_database
 from slotguard.storage.schema import instance_secrets
 from slotguard.storage.unit_of_work import SqlUnitOfWork
@@ -206,4 +206,4 @@ async def _counters(uows: Uows, fixture: Fixture) -> dict[str, int]:
 
 
 async def _cleanup(uows: Uows) -> int:
-    return await expire_lapsed_bookings(uows, lambda: datetime.now(UTC))
+    return await expire_bookings(uows, lambda: datetime.now(UTC))

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from slotguard.domain.bookings import Booking, Kind, Status
 from slotguard.domain.catalog import BookingRules, Business, Service, StaffMember, WorkingHours
+from slotguard.domain.claims import Claim
 from slotguard.domain.intervals import Interval
 from slotguard.services.ports import UnitOfWorkFactory
 from slotguard.storage.unit_of_work import SqlUnitOfWork
@@ -53,7 +54,7 @@ async def test_database_refuses_an_overlapping_row_inserted_without_any_check(uo
     async with uows(write=True) as uow:
         await uow.bookings.add(_appointment(business, service, member, 0, Status.CONFIRMED), None)
         await uow.commit()
-    with pytest.raises(IntegrityError, match="bookings_no_overlap"):
+    with pytest.raises(IntegrityError, match="claims_no_overlap"):
         async with uows(write=True) as uow:
             await uow.bookings.add(_appointment(business, service, member, 15, Status.CONFIRMED), None)
 
@@ -65,7 +66,7 @@ async def test_database_refuses_turning_a_cancelled_row_back_into_an_overlapping
         await uow.bookings.add(cancelled, None)
         await uow.bookings.add(_appointment(business, service, member, 0, Status.CONFIRMED), None)
         await uow.commit()
-    with pytest.raises(IntegrityError, match="bookings_no_overlap"):
+    with pytest.raises(IntegrityError, match="claims_no_overlap"):
         async with uows(write=True) as uow:
             assert isinstance(uow, SqlUnitOfWork)
             await uow.connection.execute(
@@ -124,9 +125,10 @@ async def test_two_connections_claiming_one_time_at_once_get_one_winner(uows: Un
     async def claim(minutes: int) -> bool:
         async with uows(write=True) as uow:
             await asyncio.wait_for(both_inside.wait(), 0.5) if uow.connection.dialect.name == "postgresql" else None
-            won = await uow.bookings.claim_time(
-                _appointment(business, service, member, minutes, Status.CONFIRMED), None
+            taken = await uow.bookings.claim(
+                Claim.of(_appointment(business, service, member, minutes, Status.CONFIRMED), None)
             )
+            won = not taken
             await uow.commit()
             return won
 

@@ -14,7 +14,7 @@ from sqlalchemy import event
 from slotguard.domain.bookings import Client
 from slotguard.domain.catalog import BookingRules, Service, StaffMember, WorkingHours
 from slotguard.domain.errors import TimeConflict
-from slotguard.services.availability import nearest_openings
+from slotguard.services.availability import SharedSearches, nearest_openings
 from slotguard.services.booking import AppointmentRequest, book_appointment
 from slotguard.services.catalog import add_service, add_staff, create_business
 from slotguard.services.ports import UnitOfWork
@@ -22,7 +22,7 @@ from slotguard.storage.engine import Database, create_database
 from slotguard.storage.unit_of_work import SqlUnitOfWork
 from tests.conftest import unique_slug
 
-BUSY_READ = "SELECT bookings.staff_id, bookings.block_start_at"
+BUSY_READ = "SELECT claims.unit_id, claims.block_start_at, claims.block_end_at \nFROM claims \nWHERE claims.unit_id IN"
 EVERY_DAY = {d: [["09:00", "17:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
 
 
@@ -97,9 +97,10 @@ async def test_losers_asking_at_once_share_one_read(database: Database) -> None:
     start = ten_tomorrow()
     await book_appointment(salon.uows, clock, salon.business.slug, salon.request(start, 0))
     busy_reads = counting(database, BUSY_READ)
+    searches = SharedSearches()  # one server process's
     answers = await asyncio.gather(
         *(
-            nearest_openings(salon.uows, clock, salon.business.slug, salon.service.id, salon.member.id, start)
+            searches.nearest_openings(salon.uows, clock, salon.business.slug, salon.service.id, salon.member.id, start)
             for _ in range(20)
         )
     )
@@ -112,12 +113,15 @@ async def test_a_search_that_has_begun_to_read_is_never_joined(database: Databas
     start = ten_tomorrow()
     await book_appointment(salon.uows, clock, salon.business.slug, salon.request(start, 0))
     has_read, go_on = asyncio.Event(), asyncio.Event()
+    searches = SharedSearches()
 
     def pausing_uows(*, write: bool) -> UnitOfWork:
         return PausingAfterBusyRead(salon.uows(write=write), has_read, go_on)
 
     def search() -> Any:
-        return nearest_openings(pausing_uows, clock, salon.business.slug, salon.service.id, salon.member.id, start)
+        return searches.nearest_openings(
+            pausing_uows, clock, salon.business.slug, salon.service.id, salon.member.id, start
+        )
 
     first = asyncio.create_task(search())
     await has_read.wait()  # the first search has read the busy times and is still running

@@ -9,9 +9,10 @@ from typing import Any
 import pytest
 
 from slotguard.domain.errors import SlotUnavailable, TimeConflict
-from slotguard.services import sightings
 from slotguard.services.booking import book_appointment, cancel_booking
 from slotguard.services.ports import UnitOfWork, UnitOfWorkFactory
+from slotguard.services.shortcuts import Shortcuts
+from slotguard.services.sightings import Sightings, moment
 from slotguard.services.slots import book_seats
 from tests.services.hooked_units import HookedUnits
 from tests.services.payments_support import clock, new_shop, request, start_time
@@ -36,9 +37,9 @@ class HeldAtTheDoor(HookedUnits):
             await self.let_in.wait()
 
     def entered(self, uow: UnitOfWork) -> None:
-        claim, take = uow.bookings.claim_time, uow.slots.take_seats
+        claim, take = uow.bookings.claim, uow.slots.take_seats
 
-        async def counted_claim(*args: Any) -> bool:
+        async def counted_claim(*args: Any) -> Any:
             self.claims += 1
             return await claim(*args)
 
@@ -46,18 +47,19 @@ class HeldAtTheDoor(HookedUnits):
             self.takes += 1
             return await take(*args)
 
-        uow.bookings.claim_time = counted_claim  # type: ignore[method-assign]
+        uow.bookings.claim = counted_claim  # type: ignore[method-assign]
         uow.slots.take_seats = counted_take  # type: ignore[method-assign]
 
 
 async def test_a_racer_waiting_when_the_winner_committed_is_refused_without_a_claim(uows: UnitOfWorkFactory) -> None:
     shop = await new_shop(uows)
+    process = Shortcuts.for_server()  # one server process's shortcuts
     door = HeldAtTheDoor(uows)
     slug, at = shop.business.slug, start_time()
-    late = asyncio.create_task(book_appointment(door, clock, slug, request(shop, at, n=1)))
+    late = asyncio.create_task(book_appointment(door, clock, slug, request(shop, at, n=1), shortcuts=process))
     await door.waiting.wait()  # the racer has begun and waits for a connection
 
-    winner = await book_appointment(door, clock, slug, request(shop, at))
+    winner = await book_appointment(door, clock, slug, request(shop, at), shortcuts=process)
     claims_of_the_winner = door.claims
     door.let_in.set()
     with pytest.raises(TimeConflict) as refused:
@@ -73,25 +75,29 @@ async def test_a_racer_waiting_when_the_winner_committed_is_refused_without_a_cl
 
 async def test_a_request_made_after_a_cancel_is_judged_by_the_database(uows: UnitOfWorkFactory) -> None:
     shop = await new_shop(uows)
+    process = Shortcuts.for_server()  # one server process's shortcuts
     slug, at = shop.business.slug, start_time()
-    first = await book_appointment(uows, clock, slug, request(shop, at))
+    first = await book_appointment(uows, clock, slug, request(shop, at), shortcuts=process)
     await cancel_booking(uows, clock, business_id=shop.business.id, booking_id=first.booking.id, actor="owner")
 
-    again = await book_appointment(uows, clock, slug, request(shop, at, n=1))  # the sighting is older than it
+    again = await book_appointment(
+        uows, clock, slug, request(shop, at, n=1), shortcuts=process
+    )  # the sighting is older than it
 
     assert again.booking.time.start_at == at
 
 
 async def test_a_party_waiting_when_a_slot_was_seen_full_is_refused_without_taking(uows: UnitOfWorkFactory) -> None:
     shop = await new_shop(uows)
+    process = Shortcuts.for_server()  # one server process's shortcuts
     slot = await new_tour(uows, shop, capacity=1)
     door = HeldAtTheDoor(uows)
-    late = asyncio.create_task(book_seats(door, clock, shop.business.slug, party(slot, 1, n=9)))
+    late = asyncio.create_task(book_seats(door, clock, shop.business.slug, party(slot, 1, n=9), shortcuts=process))
     await door.waiting.wait()
 
-    await book_seats(door, clock, shop.business.slug, party(slot, 1))
+    await book_seats(door, clock, shop.business.slug, party(slot, 1), shortcuts=process)
     with pytest.raises(SlotUnavailable):  # the claim that sees the slot full
-        await book_seats(door, clock, shop.business.slug, party(slot, 1, n=1))
+        await book_seats(door, clock, shop.business.slug, party(slot, 1, n=1), shortcuts=process)
     takes_before = door.takes
     door.let_in.set()
     with pytest.raises(SlotUnavailable):
@@ -103,14 +109,15 @@ async def test_a_party_waiting_when_a_slot_was_seen_full_is_refused_without_taki
 
 async def test_a_smaller_party_than_the_seen_shortage_still_asks_the_database(uows: UnitOfWorkFactory) -> None:
     shop = await new_shop(uows)
+    process = Shortcuts.for_server()  # one server process's shortcuts
     slot = await new_tour(uows, shop, capacity=3)
     door = HeldAtTheDoor(uows)
-    late = asyncio.create_task(book_seats(door, clock, shop.business.slug, party(slot, 1, n=9)))
+    late = asyncio.create_task(book_seats(door, clock, shop.business.slug, party(slot, 1, n=9), shortcuts=process))
     await door.waiting.wait()
 
-    await book_seats(door, clock, shop.business.slug, party(slot, 2))
+    await book_seats(door, clock, shop.business.slug, party(slot, 2), shortcuts=process)
     with pytest.raises(SlotUnavailable):  # a party of 2 sees fewer than 2 seats left
-        await book_seats(door, clock, shop.business.slug, party(slot, 2, n=1))
+        await book_seats(door, clock, shop.business.slug, party(slot, 2, n=1), shortcuts=process)
     door.let_in.set()
     booked = await late  # one seat was left, and a party of one takes it
 
@@ -119,10 +126,10 @@ async def test_a_smaller_party_than_the_seen_shortage_still_asks_the_database(uo
 
 
 def test_a_sighting_refuses_only_requests_that_began_before_it() -> None:
-    unit = ("test", object())
-    before = sightings.moment()
-    sightings.saw_taken(unit, sightings.moment())
-    after = sightings.moment()
+    sightings, unit = Sightings(), ("test", object())
+    before = moment()
+    sightings.saw_taken(unit, moment())
+    after = moment()
 
     assert sightings.seen_taken_since(unit, before)
     assert not sightings.seen_taken_since(unit, after)
@@ -130,18 +137,35 @@ def test_a_sighting_refuses_only_requests_that_began_before_it() -> None:
 
 
 def test_a_sighting_of_seats_refuses_only_parties_larger_than_what_was_left() -> None:
-    unit = ("test", object())
-    before = sightings.moment()
-    sightings.saw_taken(unit, sightings.moment(), seats_left=2)
+    sightings, unit = Sightings(), ("test", object())
+    before = moment()
+    sightings.saw_taken(unit, moment(), seats_left=2)
 
     assert sightings.seen_taken_since(unit, before, wanted=3)
     assert not sightings.seen_taken_since(unit, before, wanted=2)
 
 
 def test_an_older_sighting_never_replaces_a_newer_one() -> None:
-    unit = ("test", object())
-    older, newer = sightings.moment(), sightings.moment() + 1
+    sightings, unit = Sightings(), ("test", object())
+    older, newer = moment(), moment() + 1
     sightings.saw_taken(unit, newer)
     sightings.saw_taken(unit, older)
 
     assert sightings.seen_taken_since(unit, newer - 0.5)
+
+
+def test_sightings_of_one_process_never_refuse_requests_of_another() -> None:
+    one, other, unit = Sightings(), Sightings(), ("test", object())
+    before = moment()
+    one.saw_taken(unit, moment())
+
+    assert one.seen_taken_since(unit, before)
+    assert not other.seen_taken_since(unit, before)
+
+
+def test_without_a_server_nothing_is_remembered() -> None:
+    unit = ("test", object())
+    before = moment()
+    Shortcuts().sightings.saw_taken(unit, moment())
+
+    assert not Shortcuts().sightings.seen_taken_since(unit, before)

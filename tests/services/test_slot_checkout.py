@@ -15,7 +15,7 @@ from slotguard.domain.payments import EventType
 from slotguard.domain.slots import Slot
 from slotguard.services.checkout import CheckoutStarted, start_slot_checkout
 from slotguard.services.ports import UnitOfWorkFactory
-from slotguard.services.seats import expire_lapsed_bookings
+from slotguard.services.seats import expire_bookings
 from slotguard.services.slots import SeatRequest, add_slot, book_seats, hold_seats
 from slotguard.services.webhooks import receive_webhook
 from tests.services.payments_support import (
@@ -156,9 +156,9 @@ async def test_the_clean_up_job_expires_lapsed_holds_and_frees_their_seats(uows:
     assert await remaining(uows, shop, tour) == (3, 1), "shown free at once; the counter waits for clean-up"
 
     # The job sweeps the whole database (other tests' lapsed holds too): judge this slot's rows.
-    assert await expire_lapsed_bookings(uows, clock) >= 1
+    assert await expire_bookings(uows, clock) >= 1
     assert await remaining(uows, shop, tour) == (3, 3)
-    await expire_lapsed_bookings(uows, clock)
+    await expire_bookings(uows, clock)
     assert await remaining(uows, shop, tour) == (3, 3), "a second sweep gives nothing back twice"
     assert (await stored(uows, shop, hold)).status is Status.EXPIRED
     assert (await book_seats(uows, clock, shop.business.slug, party(tour, 3))).booking.guests == 3

@@ -28,7 +28,7 @@ async def post_appointment_checkout(
     request = views.appointment_request(body)
     urls = _return_urls(container.settings.public_url, body.success_url, body.cancel_url)
     provider = container.payment_provider()
-    started = await start_appointment_checkout(uows, clock, provider, slug, request, urls, container.fast_path)
+    started = await start_appointment_checkout(uows, clock, provider, slug, request, urls, container.shortcuts)
     return schemas.Ok(data=views.checkout_out(started))
 
 
@@ -40,7 +40,7 @@ async def post_slot_checkout(
     request = views.seat_request(slot_id, body)
     urls = _return_urls(container.settings.public_url, body.success_url, body.cancel_url)
     provider = container.payment_provider()
-    started = await start_slot_checkout(uows, clock, provider, slug, request, urls, container.fast_path)
+    started = await start_slot_checkout(uows, clock, provider, slug, request, urls, container.shortcuts)
     return schemas.Ok(data=views.checkout_out(started))
 
 

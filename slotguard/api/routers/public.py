@@ -10,7 +10,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 
 from slotguard.api import after_sale_schemas, schemas, views
-from slotguard.api.deps import ClockDep, FastPathDep, UowsDep
+from slotguard.api.deps import ClockDep, FastPathDep, ShortcutsDep, UowsDep
 from slotguard.api.holders import HoldCapDep
 from slotguard.api.openapi import PUBLIC_ERRORS
 from slotguard.services import availability, catalog
@@ -71,19 +71,19 @@ async def get_free_days(
 
 @router.post("/{slug}/book", status_code=201)
 async def post_book(
-    slug: str, body: schemas.AppointmentIn, uows: UowsDep, clock: ClockDep, fast: FastPathDep
+    slug: str, body: schemas.AppointmentIn, uows: UowsDep, clock: ClockDep, shortcuts: ShortcutsDep
 ) -> schemas.Ok[schemas.BookedOut]:
     request = views.appointment_request(body)
-    booked = await book_appointment(uows, clock, slug, request, fast=fast)
+    booked = await book_appointment(uows, clock, slug, request, shortcuts=shortcuts)
     return schemas.Ok(data=views.booked_out(booked.booking, clock(), booked.manage_token))
 
 
 @router.post("/{slug}/holds", status_code=201)
 async def post_hold(
-    slug: str, body: schemas.HoldIn, uows: UowsDep, clock: ClockDep, fast: FastPathDep, cap: HoldCapDep
+    slug: str, body: schemas.HoldIn, uows: UowsDep, clock: ClockDep, shortcuts: ShortcutsDep, cap: HoldCapDep
 ) -> schemas.Ok[schemas.HeldOut]:
     """Hold a time while the customer fills in the form; book it with `holdId` before `expiresAt`."""
-    hold = await hold_time(uows, clock, slug, views.hold_request(body), fast=fast, cap=cap)
+    hold = await hold_time(uows, clock, slug, views.hold_request(body), shortcuts=shortcuts, cap=cap)
     return schemas.Ok(data=views.held_out(hold))
 
 

@@ -9,7 +9,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 
 from slotguard.api import schemas, views
-from slotguard.api.deps import ClockDep, FastPathDep, OwnerBusiness, UowsDep
+from slotguard.api.deps import ClockDep, OwnerBusiness, ShortcutsDep, UowsDep
 from slotguard.api.holders import HoldCapDep
 from slotguard.api.openapi import OWNER_ERRORS, PUBLIC_ERRORS
 from slotguard.api.pagination import MAX_LIMIT, after_start, next_start_cursor, time_window
@@ -70,18 +70,18 @@ async def post_seat_hold(
     body: schemas.SeatHoldIn,
     uows: UowsDep,
     clock: ClockDep,
-    fast: FastPathDep,
+    shortcuts: ShortcutsDep,
     cap: HoldCapDep,
 ) -> schemas.Ok[schemas.HeldOut]:
-    hold = await slots.hold_seats(uows, clock, slug, slot_id, body.guests, fast=fast, cap=cap)
+    hold = await slots.hold_seats(uows, clock, slug, slot_id, body.guests, shortcuts=shortcuts, cap=cap)
     return schemas.Ok(data=views.held_out(hold))
 
 
 @router.post("/api/v1/public/{slug}/slots/{slot_id}/book", status_code=201, tags=["public"])
 async def post_seat_booking(
-    slug: str, slot_id: UUID, body: schemas.SeatBookingIn, uows: UowsDep, clock: ClockDep, fast: FastPathDep
+    slug: str, slot_id: UUID, body: schemas.SeatBookingIn, uows: UowsDep, clock: ClockDep, shortcuts: ShortcutsDep
 ) -> schemas.Ok[schemas.BookedOut]:
-    booked = await slots.book_seats(uows, clock, slug, views.seat_request(slot_id, body), fast=fast)
+    booked = await slots.book_seats(uows, clock, slug, views.seat_request(slot_id, body), shortcuts=shortcuts)
     return schemas.Ok(data=views.booked_out(booked.booking, clock(), booked.manage_token))
 
 

@@ -1,0 +1,108 @@
+"""The steps every booking use case shares: take a claim's units all or nothing, record what was taken.
+
+A use case reads: open the unit of work, read the business and what is booked, decide (the policy's
+rules: hours, notice, grid), build the bookings, `claim_time` (every staff and resource time at once,
+storage/claims.py), `record` (audit entry and messages), `take_seats` last, commit. The seat decrement is
+the last statement before COMMIT, so a slot's row lock is held only for that instant.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from uuid import UUID, uuid4
+
+from slotguard.domain.bookings import Booking, Status
+from slotguard.domain.catalog import Business
+from slotguard.domain.claims import Claim, Refusal, Seats
+from slotguard.domain.events import StatusChanged
+from slotguard.domain.messages import MessageKind
+from slotguard.services.notifications import queue_notifications
+from slotguard.services.ports import UnitOfWork
+from slotguard.services.seats import record_expired
+from slotguard.services.secrets import digest, new_manage_token
+
+
+@dataclass(frozen=True, slots=True)
+class Booked:
+    booking: Booking
+    manage_token: str
+
+
+@dataclass(frozen=True, slots=True)
+class Terms:
+    """How a booking is taken: as `status`, a checkout's `payment_window`, by `actor`."""
+
+    status: Status = Status.CONFIRMED
+    payment_window: timedelta | None = None
+    actor: str = "customer"
+
+    @classmethod
+    def of(cls, actor: str, payment_window: timedelta | None) -> Terms:
+        status = Status.CONFIRMED if payment_window is None else Status.PENDING_PAYMENT
+        return cls(status, payment_window, actor)
+
+    def expires_at(self, business: Business, now: datetime) -> datetime | None:
+        """When a booking taken now expires: a checkout after its payment window, a hold after the
+        business's hold TTL, a confirmed booking never."""
+        if self.payment_window is not None:
+            return now + self.payment_window
+        if self.status is Status.HELD:
+            return now + timedelta(seconds=business.rules.hold_ttl_seconds)
+        return None
+
+
+HOLD = Terms(Status.HELD)
+
+
+@dataclass(frozen=True, slots=True)
+class Ticket:
+    """A booking's id and manage token, chosen once outside the retries: if a commit succeeded but its
+    reply was lost, the retry finds this id stored and answers with it instead of conflicting with itself."""
+
+    booking_id: UUID
+    manage_token: str
+    manage_token_hash: str | None  # a hold has no manage token
+
+    @classmethod
+    def new(cls, terms: Terms) -> Ticket:
+        token = new_manage_token()
+        return cls(uuid4(), token, digest(token) if terms.status is not Status.HELD else None)
+
+
+async def claim_time(uow: UnitOfWork, claim: Claim, now: datetime) -> Refusal | None:
+    """Store the claim's bookings with all their staff and resource times, or refuse naming the taken ones.
+
+    A lapsed hold still marked `held` blocks nothing: if the first try meets one, it is expired (and
+    audited) in this transaction and the claim is tried once more.
+    """
+    taken = await uow.bookings.claim(claim)
+    if taken and await record_expired(uow, await uow.bookings.expire_blocking(taken, now), now):
+        taken = await uow.bookings.claim(claim)
+    return Refusal.taken(taken) if taken else None
+
+
+async def take_seats(uow: UnitOfWork, seats: Seats, now: datetime) -> bool:
+    """Take the seats; lapsed holds and checkouts of the slot are expired first if in the way."""
+    if await uow.slots.take_seats(seats):
+        return True
+    if not await record_expired(uow, await uow.bookings.expire_on_slot(seats.slot_id, now), now):
+        return False
+    return await uow.slots.take_seats(seats)
+
+
+async def record(uow: UnitOfWork, bookings: list[Booking], actor: str, now: datetime, business_name: str) -> None:
+    """The audit entries of new bookings, and the confirmation of each confirmed one."""
+    await uow.audit.record([StatusChanged.created(booking, actor) for booking in bookings], now)
+    for booking in bookings:
+        await announce(uow, booking, now, business_name)
+
+
+async def announce(uow: UnitOfWork, booking: Booking, now: datetime, business_name: str) -> None:
+    if booking.status is Status.CONFIRMED:
+        await notify(uow, booking, MessageKind.CONFIRMATION, now, business_name)
+
+
+async def notify(uow: UnitOfWork, booking: Booking, kind: MessageKind, now: datetime, business_name: str = "") -> None:
+    """Queue the booking's messages in its own transaction: sent only if it commits."""
+    await queue_notifications(uow, booking, kind, now, business_name)

@@ -1,0 +1,281 @@
+"""Claims of time: how a set of bookings and all the staff and resource times they keep are stored at
+once, or not at all.
+
+The design (schema: table `claims`, migration 0010):
+- One row per unit of time kept from everyone else: `kind` ("staff" or "resource"), `unit_id` (that staff
+  member's or resource's id; ids never collide), the buffered block, and `status`/`expires_at`, which a
+  database trigger keeps equal to the booking's own on every UPDATE of it (so a cancel, an expiry or a
+  reschedule frees or moves its claims in the same statement, whatever code makes it).
+- A claim without a booking (`booking_id` NULL, e.g. an external calendar's busy time) is held to the
+  same rule: insert it with status `confirmed` (blocking) and change its status to stop it blocking.
+- The rule itself: on PostgreSQL the exclusion constraint `claims_no_overlap` over (unit_id,
+  tstzrange(block)) of rows whose status blocks; on SQLite triggers refuse the same rows.
+- Taking: on PostgreSQL one statement inserts every claim with `ON CONFLICT DO NOTHING` (racers wait
+  for the winner's commit and then see the conflict, where a plain INSERT deadlocks) and, in the same
+  statement, the bookings only if every claim went in; the claims that went in are returned, so the
+  taken ones are known. On SQLite the caller's transaction holds the write lock (BEGIN IMMEDIATE), so
+  one read finds the taken units and, if there are none, the rows are inserted.
+- A row whose hold lapsed but was not yet marked expired still blocks in the database; the caller
+  expires such rows (`lapsed_on`) and tries once more.
+- The busy times of a staff member's external calendar (`calendar_busy`, storage/calendars.py) block that
+  staff member's time too. On PostgreSQL a booking takes a shared transaction lock on each staff member's
+  time it claims (`share_staff_time`) and the claim statement inserts the bookings only if no busy time
+  meets them; a calendar sync takes that lock alone while it replaces the busy times, so neither misses
+  the other's rows. On SQLite the write lock already orders them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from functools import cache
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import ColumnElement, and_, bindparam, delete, exists, func, insert, or_, select, text, union_all
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from slotguard.domain.bookings import BLOCKING_STATUSES, EXPIRING_STATUSES, Booking
+from slotguard.domain.catalog import MAX_BLOCK_MINUTES
+from slotguard.domain.claims import Claim, StaffTime, TimeUnit, time_units_of
+from slotguard.domain.intervals import Interval
+from slotguard.storage.schema import bookings, calendar_busy, claims
+
+_BLOCKING = [s.value for s in BLOCKING_STATUSES]
+_EXPIRING = [s.value for s in EXPIRING_STATUSES]
+_CLAIM_COLUMNS = (
+    "business_id",
+    "booking_id",
+    "kind",
+    "unit_id",
+    "block_start_at",
+    "block_end_at",
+    "status",
+    "expires_at",
+)
+_BOOKING_COLUMNS = tuple(c.name for c in bookings.c if c.name != "holder")
+
+
+async def insert_claimed(conn: AsyncConnection, claim: Claim, rows: list[dict[str, Any]]) -> list[TimeUnit]:
+    """Insert the claim's booking `rows` and the claims of all their times, all or nothing.
+
+    Returns the units that were taken by another active claim ([] when everything was stored).
+    """
+    units = claim.time_units
+    kept = [row for booking in claim.bookings for row in claim_rows(booking)]
+    if not kept:
+        await conn.execute(bookings.insert(), rows)
+        return []
+    if conn.dialect.name != "postgresql":
+        taken = await taken_units(conn, units)
+        if not taken:
+            await conn.execute(bookings.insert(), rows)
+            await conn.execute(claims.insert(), kept)
+        return taken
+    await share_staff_time(conn, units)
+    staff = [unit for unit in units if isinstance(unit, StaffTime)]
+    params = {f"c{i}_{k}": v for i, row in enumerate(kept) for k, v in row.items()} | _overlap_params(staff)
+    params |= {f"b{i}_{k}": row.get(k) for i, row in enumerate(rows) for k in _BOOKING_COLUMNS}
+    result = list(await conn.execute(_claim_statement(len(rows), len(kept), len(staff)), params))
+    if result and result[0].booked:
+        return []
+    if result:  # claims went in, the bookings did not: take them out again, or they would block the next try
+        await conn.execute(delete(claims).where(claims.c.booking_id.in_([b.id for b in claim.bookings])))
+    stored = {(r.unit_id, r.block_start_at) for r in result}
+    taken = [unit for unit in units if (unit.unit_id, unit.block.start_at) not in stored]
+    return taken or await taken_by_busy_times(conn, staff) or list(units)
+
+
+async def taken_units(
+    conn: AsyncConnection, units: Sequence[TimeUnit], other_than: UUID | None = None
+) -> list[TimeUnit]:
+    """Those of `units` that meet an active claim (not one of booking `other_than`'s) or a busy time."""
+    if not units:
+        return []
+    params = _overlap_params(units) | {"other_than": other_than}
+    rows = await conn.execute(_taken_statement(len(units)), params)
+    found = [(row.unit_id, Interval(row.block_start_at, row.block_end_at)) for row in rows]
+    taken = [u for u in units if any(uid == u.unit_id and block.overlaps(u.block) for uid, block in found)]
+    busy = await taken_by_busy_times(conn, [u for u in units if u not in taken])
+    return [u for u in units if u in taken or u in busy]
+
+
+async def taken_by_busy_times(conn: AsyncConnection, units: Sequence[TimeUnit]) -> list[TimeUnit]:
+    """Those of the staff times in `units` that a busy time of the staff member's calendar meets."""
+    staff = [u for u in units if isinstance(u, StaffTime)]
+    if not staff:
+        return []
+    rows = await conn.execute(_busy_statement(len(staff)), _overlap_params(staff))
+    found = [(row.staff_id, Interval(row.start_at, row.end_at)) for row in rows]
+    return [u for u in staff if any(uid == u.unit_id and block.overlaps(u.block) for uid, block in found)]
+
+
+async def share_staff_time(conn: AsyncConnection, units: Sequence[TimeUnit]) -> None:
+    """PostgreSQL: a shared transaction lock on the time of each staff member in `units`. Bookings share it
+    with each other; a calendar sync takes it alone (storage/calendars.py), so the two never miss each
+    other's rows."""
+    keys = sorted({staff_time_lock_key(u.unit_id) for u in units if isinstance(u, StaffTime)})
+    for key in keys:  # sorted: a fixed order for every taker
+        await conn.execute(_SHARE_STAFF_TIME, {"key": key})
+
+
+def staff_time_lock_key(staff_id: Any) -> str:
+    return f"staff-time:{staff_id}"
+
+
+def lapsed_on(conn: AsyncConnection, units: Sequence[TimeUnit], now: datetime) -> tuple[Any, dict[str, Any]]:
+    """A query of the bookings whose lapsed claims (a hold or checkout past its expiry, still marked
+    as blocking) meet `units`, and its parameters."""
+    return _lapsed_statement(len(units), conn.dialect.name), _overlap_params(units) | {"now": now}
+
+
+async def busy_blocks(
+    conn: AsyncConnection, unit_ids: Sequence[UUID], window: Interval, now: datetime
+) -> dict[UUID, list[Interval]]:
+    params = {
+        "unit_ids": list(unit_ids),
+        "now": now,
+        "window_start": window.start_at,
+        "window_end": window.end_at,
+        "earliest": window.start_at - timedelta(minutes=MAX_BLOCK_MINUTES),
+    }
+    busy: dict[UUID, list[Interval]] = {}
+    for row in await conn.execute(_BUSY_BLOCKS, params):
+        busy.setdefault(row.unit_id, []).append(Interval(row.block_start_at, row.block_end_at))
+    for row in await conn.execute(_CALENDAR_BUSY, params):
+        busy.setdefault(row.staff_id, []).append(Interval(row.start_at, row.end_at))
+    return busy
+
+
+def _kind(unit: TimeUnit) -> str:
+    return "staff" if isinstance(unit, StaffTime) else "resource"
+
+
+def claim_rows(booking: Booking) -> list[dict[str, Any]]:
+    """The rows of `claims` that keep the booking's times."""
+    return [
+        {
+            "business_id": booking.business_id,
+            "booking_id": booking.id,
+            "kind": _kind(unit),
+            "unit_id": unit.unit_id,
+            "block_start_at": unit.block.start_at,
+            "block_end_at": unit.block.end_at,
+            "status": booking.status.value,
+            "expires_at": booking.expires_at,
+        }
+        for unit in time_units_of(booking)
+    ]
+
+
+def _overlap_params(units: Sequence[TimeUnit]) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    for i, unit in enumerate(units):
+        params[f"u{i}_id"] = unit.unit_id
+        params[f"u{i}_start"] = unit.block.start_at
+        params[f"u{i}_end"] = unit.block.end_at
+        # Blocks are never longer than this, so the index on (unit_id, block_start_at) bounds the scan.
+        params[f"u{i}_earliest"] = unit.block.start_at - timedelta(minutes=MAX_BLOCK_MINUTES)
+    return params
+
+
+@cache
+def _overlapping(count: int) -> ColumnElement[bool]:
+    """Claims that meet any of `count` units given as parameters (`_overlap_params`)."""
+    return or_(
+        *(
+            and_(
+                claims.c.unit_id == bindparam(f"u{i}_id", type_=claims.c.unit_id.type),
+                claims.c.block_start_at < bindparam(f"u{i}_end", type_=claims.c.block_end_at.type),
+                claims.c.block_end_at > bindparam(f"u{i}_start", type_=claims.c.block_start_at.type),
+                claims.c.block_start_at > bindparam(f"u{i}_earliest", type_=claims.c.block_start_at.type),
+            )
+            for i in range(count)
+        )
+    )
+
+
+# Statements are built once per shape and cached: building one costs more Python time than sending it.
+@cache
+def _taken_statement(count: int) -> Any:
+    other_than = bindparam("other_than", type_=claims.c.booking_id.type)
+    other = or_(claims.c.booking_id.is_(None), other_than.is_(None), claims.c.booking_id != other_than)
+    columns = (claims.c.unit_id, claims.c.block_start_at, claims.c.block_end_at)
+    return select(*columns).where(_overlapping(count), claims.c.status.in_(_BLOCKING), other)
+
+
+@cache
+def _lapsed_statement(count: int, dialect: str) -> Any:
+    # On PostgreSQL the database clock judges expiry, so servers with skewed clocks agree.
+    now = func.now() if dialect == "postgresql" else bindparam("now", type_=claims.c.expires_at.type)
+    lapsed = and_(claims.c.status.in_(_EXPIRING), claims.c.expires_at <= now)
+    booking_ids = select(claims.c.booking_id).where(_overlapping(count), lapsed)
+    return select(bookings).where(bookings.c.id.in_(booking_ids))
+
+
+@cache
+def _busy_statement(count: int) -> Any:
+    """Busy times of a calendar that meet any of `count` staff times given as in `_overlapping`."""
+    return select(calendar_busy.c.staff_id, calendar_busy.c.start_at, calendar_busy.c.end_at).where(
+        _busy_overlapping(count)
+    )
+
+
+@cache
+def _busy_overlapping(count: int) -> ColumnElement[bool]:
+    # Busy times may be long, so they are looked up by their end: only the ones still to come.
+    return or_(
+        *(
+            and_(
+                calendar_busy.c.staff_id == bindparam(f"u{i}_id", type_=calendar_busy.c.staff_id.type),
+                calendar_busy.c.end_at > bindparam(f"u{i}_start", type_=calendar_busy.c.end_at.type),
+                calendar_busy.c.start_at < bindparam(f"u{i}_end", type_=calendar_busy.c.start_at.type),
+            )
+            for i in range(count)
+        )
+    )
+
+
+@cache
+def _claim_statement(booking_count: int, claim_count: int, staff_count: int) -> Any:
+    """PostgreSQL: insert the claims (ON CONFLICT DO NOTHING), then the bookings only if every claim went
+    in and no busy time meets a staff time, in one statement; the rows are the claims that went in, each
+    with whether the bookings were stored."""
+    claim_values = [
+        {k: bindparam(f"c{i}_{k}", type_=claims.c[k].type) for k in _CLAIM_COLUMNS} for i in range(claim_count)
+    ]
+    claimed = (
+        postgresql.insert(claims)
+        .values(claim_values)
+        .on_conflict_do_nothing()
+        .returning(claims.c.unit_id, claims.c.block_start_at)
+        .cte("claimed")
+    )
+    every_claim_in = select(func.count()).select_from(claimed).scalar_subquery() == claim_count
+    if staff_count:
+        every_claim_in = and_(every_claim_in, ~exists().where(_busy_overlapping(staff_count)))
+    sources = [
+        select(*(bindparam(f"b{i}_{k}", type_=bookings.c[k].type) for k in _BOOKING_COLUMNS)).where(every_claim_in)
+        for i in range(booking_count)
+    ]
+    source = sources[0] if booking_count == 1 else union_all(*sources)
+    booked = insert(bookings).from_select(list(_BOOKING_COLUMNS), source).returning(bookings.c.id).cte("booked")
+    stored = select(func.count()).select_from(booked).scalar_subquery() > 0
+    return select(claimed.c.unit_id, claimed.c.block_start_at, stored.label("booked"))
+
+
+_SHARE_STAFF_TIME = text("SELECT pg_advisory_xact_lock_shared(hashtextextended(:key, 0))")
+_CALENDAR_BUSY = select(calendar_busy.c.staff_id, calendar_busy.c.start_at, calendar_busy.c.end_at).where(
+    calendar_busy.c.staff_id.in_(bindparam("unit_ids", expanding=True)),
+    calendar_busy.c.end_at > bindparam("window_start", type_=calendar_busy.c.end_at.type),
+    calendar_busy.c.start_at < bindparam("window_end", type_=calendar_busy.c.start_at.type),
+)
+_BUSY_BLOCKS = select(claims.c.unit_id, claims.c.block_start_at, claims.c.block_end_at).where(
+    claims.c.unit_id.in_(bindparam("unit_ids", expanding=True)),
+    claims.c.status.in_(_BLOCKING),
+    or_(claims.c.expires_at.is_(None), claims.c.expires_at > bindparam("now", type_=claims.c.expires_at.type)),
+    claims.c.block_start_at < bindparam("window_end", type_=claims.c.block_start_at.type),
+    claims.c.block_end_at > bindparam("window_start", type_=claims.c.block_start_at.type),
+    claims.c.block_start_at > bindparam("earliest", type_=claims.c.block_start_at.type),
+)
