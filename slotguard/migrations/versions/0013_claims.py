@@ -13,8 +13,8 @@ every UPDATE of the booking, so a cancel, an expiry or a reschedule frees or mov
 statement, whichever code path makes it. A claim with no booking (`booking_id` NULL) is its owner's to
 change. Existing bookings with a staff member get their claims here.
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0013
+Revises: 0012
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0012"
-down_revision = "0011"
+revision = "0013"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
