@@ -14,7 +14,7 @@ from slotguard.domain.messages import OutgoingMessage
 from slotguard.services.booking import book_appointment, hold_time
 from slotguard.services.notifications import drain_all
 from slotguard.services.ports import UnitOfWork, UnitOfWorkFactory
-from slotguard.services.seats import expire_lapsed_bookings
+from slotguard.services.seats import expire_bookings
 from slotguard.storage.engine import Database, create_database
 from slotguard.storage.unit_of_work import SqlUnitOfWork
 from tests.services.mail_inbox import Inbox
@@ -86,7 +86,7 @@ async def test_three_hosts_cleaning_up_at_once_expire_each_lapsed_hold_once_and_
         )
     await asyncio.sleep(1.2)  # every hold lapses (judged by the database's clock on PostgreSQL)
 
-    expired = await asyncio.gather(*(expire_lapsed_bookings(host, clock, batch=2) for host in hosts))
+    expired = await asyncio.gather(*(expire_bookings(host, clock, batch=2) for host in hosts))
 
     async with uows(write=False) as uow:
         audit = await uow.audit.entries(shop.business.id, limit=1000)
