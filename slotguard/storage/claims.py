@@ -1,7 +1,7 @@
 """Claims of time: how a set of bookings and all the staff and resource times they keep are stored at
 once, or not at all.
 
-The design (schema: table `claims`, migration 0013):
+The design (schema: table `claims`, created by the claims migration):
 - One row per unit of time kept from everyone else: `kind` ("staff" or "resource"), `unit_id` (that staff
   member's or resource's id; ids never collide), the buffered block, and `status`/`expires_at`, which a
   database trigger keeps equal to the booking's own on every UPDATE of it (so a cancel, an expiry or a

@@ -48,7 +48,7 @@ async def update_unless_overlapping(
     conn: AsyncConnection, booking_id: Any, from_status: str, units: Sequence[TimeUnit], values: dict[str, Any]
 ) -> bool:
     """Update a booking still in `from_status`; False if one of its new times (`units`) is taken by
-    another claim. Its own claims follow the UPDATE (migration 0013's trigger).
+    another claim. Its own claims follow the UPDATE (the claims migration's trigger).
 
     PostgreSQL: the busy times of the staff member's calendar are read under the shared lock on their
     time (storage/calendars.py), then the exclusion constraint judges inside a savepoint, so a refusal

@@ -5,7 +5,7 @@ Two guarantees live in the database itself, so that a bug in Python cannot doubl
 - no overlap: every staff member's and resource's time that a booking (or an external busy time) keeps
   is a row of `claims`; on PostgreSQL the exclusion constraint `claims_no_overlap` (btree_gist) over the
   unit and the buffered block of active claims, on SQLite the triggers `claims_no_overlap_*` do the same
-  (migration 0013 says how claims follow their booking's status);
+  (the claims migration says how claims follow their booking's status);
 - no oversell: `slots.remaining` carries `CHECK (remaining >= 0)` and every seat write is a
   conditional decrement.
 """
@@ -230,12 +230,12 @@ bookings = Table(
     # A hash of the address that placed a hold, for the cap on active holds (migration 0007).
     Column("holder", String(64)),
     Index(None, "business_id", "holder"),
-    # Migration 0013: the resource the booking took beside its staff member, and its repeat series.
+    # The claims migration: the resource the booking took beside its staff member, and its repeat series.
     Column("resource_id", Uuid),
     Column("series_id", Uuid),
 )
 
-# -- claims and resources (migration 0013) ------------------------------------------------------------
+# -- claims and resources (the claims migration) ------------------------------------------------------------
 
 # One row per unit of time kept from everyone else: a booking's staff time, its resource time, or (with no
 # booking) an external calendar's busy time. `status` and `expires_at` follow the booking's own (database

@@ -13,8 +13,8 @@ every UPDATE of the booking, so a cancel, an expiry or a reschedule frees or mov
 statement, whichever code path makes it. A claim with no booking (`booking_id` NULL) is its owner's to
 change. Existing bookings with a staff member get their claims here.
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0014
+Revises: 0013
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0013"
-down_revision = "0012"
+revision = "0014"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
