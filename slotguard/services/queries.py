@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from slotguard.domain.bookings import Booking, Status
+from slotguard.domain.bookings import Booking, Client, Status
 from slotguard.domain.events import AuditEntry
 from slotguard.domain.intervals import Interval
 from slotguard.services.ports import Clock, UnitOfWorkFactory
@@ -21,11 +21,25 @@ async def calendar(
     status: Status | None,
     after: tuple[datetime, UUID] | None,
     limit: int,
+    include_holds: bool = False,
 ) -> list[Booking]:
     async with uows(write=False) as uow:
         return await uow.bookings.calendar(
-            business_id, clock(), window=window, staff_id=staff_id, status=status, after=after, limit=limit
+            business_id,
+            clock(),
+            window=window,
+            staff_id=staff_id,
+            status=status,
+            after=after,
+            limit=limit,
+            include_holds=include_holds,
         )
+
+
+async def clients_matching(uows: UnitOfWorkFactory, business_id: UUID, text: str, *, limit: int) -> list[Client]:
+    """The desk's client search: by the start of an email, first or last name."""
+    async with uows(write=False) as uow:
+        return await uow.catalog.clients_matching(business_id, text, limit)
 
 
 async def audit_entries(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -11,6 +11,7 @@ from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from slotguard.domain.bookings import BLOCKING_STATUSES, EXPIRING_STATUSES, Booking, Client, Kind, Status
+from slotguard.domain.catalog import MAX_BLOCK_MINUTES
 from slotguard.domain.claims import Claim, TimeUnit, time_units_of
 from slotguard.domain.intervals import Interval
 from slotguard.storage.claims import busy_blocks, claim_rows, insert_claimed, lapsed_on
@@ -186,11 +187,23 @@ class BookingStore:
         status: Status | None = None,
         after: tuple[datetime, UUID] | None = None,
         limit: int = 100,
+        include_holds: bool = False,
     ) -> list[Booking]:
-        """The owner's calendar, ordered by start then id; at most `limit` rows after `after`."""
-        query = _with_client().where(bookings.c.business_id == business_id, bookings.c.client_id.is_not(None))
+        """The owner's calendar, ordered by start then id; at most `limit` rows after `after`.
+
+        A window bounds the (business_id, start_at) index scan at both ends: no booking lasts longer
+        than MAX_BLOCK_MINUTES, so none that meets the window starts earlier than that before it.
+        """
+        query = _with_client().where(bookings.c.business_id == business_id)
+        if not include_holds:
+            query = query.where(bookings.c.client_id.is_not(None))
         if window is not None:
-            query = query.where(bookings.c.start_at < window.end_at, bookings.c.end_at > window.start_at)
+            earliest = window.start_at - timedelta(minutes=MAX_BLOCK_MINUTES)
+            query = query.where(
+                bookings.c.start_at < window.end_at,
+                bookings.c.start_at > earliest,
+                bookings.c.end_at > window.start_at,
+            )
         if staff_id is not None:
             query = query.where(bookings.c.staff_id == staff_id)
         if status is not None:

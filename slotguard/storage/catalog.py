@@ -17,7 +17,7 @@ from typing import Any
 from uuid import UUID, uuid4
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import Engine, RowMapping, bindparam, delete, select, update
+from sqlalchemy import Engine, RowMapping, bindparam, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from slotguard.domain.bookings import Client
@@ -318,6 +318,32 @@ class CatalogStore:
             return same
         await self._conn.execute(_ADD_CLIENT, values)
         return client_id
+
+    async def clients_matching(self, business_id: UUID, text: str, limit: int) -> list[Client]:
+        return await _clients_matching(self._conn, business_id, text, limit)
+
+
+async def _clients_matching(conn: AsyncConnection, business_id: UUID, text: str, limit: int) -> list[Client]:
+    """A business's clients whose email or name starts with `text` (case-insensitive), erased ones left out."""
+    typed = text.lower().replace("\\", "").replace("%", "").replace("_", "")  # wildcards are no search
+    if not typed:
+        return []
+    prefix = typed + "%"
+    query = (
+        select(clients)
+        .where(
+            clients.c.business_id == business_id,
+            clients.c.erased_at.is_(None),
+            or_(
+                func.lower(clients.c.email).like(prefix),
+                func.lower(clients.c.first_name).like(prefix),
+                func.lower(clients.c.last_name).like(prefix),
+            ),
+        )
+        .order_by(clients.c.last_name, clients.c.first_name, clients.c.email)
+        .limit(limit)
+    )
+    return [Client(r.first_name, r.last_name, r.email, r.phone) for r in await conn.execute(query)]
 
 
 # Built once: every booking sends them, and building statements cost more Python time than the round trip.

@@ -67,15 +67,37 @@ async def get_appointments(
     status: Status | None = None,
     limit: Limit = 100,
     cursor: str | None = None,
+    include_holds: Annotated[bool, Query(alias="includeHolds")] = False,
 ) -> schemas.Page[schemas.BookingOut]:
+    """Bookings with a client; `includeHolds=true` adds the holds (no client yet) the console draws."""
     window, after = time_window(from_, to), after_start(cursor)
     rows = await queries.calendar(
-        uows, clock, business.id, window=window, staff_id=staff_id, status=status, after=after, limit=limit + 1
+        uows,
+        clock,
+        business.id,
+        window=window,
+        staff_id=staff_id,
+        status=status,
+        after=after,
+        limit=limit + 1,
+        include_holds=include_holds,
     )
     now = clock()
     next_cursor = next_start_cursor(rows, limit, lambda b: (b.time.start_at, b.id))
     data = [views.booking_out(b, now) for b in rows[:limit]]
     return schemas.Page(data=data, meta=schemas.PageMeta(next_cursor=next_cursor))
+
+
+@router.get("/clients")
+async def get_clients(
+    business: OwnerBusiness,
+    uows: UowsDep,
+    q: Annotated[str, Query(min_length=1, max_length=100)],
+    limit: Annotated[int, Query(ge=1, le=50)] = 10,
+) -> schemas.Ok[list[schemas.ClientOut]]:
+    """The business's clients whose email, first or last name starts with `q`, for the desk's search."""
+    found = await queries.clients_matching(uows, business.id, q, limit=limit)
+    return schemas.Ok(data=[schemas.ClientOut.model_validate(c, from_attributes=True) for c in found])
 
 
 @router.post("/appointments/{booking_id}/cancel")

