@@ -69,46 +69,35 @@ class CalendarStore:
     async def replace_busy(self, staff_id: UUID, busy: Sequence[BusyTime], now: datetime) -> dict[UUID, Interval]:
         """Store `busy` as the staff member's busy times; returns the active bookings (by id) that a busy time
         now overlaps, each with the first such busy time. Call `lock_staff_time` first."""
-        over = await self._bookings_under(staff_id, busy, now)
         await self._conn.execute(delete(calendar_busy).where(calendar_busy.c.staff_id == staff_id))
         rows = [
-            {
-                "staff_id": staff_id,
-                "uid": b.uid[:255],
-                "start_at": b.time.start_at,
-                "end_at": b.time.end_at,
-                "over_booking_id": next((i for i, block in over.items() if block.overlaps(b.time)), None),
-            }
+            {"staff_id": staff_id, "uid": b.uid[:255], "start_at": b.time.start_at, "end_at": b.time.end_at}
             for b in busy
         ]
         if rows:
             await self._conn.execute(insert(calendar_busy), rows)
-        return {booking_id: next(b.time for b in busy if b.time.overlaps(block)) for booking_id, block in over.items()}
-
-    async def _bookings_under(self, staff_id: UUID, busy: Sequence[BusyTime], now: datetime) -> dict[UUID, Interval]:
-        """The blocks of this staff member's active bookings that some busy time overlaps."""
-        if not busy:
-            return {}
-        first = min(b.time.start_at for b in busy)
-        last = max(b.time.end_at for b in busy)
-        query = select(bookings.c.id, bookings.c.block_start_at, bookings.c.block_end_at).where(
-            bookings.c.staff_id == staff_id,
-            active_at(now),
-            bookings.c.block_end_at > first,
-            bookings.c.block_start_at < last,
-        )
-        blocks = {row.id: Interval(row.block_start_at, row.block_end_at) for row in await self._conn.execute(query)}
-        return {i: block for i, block in blocks.items() if any(b.time.overlaps(block) for b in busy)}
+        return dict(await self.busy_over_bookings(staff_id, now))
 
     async def busy_over_bookings(self, staff_id: UUID, now: datetime) -> list[tuple[UUID, Interval]]:
-        """Active bookings that a busy time arrived over, with that busy time: the owner must sort them out."""
+        """Active bookings that a busy time overlaps, each with the first such busy time, in time order.
+
+        A booking is never made over a stored busy time, so each of these is one a busy time arrived over
+        after it was made: the owner must sort it out."""
         query = (
-            select(calendar_busy.c.over_booking_id, calendar_busy.c.start_at, calendar_busy.c.end_at)
-            .select_from(calendar_busy.join(bookings, bookings.c.id == calendar_busy.c.over_booking_id))
-            .where(calendar_busy.c.staff_id == staff_id, active_at(now))
-            .order_by(calendar_busy.c.start_at)
+            select(bookings.c.id, calendar_busy.c.start_at, calendar_busy.c.end_at)
+            .select_from(calendar_busy.join(bookings, bookings.c.staff_id == calendar_busy.c.staff_id))
+            .where(
+                calendar_busy.c.staff_id == staff_id,
+                active_at(now),
+                bookings.c.block_start_at < calendar_busy.c.end_at,
+                bookings.c.block_end_at > calendar_busy.c.start_at,
+            )
+            .order_by(bookings.c.start_at, calendar_busy.c.start_at)
         )
-        return [(row[0], Interval(row[1], row[2])) for row in await self._conn.execute(query)]
+        over: dict[UUID, Interval] = {}
+        for booking_id, start_at, end_at in await self._conn.execute(query):
+            over.setdefault(booking_id, Interval(start_at, end_at))
+        return list(over.items())
 
     async def record_sync(self, calendar: ConnectedCalendar, due_at: datetime) -> None:
         """Store the outcome of a sync (status, error, version, counts) and when the next one is due."""

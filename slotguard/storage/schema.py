@@ -445,7 +445,7 @@ staff_calendars = Table(
 )
 
 # The busy times last read from each staff member's calendar, expanded, in UTC. They block like bookings
-# (storage/dialects.py); one that arrived over an active booking names it in `over_booking_id`.
+# (storage/dialects.py).
 calendar_busy = Table(
     "calendar_busy",
     metadata,
@@ -454,7 +454,6 @@ calendar_busy = Table(
     Column("uid", String(255), nullable=False),
     Column("start_at", UtcDateTime, nullable=False),
     Column("end_at", UtcDateTime, nullable=False),
-    Column("over_booking_id", Uuid),
     # Overlap checks look for rows of one staff member ending after a time: only the future ones.
     Index(None, "staff_id", "end_at"),
 )

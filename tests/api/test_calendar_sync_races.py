@@ -1,0 +1,112 @@
+"""A booking racing a sync that brings a busy time over it ends with one of the two, never both unseen.
+
+Two transactions on two connections, interleaved by hand (cosmicpython's test_uow.py): one claims a staff
+member's time and waits before committing, the other replaces that staff member's busy times. Whichever
+comes first, the other sees it: the booking is refused, or the busy time is recorded as over the booking
+(flagged to the owner). The control shows the race is real when the sync skips the staff-time lock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from uuid import UUID, uuid4
+
+import httpx
+
+from slotguard.domain.bookings import Booking, Kind, Status
+from slotguard.domain.calendars import BusyTime
+from slotguard.domain.intervals import Interval
+from slotguard.services.ports import UnitOfWorkFactory
+from tests.api.conftest import ADMIN_TOKEN
+from tests.e2e.salon import new_salon
+
+HALF_A_SECOND = 0.5
+
+
+async def salon_ids(client: httpx.AsyncClient, uows: UnitOfWorkFactory) -> tuple[UUID, UUID, UUID]:
+    salon = await new_salon(client, ADMIN_TOKEN)
+    async with uows(write=False) as uow:
+        business = await uow.catalog.business_by_slug(salon.slug)
+    assert business is not None
+    return business.id, UUID(salon.service_ids["cut"]), UUID(salon.staff_ids[0])
+
+
+def appointment(business_id: UUID, service_id: UUID, staff_id: UUID, start_at: datetime) -> Booking:
+    time = Interval.of_minutes(start_at, 30)
+    now = datetime.now(UTC)
+    return Booking(uuid4(), business_id, Kind.APPOINTMENT, Status.CONFIRMED, service_id, time, time, now, staff_id)
+
+
+async def claim_and_wait(uows: UnitOfWorkFactory, booking: Booking, claimed: asyncio.Event) -> bool:
+    async with uows(write=True) as uow:
+        taken = await uow.bookings.claim_time(booking, None)
+        claimed.set()
+        await asyncio.sleep(HALF_A_SECOND)  # the sync runs now, while this booking is not yet committed
+        await uow.commit()
+        return taken
+
+
+async def sync_busy(uows: UnitOfWorkFactory, staff_id: UUID, busy: BusyTime, *, lock: bool = True) -> set[UUID]:
+    async with uows(write=True) as uow:
+        if lock:
+            await uow.calendars.lock_staff_time(staff_id)
+        over = await uow.calendars.replace_busy(staff_id, [busy], datetime.now(UTC))
+        await uow.commit()
+        return set(over)
+
+
+async def test_a_sync_during_a_booking_sees_it_and_flags_the_busy_time(
+    client: httpx.AsyncClient, uows: UnitOfWorkFactory
+) -> None:
+    business_id, service_id, staff_id = await salon_ids(client, uows)
+    start = datetime.now(UTC).replace(microsecond=0) + timedelta(days=3)
+    booking = appointment(business_id, service_id, staff_id, start)
+    claimed = asyncio.Event()
+    booking_task = asyncio.create_task(claim_and_wait(uows, booking, claimed))
+    await claimed.wait()
+    over = await sync_busy(uows, staff_id, BusyTime("dentist", Interval.of_minutes(start, 60)))
+    assert await booking_task is True
+    assert over == {booking.id}, "the busy time arrived over a committed booking: it is flagged"
+
+
+async def test_a_booking_during_a_sync_sees_the_busy_time_and_is_refused(
+    client: httpx.AsyncClient, uows: UnitOfWorkFactory
+) -> None:
+    business_id, service_id, staff_id = await salon_ids(client, uows)
+    start = datetime.now(UTC).replace(microsecond=0) + timedelta(days=3)
+    locked = asyncio.Event()
+
+    async def slow_sync() -> set[UUID]:
+        async with uows(write=True) as uow:
+            await uow.calendars.lock_staff_time(staff_id)
+            over = await uow.calendars.replace_busy(
+                staff_id, [BusyTime("dentist", Interval.of_minutes(start, 60))], datetime.now(UTC)
+            )
+            locked.set()
+            await asyncio.sleep(HALF_A_SECOND)  # the booking tries now, before the busy time is committed
+            await uow.commit()
+            return set(over)
+
+    sync_task = asyncio.create_task(slow_sync())
+    await locked.wait()
+    async with uows(write=True) as uow:
+        taken = await uow.bookings.claim_time(appointment(business_id, service_id, staff_id, start), None)
+        await uow.commit()
+    assert (taken, await sync_task) == (False, set())
+
+
+async def test_control_without_the_staff_time_lock_only_sqlites_file_lock_keeps_them_apart(
+    client: httpx.AsyncClient, uows: UnitOfWorkFactory, db_url: str
+) -> None:
+    business_id, service_id, staff_id = await salon_ids(client, uows)
+    start = datetime.now(UTC).replace(microsecond=0) + timedelta(days=3)
+    booking = appointment(business_id, service_id, staff_id, start)
+    claimed = asyncio.Event()
+    booking_task = asyncio.create_task(claim_and_wait(uows, booking, claimed))
+    await claimed.wait()
+    over = await sync_busy(uows, staff_id, BusyTime("dentist", Interval.of_minutes(start, 60)), lock=False)
+    if db_url.startswith("postgresql"):
+        assert (await booking_task, over) == (True, set()), "the race is real: the lock is what closes it"
+    else:
+        assert (await booking_task, over) == (True, {booking.id}), "SQLite: one writer at a time, lock or not"
