@@ -76,10 +76,12 @@ def server(command: list[str], env: dict[str, str]) -> Iterator[tuple[str, subpr
     process = subprocess.Popen([*command, "--port", str(port)], env=os.environ | env, stdout=log, stderr=log)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
+        deadline = time.monotonic() + 180  # four workers starting on a loaded two-core machine
+        while True:
             if process.poll() is not None:
                 raise RuntimeError(f"{command} exited with {process.returncode}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{command} did not answer /healthz within 180 s")
             try:
                 if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
                     break

@@ -154,8 +154,8 @@ async def measure(contender: Contender, database_url: str, seats: int, buyers: i
     counts = Counter(replies)
     stored_sold, left = contender.sold(slot_id)
     if stored_sold != counts["201"] or stored_sold + left != seats:
-        answered = f"{counts['201']} answered 201"
-        raise RuntimeError(f"{contender.name}: {answered}, {stored_sold} sold, {left} left of {seats}")
+        # Printed, not raised: a server that wrote bookings it never answered 201 is a finding to report.
+        print(f"{contender.name}: {counts['201']} answered 201, {stored_sold} stored, {left} left", file=sys.stderr)
     return Outcome(
         sold=counts.pop("201", 0),
         conflicts=counts.pop("409", 0),
@@ -325,6 +325,8 @@ def rows(engine: str, results: dict[str, dict[str, Outcome]]) -> list[tuple[str,
         floor = by_contender.get("raw SQL floor")
         for name, o in by_contender.items():
             other = ", ".join(f"{count} {status}" for status, count in sorted(o.other.items())) or "0"
+            if o.stored_sold != o.sold:
+                other += f" ({o.stored_sold} stored)"
             versus = f"{o.wall_s / floor.wall_s:.2f}x" if floor and name != floor else ""
             out.append(
                 (

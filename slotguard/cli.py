@@ -7,6 +7,7 @@ import contextlib
 import json
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
@@ -15,16 +16,18 @@ from typing import Annotated, TypeVar
 import typer
 import uvicorn
 from rich.console import Console
-from rich.progress import Progress
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from slotguard import stress, verify
 from slotguard.api.app import outbox_senders, system_clock
-from slotguard.api.logs import LogFormat, logging_config
+from slotguard.api.logs import LogFormat, format_for, logging_config
 from slotguard.api.metrics import MULTIPROCESS_DIR_VARIABLE
 from slotguard.config import Settings
 from slotguard.domain.catalog import BookingRules
 from slotguard.domain.errors import NotFound
+from slotguard.progress import ProgressReport
 from slotguard.services.catalog import check_timezone, create_business, rotate_api_key_of
 from slotguard.services.demo import Demo, ensure_demo
 from slotguard.services.erasure import erase_client, erase_ended_before
@@ -37,10 +40,13 @@ from slotguard.storage.engine import create_database
 from slotguard.storage.migrations import upgrade
 from slotguard.storage.unit_of_work import SqlUnitOfWork
 
-app = typer.Typer(help="slotguard: a booking engine that never sells a slot twice.", no_args_is_help=True)
-business_app = typer.Typer(help="Manage businesses without HTTP.", no_args_is_help=True)
+# Help as Click writes it: Typer's Rich panels cut long option names short (`--fault-termin…`) in 80 columns.
+app = typer.Typer(
+    help="slotguard: a booking engine that never sells a slot twice.", no_args_is_help=True, rich_markup_mode=None
+)
+business_app = typer.Typer(help="Manage businesses without HTTP.", no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(business_app, name="business")
-outbox_app = typer.Typer(help="Notifications waiting to be sent.", no_args_is_help=True)
+outbox_app = typer.Typer(help="Notifications waiting to be sent.", no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(outbox_app, name="outbox")
 console = Console()
 T = TypeVar("T")
@@ -93,8 +99,12 @@ def serve(
     workers: Annotated[int, typer.Option(min=1, help="Server processes.")] = 1,
     demo: Annotated[bool, typer.Option(help="Create (or refresh) the demo salon and print its URLs.")] = False,
     log_format: Annotated[
-        LogFormat, typer.Option(envvar="SLOTGUARD_LOG_FORMAT", help="json: one object per line; text: for people.")
-    ] = "json",
+        LogFormat | None,
+        typer.Option(
+            envvar="SLOTGUARD_LOG_FORMAT",
+            help="json: one object per line; text: for people. Default: text on a terminal, else json.",
+        ),
+    ] = None,
     shutdown_timeout: Annotated[
         int, typer.Option(min=1, help="On SIGTERM, seconds to let requests in flight finish.")
     ] = SHUTDOWN_TIMEOUT_SECONDS,
@@ -133,7 +143,7 @@ def serve(
             port=port,
             workers=workers,
             access_log=False,
-            log_config=logging_config(log_format),
+            log_config=logging_config(log_format or format_for(sys.stderr)),
             timeout_graceful_shutdown=shutdown_timeout,
             timeout_keep_alive=keep_alive,
             forwarded_allow_ips=forwarded_allow_ips,
@@ -266,24 +276,23 @@ def outbox_drain() -> None:
 
 
 def _print_demo(demo: Demo, base_url: str) -> None:
+    """One line per link or key: a table cell would break a long URL inside it, and a link split over two
+    lines can be neither clicked nor copied whole (soft wrap: the terminal may fold the line, Rich never
+    breaks it)."""
     slug = demo.business.slug
-    table = Table(title=f"{demo.business.name} ({slug})", show_header=False)
-    table.add_column()
-    table.add_column(overflow="fold")  # URLs and the API key must be copied whole, even in a narrow terminal
-    table.add_row("booking widget", f"{base_url}/book/{slug}")
+    rows = [("booking widget", f"{base_url}/book/{slug}")]
     for service in demo.slot_services:
         slots = [s for s in demo.slots if s.service_id == service.id]
         capacity = max((s.capacity for s in slots), default=0)
         label = f"{service.name}: {len(slots)} slots of {capacity} seat{'s' if capacity != 1 else ''}"
-        table.add_row(label, f"{base_url}/book/{slug}?service={service.id}")
-    table.add_row("owner calendar", f"{base_url}/owner/{slug}")
-    table.add_row("API docs", f"{base_url}/docs")
-    table.add_row("owner API key", demo.api_key)
-    for service in demo.services:
-        table.add_row(f"service {service.name}", str(service.id))
-    for member in demo.staff:
-        table.add_row(f"staff {member.name}", str(member.id))
-    console.print(table)
+        rows.append((label, f"{base_url}/book/{slug}?service={service.id}"))
+    rows += [("owner calendar", f"{base_url}/owner/{slug}"), ("API docs", f"{base_url}/docs")]
+    rows.append(("owner API key", demo.api_key))
+    rows += [(f"service {service.name}", str(service.id)) for service in demo.services]
+    rows += [(f"staff {member.name}", str(member.id)) for member in demo.staff]
+    console.print(f"[bold]{escape(demo.business.name)} ({slug})[/]")
+    for label, value in rows:
+        console.print(f"  {escape(label)}:", Text(value, style="cyan"), soft_wrap=True)
 
 
 @app.command("stress")
@@ -320,7 +329,7 @@ def stress_command(
         _stress_target(kind, slug, service_id, staff_id, api_key, admin_token),
         kind=kind, capacity=capacity, guests=guests if kind == "seats" else 1,
     )  # fmt: skip
-    report = _run_stress(plan, show_progress=not as_json)
+    report = _run_stress(plan)
     if as_json:
         typer.echo(json.dumps(report.as_json(), indent=2))
     else:
@@ -343,10 +352,17 @@ def _stress_target(
     return None
 
 
-def _run_stress(plan: stress.StressPlan, *, show_progress: bool) -> stress.Report:
-    with Progress(console=Console(stderr=True), disable=not show_progress, transient=True) as progress:
-        task = progress.add_task(f"{plan.concurrency} racers x {plan.iterations} ({plan.kind})", total=plan.iterations)
-        return asyncio.run(stress.run(plan, lambda _: progress.advance(task)))
+def _run_stress(plan: stress.StressPlan) -> stress.Report:
+    description = f"stress: {plan.concurrency} racers x {plan.iterations} iterations ({plan.kind})"
+    with ProgressReport(Console(stderr=True), description, plan.iterations) as progress:
+        done = 0
+
+        def finished(_iteration: stress.Iteration) -> None:
+            nonlocal done
+            done += 1
+            progress.advanced_to(done)
+
+        return asyncio.run(stress.run(plan, finished))
 
 
 def _print_stress(report: stress.Report, plan: stress.StressPlan) -> None:
@@ -443,7 +459,8 @@ def verify_command(
         webhook_secret=webhook_secret, hold_ttl_seconds=hold_ttl_seconds, faults=faults,
     )  # fmt: skip
     try:
-        report = asyncio.run(verify.run(plan))
+        with ProgressReport(Console(stderr=True), f"verify: {operations} operations", operations) as progress:
+            report = asyncio.run(verify.run(plan, progress))
     except (stress.StressSetupError, OSError) as exc:
         console.print(f"[red]could not run:[/] {exc}")
         raise typer.Exit(2) from exc

@@ -26,6 +26,7 @@ from slotguard.api.headers import SecurityHeaders
 from slotguard.api.idempotency import IdempotentWrites
 from slotguard.api.limits import BodySizeLimit
 from slotguard.api.metrics import Metrics
+from slotguard.api.overload import LoadShedding
 from slotguard.api.rate_limits import Buckets, BucketsByLimit, PublicRateLimit
 from slotguard.api.routers import (
     api_keys,
@@ -77,9 +78,12 @@ def system_clock() -> datetime:
 
 def create_app(settings: Settings | None = None, *, clock: Clock = system_clock) -> FastAPI:
     settings = settings or Settings()
-    database: Database = create_database(settings.database_url, pool_size=settings.pool_size)
+    database: Database = create_database(
+        settings.database_url, pool_size=settings.pool_size, max_wait_seconds=settings.max_queue_wait_seconds
+    )
     metrics = Metrics(pool_capacity=database.pool_capacity)
     database.watch_pool(metrics.pool_changed)
+    database.queue.observer = metrics
 
     limit = RateLimit.parse(settings.rate_limit)
     buckets = BucketsByLimit(lambda any_limit: _buckets(any_limit, settings.redis_url))
@@ -153,6 +157,12 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     setting_of = functools.partial(rate_limit_setting, uows)
     app.add_middleware(PublicRateLimit, buckets=buckets, default=limit, setting_of=setting_of)
+    app.add_middleware(
+        LoadShedding,
+        expected_wait=database.queue.expected_wait_seconds,
+        limit_seconds=settings.shed_expected_wait_seconds,
+        on_shed=metrics.refused_at_door,
+    )
     origins = [origin.strip() for origin in settings.cors_origins.split(",") if origin.strip()]
     app.add_middleware(
         BusinessCors,

@@ -10,7 +10,7 @@ import json
 import logging
 from contextvars import ContextVar
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import IO, Any, Literal
 
 LogFormat = Literal["json", "text"]
 
@@ -60,6 +60,11 @@ class TextFormatter(logging.Formatter):
             return text
         head, newline, rest = text.partition("\n")  # keep a traceback below the line it belongs to
         return f"{head} {extra}{newline}{rest}"
+
+
+def format_for(stream: IO[str]) -> LogFormat:
+    """Text for a person at a terminal; JSON for a file, a pipe or a log collector."""
+    return "text" if stream.isatty() else "json"
 
 
 def logging_config(log_format: LogFormat) -> dict[str, Any]:

@@ -22,6 +22,8 @@ CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 # Replies of the routes that create a booking or a hold, by what they mean for the calendar.
 BOOKING_OUTCOMES = ("created", "conflict", "hold_expired", "rolled_back", "unavailable", "rejected", "error")
 _CONFLICT_CODES = {"TIME_CONFLICT": "conflict", "SLOT_UNAVAILABLE": "conflict", "HOLD_EXPIRED": "hold_expired"}
+# Why a request was answered 503 without being served (api/overload.py, storage/connection_queue.py).
+SHED_REASONS = ("expected_wait", "queue_timeout")
 # Requests finish in milliseconds, or wait seconds for a lock or a busy file before a retry or a 503.
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 
@@ -80,6 +82,21 @@ class Metrics:
         )
         for outcome in BOOKING_OUTCOMES:
             self.bookings.labels(outcome)
+        self.queue_waits = Histogram(
+            "slotguard_db_queue_wait_seconds",
+            "Time a request waited, in arrival order, for a database connection (SQLite: for the writer)",
+            buckets=LATENCY_BUCKETS,
+            registry=registry,
+        )
+        self.shed = Counter(
+            "slotguard_requests_shed",
+            "Requests answered 503 with Retry-After because the server was too far behind: refused at the door"
+            " (expected_wait) or after waiting the longest allowed for a connection (queue_timeout)",
+            ["reason"],
+            registry=registry,
+        )
+        for reason in SHED_REASONS:
+            self.shed.labels(reason)
         if pool_capacity is not None:
             capacity = Gauge(
                 "slotguard_db_pool_connections_max",
@@ -94,6 +111,15 @@ class Metrics:
 
     def exhausted(self) -> None:
         self.retries_exhausted.inc()
+
+    def waited(self, seconds: float) -> None:
+        self.queue_waits.observe(seconds)
+
+    def gave_up(self) -> None:
+        self.shed.labels("queue_timeout").inc()
+
+    def refused_at_door(self) -> None:
+        self.shed.labels("expected_wait").inc()
 
     def pool_changed(self, delta: int) -> None:
         self.pool_in_use.inc(delta)

@@ -8,6 +8,7 @@ else the server's (`SLOTGUARD_RATE_LIMIT`) applies; a business's setting is re-r
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import re
@@ -63,6 +64,7 @@ class PublicRateLimit:
         self.default = default
         self.setting_of = setting_of
         self._settings: OrderedDict[str, tuple[float, str | None]] = OrderedDict()
+        self._reading: dict[str, asyncio.Future[str | None]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         match = _PUBLIC_BUSINESS.match(scope["path"]) if scope["type"] == "http" else None
@@ -82,7 +84,7 @@ class PublicRateLimit:
         cached = self._settings.get(slug)
         if cached is None or cached[0] <= now:
             try:
-                cached = (now + SETTING_TTL_SECONDS, await self.setting_of(slug))
+                cached = (now + SETTING_TTL_SECONDS, await self._read_setting(slug))
             except Exception as failure:  # a limit must not take bookings down: use the default
                 log.warning("could not read %s's rate limit, using the default: %s", slug, failure)
                 return self.default
@@ -91,3 +93,12 @@ class PublicRateLimit:
             if len(self._settings) > MAX_CACHED_SETTINGS:
                 self._settings.popitem(last=False)
         return self.default if cached[1] is None else RateLimit.parse(cached[1])
+
+    async def _read_setting(self, slug: str) -> str | None:
+        """One read per business at a time: the thousand requests of an on-sale that arrive before the
+        setting is cached wait for the one read instead of each queueing for a connection to make it."""
+        reading = self._reading.get(slug)
+        if reading is None:
+            reading = self._reading[slug] = asyncio.ensure_future(self.setting_of(slug))
+            reading.add_done_callback(lambda _done: self._reading.pop(slug, None))
+        return await asyncio.shield(reading)

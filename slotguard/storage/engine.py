@@ -9,7 +9,6 @@ packet, which PgBouncer refuses.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +17,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from slotguard.storage.connection_queue import ConnectionQueue
 
 # Session settings of every PostgreSQL connection. A lock waited on this long means something is stuck:
 # fail, retry, then 503.
@@ -32,6 +33,9 @@ POOLER_PARAMETER = "pgbouncer"
 # How long a SQLite writer waits for another process's write lock before the attempt counts as a
 # transient failure (and is retried with backoff, then answered with 503).
 SQLITE_BUSY_TIMEOUT_MS = 5_000
+# How long a request may wait for a connection (in arrival order) before it is answered 503. Long enough
+# for a burst of thousands to drain; a server further behind refuses requests at the door instead.
+MAX_WAIT_SECONDS = 30.0
 
 
 def async_url(url: str) -> str:
@@ -67,24 +71,29 @@ def postgres_connect_args(url: str) -> dict[str, Any]:
 @dataclass
 class Database:
     engine: AsyncEngine
-    # Connections the pool hands out at most (size plus overflow); None on SQLite, where the write gate
+    # Connections the pool hands out at most (size plus overflow); None on SQLite, where the write queue
     # and the file lock, not the pool, are what requests queue for.
     pool_capacity: int | None = None
-    # SQLite allows one writer per file; queueing this process's writers here keeps them from
-    # spinning in SQLite's busy handler. Other processes still wait on the file lock.
-    _write_gate: asyncio.Lock | None = field(default=None, repr=False)
+    # How long a request may wait in `queue` before it is answered 503.
+    max_wait_seconds: float = MAX_WAIT_SECONDS
+    _queue: ConnectionQueue | None = field(default=None, repr=False)
 
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
 
     @property
-    def write_gate(self) -> asyncio.Lock | None:
-        if self.dialect != "sqlite":
-            return None
-        if self._write_gate is None:
-            self._write_gate = asyncio.Lock()
-        return self._write_gate
+    def queue(self) -> ConnectionQueue:
+        """What requests wait in, in arrival order: PostgreSQL, every connection of the pool; SQLite, the
+        one writer a file allows (this process's writers queue here rather than spin in SQLite's busy
+        handler; other processes still wait on the file lock)."""
+        if self._queue is None:
+            self._queue = ConnectionQueue(self.pool_capacity or 1, max_wait_seconds=self.max_wait_seconds)
+        return self._queue
+
+    def queues(self, *, write: bool) -> bool:
+        """Whether a unit of work waits in `queue` (on SQLite only writers do)."""
+        return write or self.dialect != "sqlite"
 
     def watch_pool(self, on_change: Callable[[int], None]) -> None:
         """Call `on_change(1)` when a connection leaves the pool and `on_change(-1)` when it comes back."""
@@ -96,9 +105,9 @@ class Database:
         await self.engine.dispose()
 
 
-def create_database(url: str, *, pool_size: int = 10) -> Database:
+def create_database(url: str, *, pool_size: int = 10, max_wait_seconds: float = MAX_WAIT_SECONDS) -> Database:
     if async_url(url).startswith("sqlite"):
-        return Database(_sqlite_engine(async_url(url)))
+        return Database(_sqlite_engine(async_url(url)), max_wait_seconds=max_wait_seconds)
     engine = create_async_engine(
         async_url(url),
         # `pool_size` connections per process, kept once opened; a request beyond them waits for one.
@@ -107,7 +116,9 @@ def create_database(url: str, *, pool_size: int = 10) -> Database:
         # 2 cores more concurrent transactions only queue in PostgreSQL instead of here.
         pool_size=pool_size,
         max_overflow=0,
-        pool_timeout=5,
+        # Units of work wait in the connection queue, in order; only connections taken around it
+        # (start-up, migrations, health checks) wait here.
+        pool_timeout=max_wait_seconds,
         # Error messages (and so logs) carry the SQL but never the values: those are customers' data.
         hide_parameters=True,
         connect_args=postgres_connect_args(url),
@@ -115,7 +126,7 @@ def create_database(url: str, *, pool_size: int = 10) -> Database:
     _replace_closed_connections(engine)
     if behind_pooler(url):
         _settings_per_transaction(engine)
-    return Database(engine, pool_capacity=pool_size)
+    return Database(engine, pool_capacity=pool_size, max_wait_seconds=max_wait_seconds)
 
 
 def _settings_per_transaction(engine: AsyncEngine) -> None:

@@ -50,7 +50,8 @@ class SqlUnitOfWork:
         self._database = database
         self._write = write
         self._conn: AsyncConnection | None = None
-        self._gate = database.write_gate if write else None
+        self._queue = database.queue if database.queues(write=write) else None
+        self._turn: float | None = None  # when this unit's turn in the queue began
 
     @property
     def connection(self) -> AsyncConnection:
@@ -58,8 +59,8 @@ class SqlUnitOfWork:
         return self._conn
 
     async def __aenter__(self) -> SqlUnitOfWork:
-        if self._gate is not None:
-            await self._gate.acquire()
+        if self._queue is not None:
+            self._turn = await self._queue.enter()
         try:
             conn = await self._database.engine.connect()
             try:
@@ -121,9 +122,9 @@ class SqlUnitOfWork:
             raise TransientStorageFailure(str(exc)) from exc
 
     def _release(self) -> None:
-        if self._gate is not None and self._gate.locked():
-            self._gate.release()
-            self._gate = None
+        if self._queue is not None and self._turn is not None:
+            self._queue.leave(self._turn)
+            self._turn = None
 
 
 def _translated(exc: BaseException) -> BaseException:

@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 from uuid import UUID
 
 import httpx
@@ -29,6 +29,7 @@ from slotguard.verify.judge import CLOCK_TOLERANCE_SECONDS, StoredState, judge
 from slotguard.verify.log import Entry, unix
 
 T = TypeVar("T")
+PROGRESS_SECONDS = 0.25
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,29 @@ def _reply_key(e: Entry) -> str:
     return f"{e.op} {e.status or e.error} {e.code or outcome or ''}".strip()
 
 
-async def run(plan: VerifyPlan) -> VerifyReport:
+class Watcher(Protocol):
+    """Whoever shows how far a run is (the command's progress report)."""
+
+    def advanced_to(self, done: int) -> None: ...
+    def entered(self, phase: str) -> None: ...
+
+
+class _Unwatched:
+    def advanced_to(self, done: int) -> None:
+        pass
+
+    def entered(self, phase: str) -> None:
+        pass
+
+
+async def _tell_progress(log: list[Entry], watcher: Watcher) -> None:
+    """Operations finished so far, a few times a second (the customers append to `log` as they go)."""
+    while True:
+        watcher.advanced_to(len(log))
+        await asyncio.sleep(PROGRESS_SECONDS)
+
+
+async def run(plan: VerifyPlan, watcher: Watcher | None = None) -> VerifyReport:
     rng = random.Random(plan.seed)
     secret = plan.webhook_secret or (await _with_db(plan.database_url, _stored_secret) if plan.database_url else None)
     limits = httpx.Limits(max_connections=plan.clients, max_keepalive_connections=plan.clients)
@@ -100,19 +123,25 @@ async def run(plan: VerifyPlan) -> VerifyReport:
             Customer(client, fixture, random.Random(rng.random()), log, secret, run_id, faults.restarting_between)
             for _ in range(plan.clients)
         ]
+        watcher = watcher or _Unwatched()
         injector = asyncio.create_task(faults.run())
+        ticker = asyncio.create_task(_tell_progress(log, watcher))
         started = time.monotonic()
         try:
             await asyncio.gather(*(c.run(budget) for c in customers))
         finally:
+            ticker.cancel()
             injector.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await injector  # and raise what made it fail, if anything did
+        watcher.advanced_to(len(log))
+        watcher.entered("waiting for holds and checkouts to lapse")
         await faults.finish()
         await _until_lapsed(log)
         report = VerifyReport(log, faults=faults.summary(), operations=plan.operations)
         report.fault_events = [r.as_log_line() for r in faults.database_restarts]
         report.run_seconds = time.monotonic() - started
+        watcher.entered("reading the stored state back, before and after clean-up")
         try:
             before, cleaned = await _stored_states(client, fixture, plan.database_url, report)
         except (StressSetupError, httpx.HTTPError) as exc:

@@ -30,7 +30,12 @@ def free_port() -> int:
 
 
 def start_server(
-    database_url: str, *, workers: int = 2, extra_env: dict[str, str] | None = None, port: int | None = None
+    database_url: str,
+    *,
+    workers: int = 2,
+    extra_env: dict[str, str] | None = None,
+    port: int | None = None,
+    ready_timeout_seconds: float = 60,
 ) -> tuple[subprocess.Popen[bytes], str]:
     port = port or free_port()
     env = (
@@ -56,7 +61,7 @@ def start_server(
         env=env,
     )
     url = f"http://127.0.0.1:{port}"
-    wait_ready(url, process)
+    wait_ready(url, process, timeout_seconds=ready_timeout_seconds)
     return process, url
 
 

@@ -37,6 +37,17 @@ def test_stress_on_its_own_fixture_passes_with_one_winner_per_iteration(server: 
     assert 0 < report["latencyMs"]["p50"] <= report["latencyMs"]["p99"] <= report["latencyMs"]["max"]
 
 
+def test_stress_shows_its_progress_as_plain_lines_when_not_at_a_terminal(server: Server) -> None:
+    command = [sys.executable, "-m", "slotguard", "stress", "--url", server.url, "--admin-token", server.admin_token]
+    command += ["--concurrency", "4", "--iterations", "2"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+
+    assert result.returncode == 0, result.stdout
+    description = "stress: 4 racers x 2 iterations (appointment)"
+    assert result.stderr.splitlines()[0] == f"{description}: started, 2 in all"
+    assert result.stderr.splitlines()[-1].startswith(f"{description}: finished, 2/2 after ")
+
+
 async def test_stress_against_an_existing_business_skips_its_taken_times(server: Server) -> None:
     async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
         salon = await new_salon(client, server.admin_token)

@@ -55,6 +55,10 @@ def test_random_operations_under_faults_keep_every_invariant(
     assert replies.get("book 409 TIME_CONFLICT", 0) > 10, replies
     assert sum(n for key, n in replies.items() if key.startswith("webhook 200")) > 0, replies
     assert summary["checks"] == ["stored seat counters", "clean-up job"]
+    progress = result.stderr.splitlines()  # not a terminal: plain lines, not a bar
+    assert f"verify: {OPERATIONS} operations: started, {OPERATIONS} in all" in progress
+    assert any(line.startswith(f"verify: {OPERATIONS} operations: reading the stored state back") for line in progress)
+    assert any(line.startswith(f"verify: {OPERATIONS} operations: finished, {OPERATIONS}/") for line in progress)
     faults = summary["faults"]
     assert faults["workersKilled"] >= 1 and faults["workersRestarted"] == faults["workersKilled"], faults
     assert (faults["connectionsTerminated"] > 0) == postgresql, faults
