@@ -24,7 +24,7 @@ from slotguard.api.cors import BusinessCors
 from slotguard.api.deps import Container
 from slotguard.api.headers import SecurityHeaders
 from slotguard.api.idempotency import IdempotentWrites
-from slotguard.api.limits import BodySizeLimit
+from slotguard.api.limits import BodySizeLimit, NoNulCharacters
 from slotguard.api.metrics import Metrics
 from slotguard.api.overload import LoadShedding
 from slotguard.api.rate_limits import Buckets, BucketsByLimit, PublicRateLimit
@@ -155,6 +155,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
     # Added last = outermost: telemetry, headers, CORS, rate limit, body limit, then idempotency reads the body.
     app.add_middleware(IdempotentWrites, uows=uows, clock=clock, test_hooks=settings.test_hooks)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(NoNulCharacters)
     setting_of = functools.partial(rate_limit_setting, uows)
     app.add_middleware(PublicRateLimit, buckets=buckets, default=limit, setting_of=setting_of)
     app.add_middleware(

@@ -112,7 +112,7 @@ async def _admin(container: ContainerDep, token: BearerDep) -> None:
     expected = container.settings.admin_token
     if expected is None:
         raise NotFound("route (set SLOTGUARD_ADMIN_TOKEN to enable it)")
-    if token is None or not hmac.compare_digest(token, expected.get_secret_value()):
+    if token is None or not hmac.compare_digest(token.encode(), expected.get_secret_value().encode()):
         raise Unauthorized()
 
 

@@ -1,20 +1,26 @@
-"""Request body size limit, enforced before anything parses the body.
+"""Request limits enforced before anything parses the request: body size and time, and NUL characters.
 
-Pure ASGI: it reads the body itself (declared length or chunked, at most `max_bytes`), answers 413 when
-it is too large, and otherwise replays it to the app.
+Pure ASGI: `BodySizeLimit` reads the body itself (declared length or chunked, at most `max_bytes`), answers
+413 when it is too large and 408 when it stops arriving for `body_timeout_seconds` (a client that sends a
+few bytes and then nothing would otherwise hold a connection and a worker's attention for ever), and
+otherwise replays it to the app. `NoNulCharacters` refuses a NUL in the path or query (PostgreSQL cannot
+store one in text, SQLite would cut strings at it); in JSON bodies the `In` models refuse them per field.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+from urllib.parse import unquote_to_bytes
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
 class BodySizeLimit:
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, body_timeout_seconds: float = 5.0) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.body_timeout_seconds = body_timeout_seconds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
@@ -24,20 +30,17 @@ class BodySizeLimit:
         if declared.isdigit() and int(declared) > self.max_bytes:
             await self._refuse(send)
             return
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":  # the client went away
-                return
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.max_bytes:
-                await self._refuse(send)
-                return
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
+        try:
+            async with asyncio.timeout(self.body_timeout_seconds):
+                chunks = await self._read(receive)
+        except TimeoutError:
+            await _answer(send, 408, "REQUEST_TIMEOUT", "The request body did not arrive in time")
+            return
+        if chunks is None:  # the client went away
+            return
+        if sum(len(chunk) for chunk in chunks) > self.max_bytes:
+            await self._refuse(send)
+            return
         replayed = False
 
         async def replay() -> Message:
@@ -49,13 +52,39 @@ class BodySizeLimit:
 
         await self.app(scope, replay, send)
 
+    async def _read(self, receive: Receive) -> list[bytes] | None:
+        """The body's chunks, stopping once past the limit; None if the client went away."""
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return None
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            chunks.append(chunk)
+            if size > self.max_bytes or not message.get("more_body", False):
+                return chunks
+
     async def _refuse(self, send: Send) -> None:
-        body = json.dumps(
-            {
-                "success": False,
-                "error": {"code": "PAYLOAD_TOO_LARGE", "message": f"The request body is over {self.max_bytes} bytes"},
-            }
-        ).encode()
-        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-        await send({"type": "http.response.start", "status": 413, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+        await _answer(send, 413, "PAYLOAD_TOO_LARGE", f"The request body is over {self.max_bytes} bytes")
+
+
+class NoNulCharacters:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and (
+            "\x00" in scope["path"] or b"\x00" in unquote_to_bytes(scope.get("query_string", b""))
+        ):
+            await _answer(send, 422, "VALIDATION_ERROR", "NUL characters are not allowed in the path or query")
+            return
+        await self.app(scope, receive, send)
+
+
+async def _answer(send: Send, status: int, code: str, message: str) -> None:
+    body = json.dumps({"success": False, "error": {"code": code, "message": message}}).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

@@ -8,13 +8,14 @@ itself (`patched`), so a patch is held to every rule a creation is, cross-field 
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import time
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Optional, TypeVar, cast
 from uuid import UUID
 
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field, StringConstraints, ValidationError, create_model, model_validator
 
+from slotguard.api.bounds import Day
 from slotguard.api.schemas import BookingOut, In, Out, ServiceIn, ServiceOut, StaffIn, StaffOut, Utc
 from slotguard.domain.slots import MAX_CAPACITY
 
@@ -78,8 +79,8 @@ class SlotScheduleIn(In):
     weekdays: list[Weekday] = Field(min_length=1, max_length=7)
     times: list[LocalClock] = Field(min_length=1, max_length=48)
     capacity: int = Field(ge=1, le=MAX_CAPACITY)
-    from_: date = Field(alias="from")
-    until: date
+    from_: Day = Field(alias="from")
+    until: Day
 
     @model_validator(mode="after")
     def _season_fits(self) -> SlotScheduleIn:

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any, Never, TypeVar, overload
 from uuid import UUID
 
+from slotguard.api.bounds import within_range
 from slotguard.domain.errors import ValidationFailed
 from slotguard.domain.intervals import Interval
 
@@ -79,7 +80,7 @@ def _aware_time(value: str) -> datetime:
     parsed = datetime.fromisoformat(value)
     if parsed.tzinfo is None:
         raise ValueError("cursor time without offset")
-    return parsed
+    return within_range(parsed)
 
 
 def page_after_id(

@@ -7,7 +7,6 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 from uuid import UUID
 
 from pydantic import (
-    AwareDatetime,
     BaseModel,
     ConfigDict,
     EmailStr,
@@ -19,6 +18,7 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
+from slotguard.api.bounds import Moment
 from slotguard.domain.catalog import MAX_BLOCK_MINUTES, WorkingHours
 from slotguard.domain.rate_limits import RateLimit
 from slotguard.domain.slots import MAX_CAPACITY, MAX_GUESTS
@@ -39,6 +39,24 @@ Utc = Annotated[
 
 class In(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul_characters(cls, value: Any) -> Any:
+        """PostgreSQL cannot store a NUL in text and SQLite cuts strings at it: refused in every field."""
+        if _has_nul(value):
+            raise ValueError("must not contain NUL characters")
+        return value
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, list | tuple | set | frozenset):
+        return any(_has_nul(item) for item in value)
+    if isinstance(value, dict):
+        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
+    return False
 
 
 class Out(BaseModel):
@@ -176,8 +194,8 @@ class ServiceOut(Out):
 
 
 class TimeOffIn(In):
-    start_time: AwareDatetime
-    end_time: AwareDatetime
+    start_time: Moment
+    end_time: Moment
 
     @model_validator(mode="after")
     def _ordered(self) -> TimeOffIn:
@@ -238,7 +256,7 @@ class ClientIn(In):
 class AppointmentIn(ClientIn):
     service_id: UUID
     staff_id: UUID | None = None
-    start_time: AwareDatetime
+    start_time: Moment
     notes: Notes | None = None
     hold_id: UUID | None = None
 
@@ -246,7 +264,7 @@ class AppointmentIn(ClientIn):
 class HoldIn(In):
     service_id: UUID
     staff_id: UUID | None = None
-    start_time: AwareDatetime
+    start_time: Moment
 
 
 class HeldOut(Out):
@@ -261,8 +279,8 @@ class HeldOut(Out):
 
 class SlotIn(In):
     service_id: UUID
-    start_time: AwareDatetime
-    end_time: AwareDatetime
+    start_time: Moment
+    end_time: Moment
     capacity: int = Field(ge=1, le=MAX_CAPACITY)
 
     @model_validator(mode="after")
@@ -304,7 +322,7 @@ class SeatCheckoutIn(SeatBookingIn):
 class RescheduleIn(In):
     """A new start time for an appointment, or another slot for a slot booking."""
 
-    start_time: AwareDatetime | None = None
+    start_time: Moment | None = None
     slot_id: UUID | None = None
 
     @model_validator(mode="after")

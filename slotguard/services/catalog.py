@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import hmac
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import Any
 from uuid import UUID, uuid4
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from slotguard.domain.catalog import BookingRules, Business, Service, StaffMember
 from slotguard.domain.errors import Forbidden, NotFound, Unauthorized, ValidationFailed
@@ -22,8 +23,17 @@ class NewBusiness:
     api_key: str
 
 
+@functools.cache
+def _iana_zones() -> frozenset[str]:
+    # The zone files a system has include some that are no place on Earth: `localtime` (the server's own
+    # zone, whatever that is), `Factory`, `posixrules`.
+    return frozenset(available_timezones()) - {"localtime", "Factory", "posixrules"}
+
+
 def check_timezone(name: str) -> None:
     try:
+        if name not in _iana_zones():
+            raise ValueError(name)
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         raise ValidationFailed(
@@ -58,7 +68,7 @@ async def owned_business(uows: UnitOfWorkFactory, slug: str, api_key: str | None
             raise Unauthorized()
         if business is None:
             raise NotFound("business")
-        if not hmac.compare_digest(str(key_owner), str(business.id)):
+        if not hmac.compare_digest(key_owner.bytes, business.id.bytes):
             raise Forbidden()
         return business
 

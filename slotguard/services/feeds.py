@@ -67,7 +67,8 @@ async def render_feed(uows: UnitOfWorkFactory, clock: Clock, slug: str, token: s
     async with uows(write=False) as uow:
         business = await uow.catalog.business_by_slug(slug)
         key_hash = await uow.catalog.api_key_hash(business.id) if business else None
-        if business is None or key_hash is None or not hmac.compare_digest(token, feed_token(key_hash, scope)):
+        expected = feed_token(key_hash, scope) if key_hash else ""
+        if business is None or not key_hash or not hmac.compare_digest(token.encode(), expected.encode()):
             raise NotFound("calendar feed")
         staff_id = None if scope == BUSINESS_SCOPE else UUID(hex=scope)
         names = {s.id: s.name for s in await uow.catalog.services(business.id)}

@@ -63,7 +63,7 @@ class LocalPaymentProvider:
     def session_claims(self, token: str) -> dict[str, Any]:
         """What a checkout token says, if this server signed it."""
         payload, _, mac = token.rpartition(".")
-        if not payload or not hmac.compare_digest(mac, self._mac(payload)):
+        if not payload or not hmac.compare_digest(mac.encode(), self._mac(payload).encode()):
             raise NotFound("checkout session")
         claims: dict[str, Any] = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
         return claims

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import time
 from collections.abc import Mapping
 
@@ -25,11 +26,11 @@ def verify(secret: str, headers: Mapping[str, str], body: bytes, now: float | No
     parts = [part.split("=", 1) for part in header.split(",") if "=" in part]
     timestamps = [value for key, value in parts if key.strip() == "t"]
     signatures = [value for key, value in parts if key.strip() == "v1"]
-    if len(timestamps) != 1 or not timestamps[0].strip().isdigit() or not signatures:
+    if len(timestamps) != 1 or not re.fullmatch(r"[0-9]{1,12}", timestamps[0].strip()) or not signatures:
         raise InvalidSignature("malformed Stripe-Signature header")
     timestamp = int(timestamps[0])
     expected = sign(secret, body, timestamp).split("v1=", 1)[1]
-    if not any(hmac.compare_digest(expected, candidate.strip()) for candidate in signatures):
+    if not any(hmac.compare_digest(expected.encode(), candidate.strip().encode()) for candidate in signatures):
         raise InvalidSignature("signature does not match")
     if abs((time.time() if now is None else now) - timestamp) > TOLERANCE_SECONDS:
         raise InvalidSignature("signature too old")

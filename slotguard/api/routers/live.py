@@ -16,6 +16,7 @@ from fastapi import APIRouter, Header
 from fastapi.responses import StreamingResponse
 
 from slotguard.api import views
+from slotguard.api.bounds import row_id
 from slotguard.api.deps import OwnerBusiness, UowsDep
 from slotguard.api.openapi import OWNER_ERRORS
 from slotguard.services import live
@@ -32,9 +33,9 @@ async def get_events(
     uows: UowsDep,
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
 ) -> StreamingResponse:
-    if last_event_id and last_event_id.isdigit():
-        after_id = int(last_event_id)
-    else:
+    try:  # where the client's last stream ended; anything but a row number starts from now
+        after_id = row_id(last_event_id or "")
+    except ValueError:
         after_id = await live.latest_audit_id(uows, business.id)
 
     async def stream() -> AsyncIterator[str]:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 from uuid import UUID, uuid4
 
 from fastapi import APIRouter, Query
 
 from slotguard.api import schemas, views
+from slotguard.api.bounds import Moment, row_id
 from slotguard.api.deps import ClockDep, FastPathDep, OwnerBusiness, UowsDep
 from slotguard.api.openapi import OWNER_ERRORS
 from slotguard.api.pagination import (
@@ -61,8 +61,8 @@ async def get_appointments(
     business: OwnerBusiness,
     uows: UowsDep,
     clock: ClockDep,
-    from_: Annotated[datetime | None, Query(alias="from")] = None,
-    to: datetime | None = None,
+    from_: Annotated[Moment | None, Query(alias="from")] = None,
+    to: Moment | None = None,
     staff_id: Annotated[UUID | None, Query(alias="staffId")] = None,
     status: Status | None = None,
     limit: Limit = 100,
@@ -120,7 +120,7 @@ async def get_audit_log(
 ) -> schemas.Page[schemas.AuditEntryOut]:
     before_id = None
     if cursor:
-        (before_id,) = decode_cursor(cursor, int)
+        (before_id,) = decode_cursor(cursor, row_id)
     rows = await queries.audit_entries(uows, business.id, booking_id=booking_id, before_id=before_id, limit=limit + 1)
     page = rows[:limit]
     next_cursor = encode_cursor(page[-1].id) if len(rows) > limit else None

@@ -10,6 +10,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 
 from slotguard.api import after_sale_schemas, schemas, views
+from slotguard.api.bounds import Day
 from slotguard.api.deps import ClockDep, FastPathDep, ShortcutsDep, UowsDep
 from slotguard.api.holders import HoldCapDep
 from slotguard.api.openapi import PUBLIC_ERRORS
@@ -42,7 +43,7 @@ async def get_availability(
     uows: UowsDep,
     clock: ClockDep,
     service_id: Annotated[UUID, Query(alias="serviceId")],
-    day: Annotated[date, Query(alias="date")],
+    day: Annotated[Day, Query(alias="date")],
     staff_id: Annotated[UUID | None, Query(alias="staffId")] = None,
 ) -> schemas.Ok[schemas.AvailabilityOut]:
     business, openings = await availability.day_openings(uows, clock, slug, service_id, day, staff_id)

@@ -9,6 +9,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 
 from slotguard.api import schemas, views
+from slotguard.api.bounds import Moment
 from slotguard.api.deps import ClockDep, OwnerBusiness, ShortcutsDep, UowsDep
 from slotguard.api.holders import HoldCapDep
 from slotguard.api.openapi import OWNER_ERRORS, PUBLIC_ERRORS
@@ -22,7 +23,7 @@ router = APIRouter(tags=["slots"], responses=OWNER_ERRORS | PUBLIC_ERRORS)
 
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 ServiceFilter = Annotated[UUID | None, Query(alias="serviceId")]
-From = Annotated[datetime | None, Query(alias="from")]
+From = Annotated[Moment | None, Query(alias="from")]
 
 
 @router.post("/api/v1/businesses/{slug}/slots", status_code=201)
@@ -41,7 +42,7 @@ async def get_owner_slots(
     clock: ClockDep,
     service_id: ServiceFilter = None,
     from_: From = None,
-    to: datetime | None = None,
+    to: Moment | None = None,
     limit: Limit = 100,
     cursor: str | None = None,
 ) -> schemas.Page[schemas.SlotOut]:
@@ -55,7 +56,7 @@ async def get_public_slots(
     clock: ClockDep,
     service_id: ServiceFilter = None,
     from_: From = None,
-    to: datetime | None = None,
+    to: Moment | None = None,
     limit: Limit = 100,
     cursor: str | None = None,
 ) -> schemas.Page[schemas.SlotOut]:
