@@ -153,7 +153,10 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
         app.include_router(router)
     app.mount("/web", pages.static_files, name="web")
     # Added last = outermost: telemetry, headers, CORS, rate limit, body limit, then idempotency reads the body.
-    app.add_middleware(IdempotentWrites, uows=uows, clock=clock, test_hooks=settings.test_hooks)
+    admin_token = settings.admin_token.get_secret_value() if settings.admin_token else None
+    app.add_middleware(
+        IdempotentWrites, uows=uows, clock=clock, test_hooks=settings.test_hooks, admin_token=admin_token
+    )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(NoNulCharacters)
     setting_of = functools.partial(rate_limit_setting, uows)

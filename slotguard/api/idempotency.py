@@ -5,7 +5,9 @@ reply is stored before it is sent. A repeat with the same key and the same reque
 and runs nothing; with another request, 422; while the first still runs, 409 with Retry-After.
 
 Keys are scoped per business (the slug in the path) and per client (a digest of the bearer token, else
-the client's address). Replies of 5xx and 429 are not stored: nothing was written, so a retry runs again.
+the client's address). On owner and operator routes a key is claimed only once the bearer token is
+valid for the route: an unauthenticated request writes nothing, not even a key. Replies of 5xx and 429
+are not stored: nothing was written, so a retry runs again.
 Webhooks are idempotent by their event id and are left alone.
 """
 
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import hmac
 import re
 
 from starlette.datastructures import Headers
@@ -20,29 +23,40 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from slotguard.api.errors import booking_error_response, error_response
 from slotguard.domain.errors import BookingError
+from slotguard.services.catalog import owned_business
 from slotguard.services.idempotency import KeyedRequest, claim_key, release_key, store_reply
 from slotguard.services.ports import Clock, UnitOfWorkFactory
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 MAX_KEY_LENGTH = 255
 _BUSINESS_IN_PATH = re.compile(r"^/api/v1/(?:public|businesses)/([^/]+)")
+_OWNED_BUSINESS_IN_PATH = re.compile(r"^/api/v1/businesses/([^/]+)")
+_OPERATOR_PATH = "/api/v1/businesses"
 # Test-only (SLOTGUARD_TEST_HOOKS=1): seconds to wait after the handler committed, before the reply
 # is stored and sent, so that a test can lose the connection exactly there.
 DELAY_AFTER_COMMIT_HEADER = "x-test-delay-after-commit"
 
 
 class IdempotentWrites:
-    def __init__(self, app: ASGIApp, uows: UnitOfWorkFactory, clock: Clock, test_hooks: bool = False) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        uows: UnitOfWorkFactory,
+        clock: Clock,
+        test_hooks: bool = False,
+        admin_token: str | None = None,
+    ) -> None:
         self.app = app
         self.uows = uows
         self.clock = clock
         self.test_hooks = test_hooks
+        self.admin_token = admin_token
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = Headers(scope=scope) if scope["type"] == "http" else None
         key = headers.get("idempotency-key") if headers is not None else None
-        if key is None or not _is_keyed_route(scope):
-            await self.app(scope, receive, send)
+        if key is None or not _is_keyed_route(scope) or not await self._authenticated(scope, headers):
+            await self.app(scope, receive, send)  # the route itself refuses what is not authenticated
             return
         assert headers is not None
         if not 0 < len(key) <= MAX_KEY_LENGTH:
@@ -64,6 +78,24 @@ class IdempotentWrites:
             await _replay(send, stored.status_code or 200, stored.response_body or "")
             return
         await self._run_once(scope, _replaying(body, receive), send, request, headers)
+
+    async def _authenticated(self, scope: Scope, headers: Headers | None) -> bool:
+        """Public routes need no token; owner and operator routes a valid one before a key is claimed."""
+        path: str = scope["path"]
+        authorization = (headers.get("authorization") if headers is not None else None) or ""
+        scheme, _, token = authorization.partition(" ")
+        token = token.strip() if scheme.lower() == "bearer" else ""
+        if path.rstrip("/") == _OPERATOR_PATH:
+            expected = self.admin_token or ""
+            return bool(expected and token) and hmac.compare_digest(token.encode(), expected.encode())
+        owned = _OWNED_BUSINESS_IN_PATH.match(path)
+        if owned is None:
+            return True
+        try:
+            await owned_business(self.uows, owned.group(1), token or None)
+        except BookingError:
+            return False
+        return True
 
     async def _run_once(
         self, scope: Scope, receive: Receive, send: Send, request: KeyedRequest, headers: Headers
