@@ -5,17 +5,20 @@ from __future__ import annotations
 import html
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 from uuid import UUID
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from slotguard.api import schemas, views
-from slotguard.api.deps import ClockDep, ContainerDep, UowsDep
+from slotguard.api.deps import ClockDep, Container, ContainerDep, UowsDep
 from slotguard.api.openapi import PAYMENT_ERRORS
-from slotguard.domain.errors import NotFound
+from slotguard.domain.errors import NotFound, ValidationFailed
 from slotguard.domain.payments import EventType
 from slotguard.services.checkout import ReturnUrls, start_appointment_checkout, start_slot_checkout
+from slotguard.services.limits import cors_origins_setting
+from slotguard.services.ports import UnitOfWorkFactory
 from slotguard.services.webhooks import receive_webhook
 
 router = APIRouter(tags=["payments"], responses=PAYMENT_ERRORS)
@@ -26,7 +29,7 @@ async def post_appointment_checkout(
     slug: str, body: schemas.CheckoutIn, uows: UowsDep, clock: ClockDep, container: ContainerDep
 ) -> schemas.Ok[schemas.CheckoutOut]:
     request = views.appointment_request(body)
-    urls = _return_urls(container.settings.public_url, body.success_url, body.cancel_url)
+    urls = await _return_urls(container, uows, slug, body.success_url, body.cancel_url)
     provider = container.payment_provider()
     started = await start_appointment_checkout(uows, clock, provider, slug, request, urls, container.shortcuts)
     return schemas.Ok(data=views.checkout_out(started))
@@ -38,7 +41,7 @@ async def post_slot_checkout(
 ) -> schemas.Ok[schemas.CheckoutOut]:
     """Seats are taken at once as `pending_payment`; if the provider fails they are given back (502)."""
     request = views.seat_request(slot_id, body)
-    urls = _return_urls(container.settings.public_url, body.success_url, body.cancel_url)
+    urls = await _return_urls(container, uows, slug, body.success_url, body.cancel_url)
     provider = container.payment_provider()
     started = await start_slot_checkout(uows, clock, provider, slug, request, urls, container.shortcuts)
     return schemas.Ok(data=views.checkout_out(started))
@@ -91,12 +94,43 @@ async def get_checkout_result(status: str = "paid") -> HTMLResponse:
     return HTMLResponse(f"<!doctype html><p>{html.escape(text)}</p>")
 
 
-def _return_urls(public_url: str, success_url: str | None, cancel_url: str | None) -> ReturnUrls:
-    base = public_url.rstrip("/")
-    return ReturnUrls(
-        success_url or f"{base}/checkout/result?status=paid",
-        cancel_url or f"{base}/checkout/result?status=cancelled",
-    )
+async def _return_urls(
+    container: Container, uows: UnitOfWorkFactory, slug: str, success_url: str | None, cancel_url: str | None
+) -> ReturnUrls:
+    """Where the payment page sends the customer back: only to the business's own site (its `corsOrigins`,
+    the server's `SLOTGUARD_CORS_ORIGINS` or `SLOTGUARD_PUBLIC_URL`), never to any site or `javascript:`
+    (an open redirect through a trusted payment page)."""
+    settings = container.settings
+    base = settings.public_url.rstrip("/")
+    allowed = {_origin(o) for o in (*settings.cors_origins.split(","), settings.public_url)} - {None}
+    allowed |= {_origin(o) for o in await cors_origins_setting(uows, slug)}
+    urls = []
+    for field, url, default in (
+        ("successUrl", success_url, "/checkout/result?status=paid"),
+        ("cancelUrl", cancel_url, "/checkout/result?status=cancelled"),
+    ):
+        if url is None or _is_own_path(url):  # a page of this server, as the widget sends
+            urls.append(base + (url or default))
+        elif _origin(url) in allowed:
+            urls.append(url)
+        else:
+            reason = "a path on this server, or an http(s) URL on one of the business's origins (corsOrigins)"
+            raise ValidationFailed("This return URL is not allowed", [{"field": field, "message": reason}])
+    return ReturnUrls(*urls)
+
+
+def _is_own_path(url: str) -> bool:
+    return url.startswith("/") and not url.startswith("//") and "\\" not in url
+
+
+def _origin(url: str) -> str | None:
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:  # e.g. an unclosed "[" of an IPv6 host
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname or "@" in parts.netloc:
+        return None
+    return f"{parts.scheme}://{parts.netloc.lower()}"
 
 
 def _local(container: Any) -> Any:

@@ -142,10 +142,11 @@ export async function settled(token, until) {
 
 // Where the provider's page sends the customer back: this widget, on the same service.
 function returnUrl(outcome) {
+  // A path on this server: the only return address the server accepts besides the business's own sites.
   const url = new URL(location.pathname, location.origin);
   url.searchParams.set("service", $("service").value);
   url.searchParams.set("checkout", outcome);
-  return url.href;
+  return url.pathname + url.search;
 }
 
 // Back from the provider's page (?checkout=paid or cancelled): the booking this tab started, if it knows it.
