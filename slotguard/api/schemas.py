@@ -238,6 +238,7 @@ class PublicBusinessOut(Out):
     slug: str
     name: str
     timezone: str
+    language: str = "en"  # the widget's language when neither ?lang= nor the browser's fits
     slot_interval_minutes: int
     services: list[ServiceOut]
     staff: list[PublicStaffOut]

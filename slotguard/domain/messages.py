@@ -91,11 +91,12 @@ class PageLinks:
 
     public_url: str = ""
 
-    def manage(self, slug: str, token: str) -> str:
-        return f"{self.public_url.rstrip('/')}/book/{quote(slug)}?manage={quote(token)}"
+    def manage(self, slug: str, token: str, language: str) -> str:
+        """The page in the message's language (`lang=`), whatever the browser that opens it prefers."""
+        return f"{self.public_url.rstrip('/')}/book/{quote(slug)}?manage={quote(token)}&lang={language}"
 
-    def offer(self, slug: str, token: str) -> str:
-        return f"{self.public_url.rstrip('/')}/book/{quote(slug)}?offer={quote(token)}"
+    def offer(self, slug: str, token: str, language: str) -> str:
+        return f"{self.public_url.rstrip('/')}/book/{quote(slug)}?offer={quote(token)}&lang={language}"
 
 
 def booking_email(

@@ -96,8 +96,8 @@ async def _queue_messages(
 ) -> None:
     token = new_manage_token()  # a link of its own: the booking's first token is stored only as a hash
     await uow.reminders.add_manage_link(digest(token), booking.id, now)
-    url = links.manage(business.slug, token)
     letterhead = Letterhead.of(business)
+    url = links.manage(business.slug, token, letterhead.language)
     messages = [
         booking_email(booking, MessageKind.REMINDER, letterhead, url),
         booking_sms(booking, MessageKind.REMINDER, letterhead, url),

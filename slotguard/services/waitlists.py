@@ -215,7 +215,7 @@ async def _offer(
     await uow.bookings.add(hold, None)
     await uow.audit.record([StatusChanged.created(hold, "waitlist", waitlistId=str(entry.id))], now)
     letterhead = Letterhead.of(business, entry.language)
-    email = waitlist_offer_email(entry, slot, letterhead, links.offer(business.slug, token), expires_at)
+    email = waitlist_offer_email(entry, slot, letterhead, links.offer(business.slug, token, entry.language), expires_at)
     await uow.outbox.add([email], now)
     return 1
 

@@ -1,6 +1,8 @@
 // The booking widget: plain DOM and ES modules, talking only to the public API of the business in its URL.
 // Appointments and slots share one picker (service, day, time); what the chosen service sells picks the flow.
-import { localDate, dateAndClock, money } from "./times.js";
+import { localDate, dateAndClock, money, writeTimesIn } from "./times.js";
+import { chooseLanguage, locale, t, translatePage } from "./widget/i18n.js";
+import { showOffer } from "./widget/waitlist.js";
 import { call, humanError } from "./widget/api.js";
 import { appointments } from "./widget/appointments.js";
 import { cancelManaged, loadManaged, reschedule } from "./widget/manage.js";
@@ -19,7 +21,7 @@ async function flowOf(serviceId) {
 
 async function useService(serviceId, staffId) {
   const staff = state.business.staff.filter((m) => m.serviceIds.includes(serviceId));
-  $("staff").replaceChildren(new Option("Any available", "any"), ...staff.map((m) => new Option(m.name, m.id)));
+  $("staff").replaceChildren(new Option(t("staff.any"), "any"), ...staff.map((m) => new Option(m.name, m.id)));
   if (staffId) $("staff").value = staffId;
   const flow = await flowOf(serviceId);
   if ($("service").value !== serviceId) return; // the customer chose another service meanwhile
@@ -33,7 +35,7 @@ async function resetDay() {
   state.day = null;
   selectChoice(null);
   $("times").replaceChildren();
-  $("times-hint").textContent = "Choose a day to see free times.";
+  $("times-hint").textContent = t("times.hint");
   hideAlternatives();
   await renderMonth();
 }
@@ -42,11 +44,13 @@ async function renderMonth() {
   const ticket = ++tickets.month;
   const [year, number] = month;
   const first = new Date(Date.UTC(year, number - 1, 1));
-  $("month-name").textContent = first.toLocaleDateString("en-GB", { month: "long", year: "numeric", timeZone: "UTC" });
+  $("month-name").textContent = first.toLocaleDateString(locale(), { month: "long", year: "numeric", timeZone: "UTC" });
   const monthKey = year + "-" + String(number).padStart(2, "0");
   const free = await state.flow.freeDays(monthKey);
   if (ticket !== tickets.month || !free) return;
-  const cells = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"].map((d) => {
+  const monday = Date.UTC(2024, 0, 1); // a Monday: the week's day names in the page's language
+  const names = Array.from({ length: 7 }, (_, i) => new Date(monday + i * 86400000).toLocaleDateString(locale(), { weekday: "short", timeZone: "UTC" }));
+  const cells = names.map((d) => {
     const cell = document.createElement("span"); cell.className = "dow"; cell.textContent = d; cell.setAttribute("aria-hidden", "true"); return cell;
   });
   for (let i = 0; i < (first.getUTCDay() + 6) % 7; i++) cells.push(document.createElement("span"));
@@ -55,8 +59,8 @@ async function renderMonth() {
     const iso = monthKey + "-" + String(d).padStart(2, "0");
     const button = document.createElement("button");
     button.type = "button"; button.textContent = d; button.dataset.date = iso;
-    const label = new Date(iso + "T12:00:00Z").toLocaleDateString("en-GB", { weekday: "long", day: "numeric", month: "long", timeZone: "UTC" });
-    button.setAttribute("aria-label", label + (free.has(iso) ? ", free times" : ", fully booked or closed"));
+    const label = new Date(iso + "T12:00:00Z").toLocaleDateString(locale(), { weekday: "long", day: "numeric", month: "long", timeZone: "UTC" });
+    button.setAttribute("aria-label", t(free.has(iso) ? "day.free" : "day.full", { day: label }));
     button.setAttribute("aria-pressed", String(state.day === iso));
     if (free.has(iso)) { button.className = "free"; button.addEventListener("click", () => pickDay(iso)); } else { button.disabled = true; }
     cells.push(button);
@@ -78,11 +82,11 @@ async function pickDay(iso) {
   const choices = await flow.choices(iso);
   if (ticket !== tickets.day || !choices) return;
   const open = choices.filter((choice) => flow.available(choice));
-  $("times-hint").textContent = open.length ? "Times are in " + zone() + "." : "No free times left on this day.";
+  $("times-hint").textContent = open.length ? t("times.zone", { zone: zone() }) : t("times.none");
   $("times").replaceChildren(...choices.map((choice) => {
     const button = choiceButton(choice, flow.label(choice), () => selectChoice(choice));
     button.setAttribute("aria-label", flow.label(choice) + ", " + when(choice.startTime)); // starts as it reads
-    button.disabled = !open.includes(choice);
+    button.disabled = !open.includes(choice) && !(flow.waitable && flow.waitable(choice));
     return button;
   }));
 }
@@ -92,19 +96,20 @@ const keyOf = (choice) => choice.id || choice.startTime;
 function selectChoice(choice) {
   state.choice = choice;
   for (const b of $("times").querySelectorAll("button")) b.setAttribute("aria-pressed", String(!!choice && (b.dataset.slotId || b.dataset.start) === keyOf(choice)));
-  $("selected").textContent = choice ? "Selected: " + when(choice.startTime) + state.flow.extra(choice) : "";
+  $("selected").textContent = choice ? t(state.flow.seatsLeft ? "selected.seats" : "selected", { when: when(choice.startTime), seats: state.flow.seatsLeft && state.flow.seatsLeft(choice) }) : "";
   if (state.flow.chosen) state.flow.chosen(choice);
-  $("book").textContent = state.rescheduling ? "Move my booking here" : state.flow.submitLabel();
+  $("book").textContent = state.rescheduling ? t("move_here") : state.flow.submitLabel();
 }
 
 async function submit(choice) {
   showError(""); hideAlternatives();
-  if (!choice) return showError("Please choose a day and a time first.");
+  if (!choice) return showError(t("choose_first"));
   const flow = state.flow;
   const refused = state.rescheduling ? await reschedule(choice) : await flow.submit(choice);
   if (!refused) return;
-  const verb = state.rescheduling ? "Move to " : flow.verb();
-  offerAlternatives(refused.message, refused.alternatives, (alt) => verb + dateAndClock(alt.startTime, zone()) + flow.extra(alt), submit);
+  const verb = state.rescheduling ? "verb.move" : flow.verb();
+  const what = (alt) => (flow.seatsLeft ? dateAndClock(alt.startTime, zone()) + " (" + flow.seatsLeft(alt) + ")" : dateAndClock(alt.startTime, zone()));
+  offerAlternatives(refused.message, refused.alternatives, (alt) => t(verb, { what: what(alt) }), submit);
   if (state.day) pickDay(state.day);
 }
 
@@ -117,7 +122,7 @@ async function startReschedule() {
   $("client").classList.add("hidden");
   $("picker").classList.remove("hidden");
   await useService(state.booking.serviceId, state.booking.staffId);
-  $("book").textContent = "Move my booking here";
+  $("book").textContent = t("move_here");
   ($("month").querySelector("button.free") || $("next-month")).focus();
 }
 
@@ -136,7 +141,7 @@ async function openManaged(paid) {
   const booking = await loadManaged();
   if (!paid || !booking) return;
   const final = booking.status === "pending_payment" ? await settled(state.manageToken, Date.now() + 60000) : booking;
-  if (final && final.status === "confirmed") confirmed(final, "Booked and paid");
+  if (final && final.status === "confirmed") confirmed(final, t("done.paid"));
   else loadManaged();
 }
 
@@ -145,8 +150,11 @@ async function start() {
   const reply = await call(api);
   if (reply.status !== 200) return showError(humanError(reply));
   state.business = reply.body.data;
-  document.title = "Book at " + state.business.name;
-  $("title").textContent = "Book at " + state.business.name;
+  chooseLanguage(state.business.language);
+  writeTimesIn(locale(), { here: t("when.here"), yours: t("when.yours") });
+  translatePage();
+  document.title = t("title.business", { business: state.business.name });
+  $("title").textContent = document.title;
   $("zone-note").textContent = zoneNote();
   month = localDate(new Date(), zone()).split("-").slice(0, 2).map(Number);
   $("service").replaceChildren(...state.business.services.map((s) => new Option(serviceLabel(s), s.id)));
@@ -162,6 +170,7 @@ async function start() {
   const checkout = params.get("checkout");
   state.manageToken = checkout ? await checkoutReturn(checkout) : params.get("manage");
   if (state.manageToken) return openManaged(checkout === "paid");
+  if (params.get("offer")) return showOffer(params.get("offer"));
   $("picker").classList.remove("hidden");
   await useService($("service").value);
 }

@@ -2,20 +2,30 @@
 // the business's, and the customer's own beside it when that differs.
 export const customerZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
 
+// The language times are written in, and the sentence that joins a time to its zone: English unless a
+// page (the widget, in its customer's language) says otherwise.
+let locale = "en-GB";
+let sentences = { here: "{when} ({zone})", yours: "{when} ({zone}), {clock} your time ({yours})" };
+export function writeTimesIn(newLocale, newSentences) {
+  locale = newLocale;
+  sentences = newSentences;
+}
+export const currentLocale = () => locale;
+const fill = (sentence, values) => sentence.replace(/\{(\w+)\}/g, (_, name) => values[name]);
+
 export function clock(iso, zone) {
-  return new Intl.DateTimeFormat("en-GB", { timeZone: zone, hour: "2-digit", minute: "2-digit" }).format(new Date(iso));
+  return new Intl.DateTimeFormat(locale, { timeZone: zone, hour: "2-digit", minute: "2-digit" }).format(new Date(iso));
 }
 
 export function dateAndClock(iso, zone) {
   const options = { timeZone: zone, hour: "2-digit", minute: "2-digit", weekday: "long", day: "numeric", month: "long", year: "numeric" };
-  return new Intl.DateTimeFormat("en-GB", options).format(new Date(iso));
+  return new Intl.DateTimeFormat(locale, options).format(new Date(iso));
 }
 
 // "Monday 4 May 2026 at 10:00 (Europe/London), 11:00 your time (Europe/Berlin)"
 export function when(iso, zone) {
-  let text = dateAndClock(iso, zone) + " (" + zone + ")";
-  if (customerZone && customerZone !== zone) text += ", " + clock(iso, customerZone) + " your time (" + customerZone + ")";
-  return text;
+  const values = { when: dateAndClock(iso, zone), zone: zone, clock: clock(iso, customerZone), yours: customerZone };
+  return fill(customerZone && customerZone !== zone ? sentences.yours : sentences.here, values);
 }
 
 // The calendar day (YYYY-MM-DD) of an instant in `zone`.
@@ -37,5 +47,5 @@ export function windowAround(first, last) {
 }
 
 export function money(cents, currency) {
-  return new Intl.NumberFormat("en-GB", { style: "currency", currency: currency }).format(cents / 100);
+  return new Intl.NumberFormat(locale, { style: "currency", currency: currency }).format(cents / 100);
 }

@@ -96,7 +96,7 @@ async def test_a_day_before_is_the_same_wall_time_across_the_change_to_summer_ti
     assert len(received) == 2
     body = received[0].get_payload(decode=True).decode()  # type: ignore[union-attr]
     assert "Sonntag, 28. März 2027, 10:00 (Europe/Berlin)" in body
-    link = re.search(r"https://tours\.example/book/[^?]+\?manage=(\S+)", body)
+    link = re.search(r"https://tours\.example/book/[^?]+\?manage=([^&\s]+)&lang=de", body)
     assert link is not None
     shown = await managed_booking(uows, link.group(1))  # the reminder's own link opens the booking
     assert shown.booking.time.start_at == SUNDAY_TEN

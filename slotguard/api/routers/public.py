@@ -30,6 +30,7 @@ async def get_business(slug: str, uows: UowsDep) -> schemas.Ok[schemas.PublicBus
             slug=business.slug,
             name=business.name,
             timezone=business.rules.timezone,
+            language=business.rules.language,
             slot_interval_minutes=business.rules.slot_interval_minutes,
             services=[views.service_out(s) for s in services],
             staff=[schemas.PublicStaffOut(id=m.id, name=m.name, service_ids=sorted(m.service_ids)) for m in staff],

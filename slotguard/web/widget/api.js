@@ -1,4 +1,5 @@
 // The widget's HTTP calls: JSON in and out, one Idempotency-Key per attempt, and a human message per error.
+import { t } from "./i18n.js";
 
 export async function call(path, options) {
   try {
@@ -41,16 +42,13 @@ export function errorCode(reply) {
 
 export function humanError(reply) {
   const error = (reply.body && reply.body.error) || {};
-  if (reply.status === 0) return "We could not reach the booking service. Check your connection and try again.";
+  if (reply.status === 0) return t("error.network");
   if (error.code === "VALIDATION_ERROR") {
     const fields = (reply.body.details || []).map((d) => String(d.field || d.loc || "").split(".").pop()).filter(Boolean);
-    return "Please check " + (fields.length ? fields.join(", ") : "the form") + ": " + error.message + ".";
+    return t("error.fields", { fields: fields.length ? fields.join(", ") : "—" });
   }
-  if (error.code === "NOT_FOUND") return "This business, service or booking no longer exists.";
-  if (error.code === "INVALID_TRANSITION") return "This booking can no longer be changed online (" + error.message + ").";
-  if (error.code === "PAYMENT_PROVIDER_ERROR") return "The payment service did not answer, so nothing was booked or charged. Please try again.";
-  if (error.code === "RATE_LIMITED" || error.code === "SERVICE_UNAVAILABLE" || error.code === "IDEMPOTENCY_IN_PROGRESS") {
-    return "We are very busy right now. Please try again in a moment.";
-  }
-  return "Something went wrong (" + (error.message || "status " + reply.status) + "). Your details are kept; please try again.";
+  const sentences = { NOT_FOUND: "error.not_found", INVALID_TRANSITION: "error.transition", TOO_LATE_TO_CHANGE: "error.too_late",
+    PAYMENT_PROVIDER_ERROR: "error.payment", RATE_LIMITED: "error.busy", SERVICE_UNAVAILABLE: "error.busy",
+    IDEMPOTENCY_IN_PROGRESS: "error.busy", HOLD_EXPIRED: "offer.lapsed" };
+  return t(sentences[error.code] || "error.other");
 }

@@ -2,6 +2,7 @@
 import { clock } from "../times.js";
 import { call, humanError, post } from "./api.js";
 import { $, api, clientFields, confirmed, missingField, showError, zone } from "./page.js";
+import { t } from "./i18n.js";
 
 const staffId = () => ($("staff").value === "any" ? null : $("staff").value);
 
@@ -28,9 +29,9 @@ export const appointments = {
 
   label: (opening) => clock(opening.startTime, zone()),
   available: () => true,
-  extra: () => "",
-  verb: () => "Book ",
-  submitLabel: () => "Book",
+  seatsLeft: null,
+  verb: () => "verb.book",
+  submitLabel: () => t("book"),
 
   async submit(opening) {
     if (missingField()) return;
@@ -38,13 +39,12 @@ export const appointments = {
     const body = Object.assign({ serviceId: $("service").value, startTime: opening.startTime, staffId: staffId() }, clientFields());
     const reply = await post(api + "/book", body);
     $("book").disabled = false;
-    if (reply.status === 201) return confirmed(reply.body.data, "Booked");
+    if (reply.status === 201) return confirmed(reply.body.data, t("done.booked"));
     if (!reply.body.alternatives) return showError(humanError(reply));
     return { message: refusal(opening, reply.status), alternatives: reply.body.alternatives };
   },
 };
 
 export function refusal(opening, status) {
-  const taken = clock(opening.startTime, zone());
-  return status === 409 ? "Sorry, " + taken + " was just taken by someone else." : "Sorry, " + taken + " can no longer be booked.";
+  return t(status === 409 ? "refused.taken" : "refused.gone", { time: clock(opening.startTime, zone()) });
 }

@@ -2,11 +2,10 @@
 // A move is atomic on the server: refused, the booking stays exactly as it was, and the page says so.
 import { call, humanError, post } from "./api.js";
 import { $, bookingsApi, confirmed, describe, showError, state, when } from "./page.js";
+import { t } from "./i18n.js";
 import { refusal as timeRefusal } from "./appointments.js";
 import { refusal as seatRefusal } from "./seats.js";
 
-const STATUS = { confirmed: "Confirmed", held: "Held", pending_payment: "Waiting for payment", cancelled: "Cancelled",
-  expired: "Expired", needs_refund: "Payment arrived too late: the business will refund it" };
 
 const path = (action) => bookingsApi + encodeURIComponent(state.manageToken) + (action ? "/" + action : "");
 
@@ -19,12 +18,19 @@ export async function loadManaged() {
 
 function show(booking) {
   state.booking = booking;
-  $("manage-status").textContent = STATUS[booking.status] || booking.status;
+  $("manage-status").textContent = t("status." + booking.status);
   $("manage-status").className = "badge status-" + booking.status;
   $("manage-summary").textContent = describe(booking) + ".";
-  const changeable = booking.status === "confirmed";
+  // The business's change notice, said before the customer tries (the server refuses it all the same).
+  const inTime = !booking.changeableUntil || new Date(booking.changeableUntil) > new Date();
+  const changeable = booking.status === "confirmed" && inTime;
   $("cancel-booking").disabled = !changeable;
   $("start-reschedule").disabled = !changeable;
+  let policy = "";
+  if (booking.status === "confirmed" && booking.changeableUntil) {
+    policy = inTime ? t("manage.until", { when: when(booking.changeableUntil) }) : t("manage.too_late", { business: state.business.name });
+  }
+  $("manage-policy").textContent = policy;
   $("manage").classList.remove("hidden");
 }
 
@@ -46,10 +52,10 @@ export async function reschedule(choice) {
   if (reply.status === 200) {
     state.rescheduling = false;
     show(reply.body.data);
-    return confirmed(reply.body.data, "Moved");
+    return confirmed(reply.body.data, t("done.moved"));
   }
-  const unchanged = " Your booking is unchanged: " + when(before.startTime) + ".";
-  if (!reply.body.alternatives) return showError(humanError(reply) + unchanged);
+  const unchanged = (message) => t("unchanged", { message: message, when: when(before.startTime) });
+  if (!reply.body.alternatives) return showError(unchanged(humanError(reply)));
   const message = before.kind === "slot" ? seatRefusal(choice, before.guests, reply.status) : timeRefusal(choice, reply.status);
-  return { message: message + unchanged, alternatives: reply.body.alternatives };
+  return { message: unchanged(message), alternatives: reply.body.alternatives };
 }

@@ -1,5 +1,6 @@
 // What every part of the widget shares: the page's state, its messages, and the confirmation screen.
 import { customerZone, when as whenIn } from "../times.js";
+import { t } from "./i18n.js";
 
 export const $ = (id) => document.getElementById(id);
 export const slug = decodeURIComponent(location.pathname.split("/").filter(Boolean)[1] || "");
@@ -45,7 +46,7 @@ export function choiceButton(choice, text, onClick) {
 
 // After a refusal: say so plainly, and offer what is still free as one-click buttons.
 export function offerAlternatives(message, alternatives, labelOf, onPick) {
-  $("conflict").textContent = message + (alternatives.length ? " These are still free; one click takes one:" : " Please choose another day.");
+  $("conflict").textContent = t(alternatives.length ? "refused.alternatives" : "refused.none", { message: message });
   $("alternatives").replaceChildren(...alternatives.map((alt) => {
     const choice = alt.slotId ? Object.assign({ id: alt.slotId }, alt) : alt;
     const button = choiceButton(choice, labelOf(choice), () => onPick(choice));
@@ -70,7 +71,7 @@ export function clientFields() {
 export function missingField() {
   for (const input of $("client").querySelectorAll("input")) {
     if (input.checkValidity()) continue;
-    showError("Please fill in " + $("client").querySelector("label[for=" + input.id + "]").textContent.toLowerCase() + ".");
+    showError(t("fill_in", { field: $("client").querySelector("label[for=" + input.id + "]").textContent.toLowerCase() }));
     input.focus();
     return input;
   }
@@ -78,10 +79,10 @@ export function missingField() {
 }
 
 export function describe(booking) {
-  const parts = [(service(booking.serviceId) || {}).name || "Your booking"];
-  if (booking.kind === "slot") parts.push(booking.guests + (booking.guests === 1 ? " guest" : " guests"));
-  else if (staffName(booking.staffId)) parts.push("with " + staffName(booking.staffId));
-  return parts.join(", ") + ", " + when(booking.startTime);
+  const values = { service: (service(booking.serviceId) || {}).name || t("manage.title"), when: when(booking.startTime),
+    guests: booking.guests, staff: staffName(booking.staffId) };
+  if (booking.kind === "slot") return t(booking.guests === 1 ? "summary.guest" : "summary.guests", values);
+  return t(values.staff ? "summary.staff" : "summary.plain", values);
 }
 
 export function confirmed(booking, title) {
@@ -89,7 +90,7 @@ export function confirmed(booking, title) {
   $("manage").classList.add("hidden");
   $("paying").classList.add("hidden");
   $("done-title").textContent = title;
-  $("done-summary").textContent = describe(booking) + ". Booking reference " + booking.id.slice(0, 8) + ".";
+  $("done-summary").textContent = t("done.summary", { summary: describe(booking), reference: booking.id.slice(0, 8) });
   const name = (service(booking.serviceId) || {}).name || "Booking";
   $("ics").href = URL.createObjectURL(new Blob([ics(booking, name)], { type: "text/calendar" }));
   const token = booking.manageToken || state.manageToken;
@@ -108,6 +109,6 @@ function ics(booking, name) {
 }
 
 export function zoneNote() {
-  return "Times are shown in " + zone() + (customerZone && customerZone !== zone() ? "; your own time (" + customerZone + ") is shown beside them." : ".");
+  return t(customerZone && customerZone !== zone() ? "zone.yours" : "zone.same", { zone: zone(), yours: customerZone });
 }
 

@@ -2,6 +2,8 @@
 import { clock, localDate, money, windowAround } from "../times.js";
 import { call, humanError, post } from "./api.js";
 import { $, api, bookingsApi, clientFields, confirmed, embedded, missingField, service, showError, showNotice, slug, state, zone } from "./page.js";
+import { chooseParty, joinWaitlist, waitable } from "./waitlist.js";
+import { t } from "./i18n.js";
 
 const MAX_PARTY = 100; // the API's limit on guests per booking
 const PAGES = 10; // a month of 15-minute slots fits in a few pages of 1,000
@@ -40,11 +42,12 @@ async function slotsOn(first, last) {
 }
 
 function seatsLeft(slot) {
-  if (rescheduled() && slot.id === rescheduled().slotId) return "your booking";
-  if (slot.remaining === 0) return "full";
-  if (slot.capacity === 1) return "free";
-  return slot.remaining + (slot.remaining === 1 ? " seat left" : " seats left");
+  if (rescheduled() && slot.id === rescheduled().slotId) return t("seats.yours");
+  if (slot.remaining === 0) return t("seats.full");
+  if (slot.capacity === 1) return t("seats.free");
+  return slot.remaining === 1 ? t("seats.one") : t("seats.left", { n: slot.remaining });
 }
+const full = (slot) => !!slot && !rescheduled() && slot.remaining < party();
 
 export const seats = {
   kind: "slot",
@@ -54,21 +57,28 @@ export const seats = {
     const last = monthKey + "-" + String(new Date(Date.UTC(year, month, 0)).getUTCDate()).padStart(2, "0");
     const slots = await slotsOn(monthKey + "-01", last);
     if (!slots) return undefined;
-    return new Set(slots.filter((slot) => seats.available(slot)).map((slot) => localDate(slot.startTime, zone())));
+    // Days with a full slot can be chosen too: its waiting list is joined from there.
+    const choosable = (slot) => seats.available(slot) || seats.waitable(slot);
+    return new Set(slots.filter(choosable).map((slot) => localDate(slot.startTime, zone())));
   },
 
   choices: (day) => slotsOn(day, day),
   label: (slot) => clock(slot.startTime, zone()) + "–" + clock(slot.endTime, zone()) + ", " + seatsLeft(slot),
   available: (slot) => slot.remaining >= needed() && !(rescheduled() && slot.id === rescheduled().slotId),
-  extra: (slot) => " (" + seatsLeft(slot) + ")",
-  verb: () => (priceOf(party()) > 0 ? "Pay for " : "Book "),
-  submitLabel: () => (priceOf(party()) > 0 ? "Pay " + money(priceOf(party()), service($("service").value).currency) + " and book" : "Book"),
+  waitable: (slot) => !rescheduled() && waitable(slot),
+  seatsLeft: (slot) => seatsLeft(slot),
+  verb: () => (priceOf(party()) > 0 ? "verb.pay" : "verb.book"),
+  submitLabel: () => {
+    if (full(state.choice)) return t("waitlist.join");
+    return priceOf(party()) > 0 ? t("pay_and_book", { price: money(priceOf(party()), service($("service").value).currency) }) : t("book");
+  },
 
   // The party-size choices follow the chosen slot: 1 up to its seats left (at most the API's 100).
+  // A full slot offers every party size it seats: the party joins its waiting list.
   chosen(slot) {
-    const most = Math.max(slot ? Math.min(slot.remaining, MAX_PARTY) : wanted, 1);
+    const most = chooseParty(slot, wanted, MAX_PARTY, !rescheduled());
     const sizes = Array.from({ length: most }, (_, i) => i + 1);
-    $("guests").replaceChildren(...sizes.map((n) => new Option(n === 1 ? "1 person" : n + " people", String(n))));
+    $("guests").replaceChildren(...sizes.map((n) => new Option(n === 1 ? t("party.one") : t("party.many", { n: n }), String(n))));
     $("guests").value = String(Math.min(wanted, most));
     $("guests").disabled = !slot;
     seats.describeParty(slot);
@@ -81,16 +91,19 @@ export const seats = {
 
   describeParty(slot) {
     const guests = party();
-    let note = slot ? seatsLeft(slot).replace(/^./, (c) => c.toUpperCase()) + " in this slot." : "Choose a time to see the seats left.";
+    const seatsText = slot ? seatsLeft(slot).replace(/^./, (c) => c.toUpperCase()) : "";
     const price = priceOf(guests);
-    if (slot && price > 0) note += " Total " + money(price, service($("service").value).currency) + ", paid on the next page.";
+    let note = t("seats.hint");
+    if (full(slot)) note = t("seats.note.full");
+    else if (slot) note = price > 0 ? t("seats.note.price", { seats: seatsText, price: money(price, service($("service").value).currency) }) : t("seats.note", { seats: seatsText });
     $("seats-note").textContent = note;
-    $("book").textContent = state.rescheduling ? "Move my booking here" : seats.submitLabel();
+    $("book").textContent = state.rescheduling ? t("move_here") : seats.submitLabel();
   },
 
   async submit(slot) {
     if (missingField()) return;
     const guests = party();
+    if (full(slot)) return joinWaitlist(slot, guests);
     const body = Object.assign({ guests: guests }, clientFields());
     const paying = priceOf(guests) > 0;
     const path = api + "/slots/" + encodeURIComponent(slot.id) + (paying ? "/checkout" : "/book");
@@ -98,16 +111,16 @@ export const seats = {
     $("book").disabled = true;
     const reply = await post(path, body);
     $("book").disabled = false;
-    if (reply.status === 201) return paying ? pay(reply.body.data) : confirmed(reply.body.data, "Booked");
+    if (reply.status === 201) return paying ? pay(reply.body.data) : confirmed(reply.body.data, t("done.booked"));
     if (!reply.body.alternatives) return showError(humanError(reply));
     return { message: refusal(slot, guests, reply.status), alternatives: reply.body.alternatives };
   },
 };
 
 export function refusal(slot, guests, status) {
-  const taken = "the " + clock(slot.startTime, zone()) + " slot";
-  if (status !== 409) return "Sorry, " + taken + " can no longer be booked online.";
-  return guests === 1 ? "Sorry, " + taken + " was just taken by someone else." : "Sorry, " + taken + " no longer has " + guests + " seats free.";
+  const time = clock(slot.startTime, zone());
+  if (status !== 409) return t("refused.slot_gone", { time: time });
+  return guests === 1 ? t("refused.slot_taken", { time: time }) : t("refused.slot_seats", { time: time, n: guests });
 }
 
 // Paid seats are held as pending_payment while the customer pays on the provider's page. A widget of
@@ -124,10 +137,10 @@ function pay(started) {
 
 async function watchPayment(token, until) {
   const booking = await settled(token, until);
-  if (booking && booking.status === "confirmed") return confirmed(Object.assign({ manageToken: token }, booking), "Booked and paid");
+  if (booking && booking.status === "confirmed") return confirmed(Object.assign({ manageToken: token }, booking), t("done.paid"));
   $("paying").classList.add("hidden");
   $("picker").classList.remove("hidden");
-  showError("The checkout ended without a payment, so the seats were given back. You can choose again.");
+  showError(t("checkout.ended"));
 }
 
 // The booking once its payment is settled (no longer pending_payment), or null if that takes past `until`.
@@ -159,11 +172,11 @@ export async function checkoutReturn(outcome) {
   if (paid && token) url.searchParams.set("manage", token);
   history.replaceState(null, "", url.pathname + url.search);
   if (paid) {
-    if (!token) showNotice("Thank you: your payment was received. Your booking and its manage link are in the window where you booked.");
+    if (!token) showNotice(t("checkout.thanks"));
     return token;
   }
   // A provider may keep a cancelled checkout open until it expires; give its seats back to others now.
   if (token) await post(bookingsApi + encodeURIComponent(token) + "/cancel", {});
-  showNotice("Checkout cancelled: nothing was paid" + (token ? " and the seats are free again." : "; the seats are freed when the checkout expires."));
+  showNotice(t(token ? "checkout.cancelled_freed" : "checkout.cancelled"));
   return null;
 }
