@@ -175,6 +175,8 @@ class ServiceIn(In):
     currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] = "USD"
     buffer_before_minutes: int = Field(0, ge=0, le=720)
     buffer_after_minutes: int = Field(0, ge=0, le=720)
+    # A booking takes one free resource of this set beside its staff member (SPEC §9).
+    resource_ids: frozenset[UUID] = Field(default_factory=frozenset, max_length=200)
 
     @model_validator(mode="after")
     def _block_fits(self) -> ServiceIn:
@@ -191,6 +193,7 @@ class ServiceOut(Out):
     currency: str
     buffer_before_minutes: int
     buffer_after_minutes: int
+    resource_ids: list[UUID] = Field(default_factory=list)
 
 
 class TimeOffIn(In):
@@ -385,6 +388,7 @@ class BookingOut(Out):
     guests: int
     client: ClientOut | None
     created_at: Utc
+    resource_id: UUID | None = None  # the resource taken beside the staff member (SPEC §9)
 
 
 class BookedOut(BookingOut):

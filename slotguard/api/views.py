@@ -123,6 +123,7 @@ class _BookingFields(TypedDict):
     guests: int
     client: schemas.ClientOut | None
     created_at: datetime
+    resource_id: UUID | None
 
 
 def _booking_fields(booking: Booking, now: datetime) -> _BookingFields:
@@ -139,6 +140,7 @@ def _booking_fields(booking: Booking, now: datetime) -> _BookingFields:
         "guests": booking.guests,
         "client": schemas.ClientOut.model_validate(client, from_attributes=True) if client else None,
         "created_at": booking.created_at,
+        "resource_id": booking.resource_id,
     }
 
 

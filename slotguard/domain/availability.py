@@ -153,15 +153,30 @@ def openings(
     day: date,
     now: datetime,
 ) -> list[Opening]:
-    """Every bookable start on `day`, each with the staff members free for it."""
+    """Every bookable start on `day`, each with the staff members free for it; for a service that needs a
+    resource, only starts when one of its resources is free too (their busy blocks are in `busy_by_staff`,
+    by resource id)."""
     free_by_start: dict[datetime, list[UUID]] = {}
     for member in staff:
         for start_at in free_starts(rules, service, member, busy_by_staff.get(member.id, ()), day, now):
             free_by_start.setdefault(start_at, []).append(member.id)
+    length = timedelta(minutes=service.duration_minutes)
     return [
-        Opening(start_at, start_at + timedelta(minutes=service.duration_minutes), tuple(ids))
+        Opening(start_at, start_at + length, tuple(ids))
         for start_at, ids in sorted(free_by_start.items())
+        if resource_free(service, busy_by_staff, start_at)
     ]
+
+
+def resource_free(service: Service, busy_by_unit: Mapping[UUID, Sequence[Interval]], start_at: datetime) -> bool:
+    """Whether a resource of the service's set is free for its buffered block at `start_at` (always true
+    for a service that needs none)."""
+    if not service.resource_ids:
+        return True
+    block = service.block_for(Interval(start_at, start_at + timedelta(minutes=service.duration_minutes)))
+    return any(
+        not any(b.overlaps(block) for b in busy_by_unit.get(resource_id, ())) for resource_id in service.resource_ids
+    )
 
 
 def nearest_openings(

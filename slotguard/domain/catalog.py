@@ -58,6 +58,8 @@ class Service:
     buffer_before_minutes: int = 0
     buffer_after_minutes: int = 0
     retired_at: datetime | None = None  # no longer offered; its bookings stay
+    # A booking of the service takes one free resource of this set beside its staff member (none: no resource).
+    resource_ids: frozenset[UUID] = frozenset()
 
     def block_for(self, appointment: Interval) -> Interval:
         """The stretch of the staff member's time an appointment takes, buffers included."""
@@ -117,3 +119,12 @@ class StaffMember:
 
     def offers(self, service_id: UUID) -> bool:
         return service_id in self.service_ids
+
+
+@dataclass(frozen=True, slots=True)
+class Resource:
+    """A room, a chair, a lift, a boat: something a booking takes for its time beside its staff member."""
+
+    id: UUID
+    business_id: UUID
+    name: str

@@ -163,7 +163,8 @@ async def _busy_around(
     window = Interval(first.start_at, last.end_at).widened(
         service.buffer_before_minutes, service.duration_minutes + service.buffer_after_minutes
     )
-    return await uow.bookings.busy_blocks([m.id for m in staff], window, now)
+    # One read: the staff's busy blocks, and those of the resources the service needs one of.
+    return await uow.bookings.busy_blocks([m.id for m in staff] + sorted(service.resource_ids), window, now)
 
 
 async def free_days(

@@ -11,9 +11,9 @@ from uuid import UUID
 
 from slotguard.domain import availability as rules_of
 from slotguard.domain.bookings import Booking, Client, Kind, Status
-from slotguard.domain.catalog import Business, StaffMember
+from slotguard.domain.catalog import Business, Service, StaffMember
 from slotguard.domain.change_policy import change_notice
-from slotguard.domain.claims import Claim, Policy, Reason, Refusal
+from slotguard.domain.claims import Claim, Policy, Reason, Refusal, StaffTime
 from slotguard.domain.errors import NotFound, OutsideAvailability, TimeConflict, TransientStorageFailure
 from slotguard.domain.events import StatusChanged
 from slotguard.domain.fast_path import taken_until, time_unit
@@ -141,7 +141,7 @@ class _Draft:
         client_id = await uow.catalog.upsert_client(found[0].id, client) if client else None
         return cls(found, request, ticket, terms, now, client_id)
 
-    def booking(self, member: StaffMember) -> Booking:
+    def booking(self, member: StaffMember, resource_id: UUID | None = None) -> Booking:
         business, service, _ = self.bookable
         start_at = self.request.start_at
         time = Interval(start_at, start_at + timedelta(minutes=service.duration_minutes))
@@ -155,6 +155,7 @@ class _Draft:
             block=service.block_for(time),
             created_at=self.now,
             staff_id=member.id,
+            resource_id=resource_id,
             client_id=self.client_id,
             client=self.request.client,
             expires_at=self.terms.expires_at(business, self.now),
@@ -163,20 +164,27 @@ class _Draft:
 
 
 async def _claim_fairly(uow: UnitOfWork, draft: _Draft, watch: Watch) -> Booking | Refusal:
-    """Claim the time of the first free staff member the policy allows, fairest first, and record it."""
+    """Claim the time of the first free staff member the policy allows, fairest first, with a free resource
+    of the service's set if it needs one, and record it."""
     business, service, staff = draft.bookable
     request, now = draft.request, draft.now
     offered = [m for m in staff if rules_of.allows(request.policy, business.rules, service, m, request.start_at, now)]
     if not offered:
         return Refusal.outside()
     block = draft.booking(offered[0]).block  # the same for every member: the service's time and buffers
-    for member in await _free_fairest_first(uow, business, offered, block, request.start_at, now):
-        booking = draft.booking(member)
-        claimed_at = moment()
-        if await claim_time(uow, Claim.of(booking, draft.ticket.manage_token_hash), now) is None:
-            await record(uow, [booking], draft.terms.actor, now, business.name)
-            return booking
-        watch.saw_taken(claimed_at)
+    members, resources = await _free_fairest_first(uow, business, service, offered, block, request.start_at, now)
+    for member in members:
+        for resource_id in list(resources):
+            booking = draft.booking(member, resource_id)
+            claimed_at = moment()
+            refusal = await claim_time(uow, Claim.of(booking, draft.ticket.manage_token_hash), now)
+            if refusal is None:
+                await record(uow, [booking], draft.terms.actor, now, business.name)
+                return booking
+            watch.saw_taken(claimed_at)
+            if any(isinstance(unit, StaffTime) for unit in refusal.units):
+                break  # this staff member's time is taken: the next one
+            resources.remove(resource_id)  # this resource's time is taken: the next one, same staff member
     return SEEN_TAKEN
 
 
@@ -198,7 +206,7 @@ async def _book_hold(uow: UnitOfWork, draft: _Draft) -> Booking:
 
     def made(hold: Booking) -> Booking:
         assert hold.staff_id is not None, "fits() refuses a hold of other staff"
-        return draft.booking(by_id[hold.staff_id])
+        return draft.booking(by_id[hold.staff_id], hold.resource_id)
 
     hold_id, token_hash, now = request.hold_id, draft.ticket.manage_token_hash, draft.now
     booking = await use_hold(uow, business.id, hold_id, fits, made, token_hash, now, draft.terms.actor)
@@ -231,23 +239,34 @@ async def _past_fast_path(
 
 
 async def _free_fairest_first(
-    uow: UnitOfWork, business: Business, staff: list[StaffMember], block: Interval, start_at: datetime, now: datetime
-) -> list[StaffMember]:
-    """Of several staff, those whose time looks free, least booked that day first; ties in random order
-    so racers spread over free staff.
+    uow: UnitOfWork,
+    business: Business,
+    service: Service,
+    staff: list[StaffMember],
+    block: Interval,
+    start_at: datetime,
+    now: datetime,
+) -> tuple[list[StaffMember], list[UUID | None]]:
+    """Of several staff, those whose time looks free, least booked that day first; and of the service's
+    resources, those free then (`[None]` for a service that needs none). Ties and resources in random
+    order, so racers spread over free staff and resources.
 
-    One read of who is busy spares a losing request a claim per staff member; a time freed after that
-    read is missed, as it would be a moment earlier, and a claim still judges every time it is tried.
+    One read of who is busy spares a losing request a claim per staff member or resource; a time freed
+    after that read is missed, as it would be a moment earlier, and a claim still judges every time it
+    is tried.
     """
-    if len(staff) == 1:
-        return staff
-    busy = await uow.bookings.busy_blocks([m.id for m in staff], block, now)
+    resource_ids = sorted(service.resource_ids)
+    if len(staff) == 1 and not resource_ids:
+        return staff, [None]
+    busy = await uow.bookings.busy_blocks([m.id for m in staff] + resource_ids, block, now)
+    resources: list[UUID | None] = [r for r in resource_ids if r not in busy] if resource_ids else [None]
+    random.shuffle(resources)
     free = [m for m in staff if m.id not in busy]
     if len(free) <= 1:
-        return free
+        return free, resources
     day = rules_of.local_day(business.rules, rules_of.local_date_of(business.rules, start_at))
     counts = await uow.bookings.active_counts([m.id for m in free], day, now)
-    return sorted(free, key=lambda m: (counts.get(m.id, 0), random.random()))
+    return sorted(free, key=lambda m: (counts.get(m.id, 0), random.random())), resources
 
 
 async def cancel_booking(

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from slotguard.domain.catalog import BookingRules, Business, Service, StaffMember
 from slotguard.domain.errors import Forbidden, NotFound, Unauthorized, ValidationFailed
 from slotguard.services.ports import UnitOfWork, UnitOfWorkFactory
+from slotguard.services.resources import check_resources_exist
 from slotguard.services.retry import with_retries
 from slotguard.services.secrets import digest, new_api_key
 
@@ -102,7 +103,11 @@ async def update_business(uows: UnitOfWorkFactory, business: Business, changes: 
 
 
 async def add_service(uows: UnitOfWorkFactory, service: Service) -> Service:
-    await _in_write_transaction(uows, lambda uow: uow.catalog.add_service(service))
+    async def change(uow: UnitOfWork) -> None:
+        await check_resources_exist(uow, service.business_id, service.resource_ids)
+        await uow.catalog.add_service(service)
+
+    await _in_write_transaction(uows, change)
     return service
 
 

@@ -16,6 +16,7 @@ from slotguard.domain.catalog import Business, Service, StaffMember
 from slotguard.domain.errors import NotFound
 from slotguard.services.catalog import check_services_exist
 from slotguard.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
+from slotguard.services.resources import check_resources_exist
 from slotguard.services.retry import with_retries
 
 OWNER = "owner"
@@ -51,6 +52,7 @@ async def change_service(
     async def apply(uow: UnitOfWork, now: datetime) -> Service:
         current = await _service(uow, business, service_id)
         updated = change(current)
+        await check_resources_exist(uow, business.id, updated.resource_ids)
         await uow.catalog.update_service(updated)
         await _audit(
             uow, business, "service_changed", now, serviceId=str(service_id), fields=_changed(current, updated)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import OrderedDict, defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
@@ -21,9 +21,18 @@ from sqlalchemy import Engine, RowMapping, bindparam, delete, func, or_, select,
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from slotguard.domain.bookings import Client
-from slotguard.domain.catalog import BookingRules, Business, Service, StaffMember, WorkingHours
+from slotguard.domain.catalog import BookingRules, Business, Resource, Service, StaffMember, WorkingHours
 from slotguard.domain.intervals import Interval
-from slotguard.storage.schema import businesses, clients, services, staff, staff_services, time_off
+from slotguard.storage.schema import (
+    businesses,
+    clients,
+    resources,
+    service_resources,
+    services,
+    staff,
+    staff_services,
+    time_off,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +142,7 @@ class CatalogStore:
         self._changed()
         values = {f: getattr(service, f) for f in _SERVICE_FIELDS}
         await self._conn.execute(services.insert().values(**values))
+        await self._link_resources(service)
 
     async def service(self, business_id: UUID, service_id: UUID) -> Service | None:
         catalog = await self._catalog(business_id)
@@ -140,7 +150,7 @@ class CatalogStore:
             return catalog.services.get(service_id)
         query = select(services).where(services.c.id == service_id, services.c.business_id == business_id)
         row = (await self._conn.execute(query)).first()
-        return _service(row._mapping) if row else None
+        return (await self._with_resources([_service(row._mapping)]))[0] if row else None
 
     async def services(self, business_id: UUID) -> list[Service]:
         catalog = await self._catalog(business_id)
@@ -152,7 +162,31 @@ class CatalogStore:
         query = select(services).where(services.c.business_id == business_id).order_by(services.c.created_at)
         if not include_retired:
             query = query.where(services.c.retired_at.is_(None))
-        return [_service(row._mapping) for row in await self._conn.execute(query)]
+        return await self._with_resources([_service(row._mapping) for row in await self._conn.execute(query)])
+
+    async def _with_resources(self, found: list[Service]) -> list[Service]:
+        """The services with the set of resources each needs one of (migration `claims`)."""
+        if not found:
+            return found
+        links = select(service_resources).where(service_resources.c.service_id.in_([s.id for s in found]))
+        needs: dict[UUID, set[UUID]] = defaultdict(set)
+        for row in await self._conn.execute(links):
+            needs[row.service_id].add(row.resource_id)
+        return [replace(s, resource_ids=frozenset(needs[s.id])) if s.id in needs else s for s in found]
+
+    async def _link_resources(self, service: Service) -> None:
+        await self._conn.execute(delete(service_resources).where(service_resources.c.service_id == service.id))
+        if service.resource_ids:
+            rows = [{"service_id": service.id, "resource_id": r} for r in sorted(service.resource_ids)]
+            await self._conn.execute(service_resources.insert(), rows)
+
+    async def add_resource(self, resource: Resource) -> None:
+        now = datetime.now(UTC)
+        await self._conn.execute(resources.insert().values(**_resource_row(resource), created_at=now))
+
+    async def resources(self, business_id: UUID) -> list[Resource]:
+        query = select(resources).where(resources.c.business_id == business_id).order_by(resources.c.created_at)
+        return [Resource(row.id, row.business_id, row.name) for row in await self._conn.execute(query)]
 
     async def listed_services(self, business_id: UUID, *, include_retired: bool) -> list[Service]:
         """The owner's list, read past the cache (which holds only what is bookable)."""
@@ -166,6 +200,7 @@ class CatalogStore:
             .where(services.c.id == service.id, services.c.business_id == service.business_id)
             .values(**values)
         )
+        await self._link_resources(service)
 
     async def retire_service(self, business_id: UUID, service_id: UUID, at: datetime) -> bool:
         """Stop offering a service; False if it is unknown or already retired."""
@@ -434,3 +469,7 @@ def _staff(row: RowMapping, service_ids: set[UUID], offs: list[Interval]) -> Sta
         time_off=tuple(offs),
         retired_at=row["retired_at"],
     )
+
+
+def _resource_row(resource: Resource) -> dict[str, Any]:
+    return {"id": resource.id, "business_id": resource.business_id, "name": resource.name}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
@@ -11,8 +12,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from slotguard.domain.bookings import Booking, Kind, Status
-from slotguard.domain.catalog import BookingRules, Business, Service, StaffMember, WorkingHours
-from slotguard.domain.claims import Claim
+from slotguard.domain.catalog import BookingRules, Business, Resource, Service, StaffMember, WorkingHours
+from slotguard.domain.claims import Claim, ResourceTime
 from slotguard.domain.intervals import Interval
 from slotguard.services.ports import UnitOfWorkFactory
 from slotguard.storage.unit_of_work import SqlUnitOfWork
@@ -157,3 +158,44 @@ def _id_param(uow: SqlUnitOfWork, value: object) -> object:
 
 def _time_param(uow: SqlUnitOfWork, value: datetime) -> object:
     return value.replace(tzinfo=None) if uow.connection.dialect.name == "sqlite" else value
+
+
+async def test_database_refuses_one_resource_in_two_overlapping_bookings(uows: UnitOfWorkFactory) -> None:
+    business, service, member = await _staffed_business(uows)
+    other = StaffMember(uuid4(), business.id, "Sam", None, True, frozenset({service.id}), WorkingHours())
+    room = Resource(uuid4(), business.id, "Room 1")
+    async with uows(write=True) as uow:
+        await uow.catalog.add_staff(other)
+        await uow.catalog.add_resource(room)
+        await uow.bookings.add(
+            replace(_appointment(business, service, member, 0, Status.CONFIRMED), resource_id=room.id), None
+        )
+        await uow.commit()
+    with pytest.raises(IntegrityError, match="claims_no_overlap"):
+        async with uows(write=True) as uow:
+            taking = replace(_appointment(business, service, other, 15, Status.CONFIRMED), resource_id=room.id)
+            await uow.bookings.add(taking, None)  # another staff member, the same room
+
+
+async def test_a_claim_of_a_taken_resource_names_it_and_stores_nothing(uows: UnitOfWorkFactory) -> None:
+    business, service, member = await _staffed_business(uows)
+    other = StaffMember(uuid4(), business.id, "Sam", None, True, frozenset({service.id}), WorkingHours())
+    room = Resource(uuid4(), business.id, "Room 1")
+    async with uows(write=True) as uow:
+        await uow.catalog.add_staff(other)
+        await uow.catalog.add_resource(room)
+        assert not await uow.bookings.claim(
+            Claim.of(replace(_appointment(business, service, member, 0, Status.CONFIRMED), resource_id=room.id), None)
+        )
+        await uow.commit()
+    loser = replace(_appointment(business, service, other, 15, Status.CONFIRMED), resource_id=room.id)
+    async with uows(write=True) as uow:
+        taken = await uow.bookings.claim(Claim.of(loser, None))
+        assert taken == [ResourceTime(room.id, loser.block)]
+        await uow.commit()
+    async with uows(write=False) as uow:
+        assert await uow.bookings.get(business.id, loser.id) is None
+        window = Interval(START - timedelta(hours=1), START + timedelta(hours=2))
+        busy = await uow.bookings.busy_blocks([other.id, room.id], window, START)
+    assert other.id not in busy, "the other staff member's claim was taken out again with the booking"
+    assert len(busy[room.id]) == 1
