@@ -16,7 +16,15 @@ from slotguard.services.ports import UnitOfWork
 from slotguard.services.waitlists import make_offers
 from slotguard.storage.engine import create_database
 from slotguard.storage.unit_of_work import SqlUnitOfWork
-from tests.e2e.browser import chromium, fill_client, open_page, pick_day, screenshot, serious_accessibility_violations
+from tests.e2e.browser import (
+    chromium,
+    fill_client,
+    open_page,
+    pick_day,
+    screenshot,
+    serious_accessibility_violations,
+    sign_in_owner,
+)
 from tests.e2e.conftest import Server
 from tests.e2e.salon import party
 from tests.e2e.test_seat_pages import DAY, add_slots, slot_button, tour_operator
@@ -70,14 +78,30 @@ async def test_a_party_joins_a_full_slots_waiting_list_in_german_and_books_its_o
             await screenshot(page, "waitlist-joined-de")
 
             line_url = f"/api/v1/businesses/{salon.slug}/slots/{tour['id']}/waitlist"
+            other = await client.post(
+                f"/api/v1/public/{salon.slug}/slots/{tour['id']}/waitlist", json=party(9, guests=1)
+            )
+            assert other.status_code == 201, other.text
+            await sign_in_owner(page, f"{server.url}/owner/{salon.slug}", salon.api_key)
+            await page.fill("#date", DAY)
+            await page.click(f'[data-slot-id="{tour["id"]}"]')
+            entries = page.locator("#waitlist-entries tbody tr")
+            await expect(entries).to_have_count(2)
+            await expect(entries.nth(0)).to_contain_text("waiting")
+            assert await serious_accessibility_violations(page) == []
+            await screenshot(page, "owner-slot-waitlist")
+            await entries.nth(1).get_by_role("button", name="Remove Guest Party9 from the waiting list").click()
+            await expect(entries.nth(1)).to_contain_text("removed")
+
             await client.post(f"/api/v1/public/bookings/{tokens[0]}/cancel")
             await offer_pass(server)
             assert [e["status"] for e in (await client.get(line_url, headers=salon.owner)).json()["data"]] == [
-                "waiting"
-            ]  # one seat freed: the party of 2 waits on
+                "waiting",
+                "removed",
+            ]  # one seat freed: the party of 2 waits on, and the removed party is not offered it
             await client.post(f"/api/v1/public/bookings/{tokens[1]}/cancel")
             await offer_pass(server)
-            (entry,) = (await client.get(line_url, headers=salon.owner)).json()["data"]
+            entry, _ = (await client.get(line_url, headers=salon.owner)).json()["data"]
             assert entry["status"] == "offered"
 
             offer_link = PageLinks(server.url).offer(salon.slug, entry["offerToken"], "de")  # as the email has it
@@ -89,7 +113,7 @@ async def test_a_party_joins_a_full_slots_waiting_list_in_german_and_books_its_o
             await expect(offer.locator("#done-summary")).to_contain_text("2 Personen")
             await screenshot(offer, "waitlist-offer-booked-de")
         booked = (await client.get(line_url, headers=salon.owner)).json()["data"]
-    assert [e["status"] for e in booked] == ["booked"]
+    assert [e["status"] for e in booked] == ["booked", "removed"]
 
 
 @on_sqlite

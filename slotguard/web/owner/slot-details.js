@@ -1,6 +1,7 @@
 // A slot opened from the calendar: its seats, a new capacity, or cancel it with every booking in it.
 import { call, problem } from "./api.js";
 import { el, field, say } from "./dom.js";
+import { slotWaitlist } from "./slot-waitlist.js";
 import { hhmm, local } from "./zone.js";
 
 export function openSlot(ctx, slot) {
@@ -25,6 +26,7 @@ export function openSlot(ctx, slot) {
   const panel = el("section", { id: "details", className: "panel", tabindex: "-1", "aria-labelledby": "slot-details-title" },
     el("h2", { id: "slot-details-title", text: "Slot" }),
     el("p", { text: at.day + " " + hhmm(at.minutes) + ": " + slot.remaining + " of " + slot.capacity + " seats left" }), form, cancel,
+    slotWaitlist(ctx, slot),
     el("button", { type: "button", className: "plain", text: "Close", onclick: () => root.replaceChildren() }));
   root.replaceChildren(panel);
   panel.focus();
