@@ -294,7 +294,9 @@ async def warm(contender: Contender, workers: int) -> None:
     await release(contender.send, slot_id, 16 * workers, None)
 
 
-async def run_engine(engine: str, workers: int, scenarios: list[str]) -> dict[str, dict[str, Outcome]]:
+async def run_engine(
+    engine: str, workers: int, scenarios: list[str], others: bool = True
+) -> dict[str, dict[str, Outcome]]:
     """One contender after another: together their pools would take more connections than PostgreSQL's 100."""
     results: dict[str, dict[str, Outcome]] = {}
     times = SlotTimes()
@@ -303,7 +305,7 @@ async def run_engine(engine: str, workers: int, scenarios: list[str]) -> dict[st
             await run_scenarios(engine, ours, database_url, scenarios, results)
             async with httpx.AsyncClient(base_url=ours.url, timeout=60) as client:
                 floor_fixture = await create_fixture(client, 1)
-        if engine == "postgresql":
+        if engine == "postgresql" and others:
             async with baseline(database_url, workers) as theirs:
                 await run_scenarios(engine, theirs, database_url, scenarios, results)
             async with seat_floor(database_url, times, floor_fixture) as floor:
@@ -372,10 +374,12 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=4, help="server processes of each HTTP contender")
     parser.add_argument("--scenarios", nargs="+", default=list(SCENARIOS), help="KxN or KxN/B, as 1000x1000/32")
     parser.add_argument("--json", help="also write the raw figures to this file")
+    parser.add_argument("--only-slotguard", action="store_true", help="leave out the seeds' approach and the floor")
     args = parser.parse_args()
     allow_many_connections()
     load = os.getloadavg()
-    results = {engine: asyncio.run(run_engine(engine, args.workers, args.scenarios)) for engine in args.engines}
+    others = not args.only_slotguard
+    results = {e: asyncio.run(run_engine(e, args.workers, args.scenarios, others)) for e in args.engines}
     render([row for engine, by_scenario in results.items() for row in rows(engine, by_scenario)])
     print(f"load average before the run: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; after: {os.getloadavg()[0]:.2f}")
     if args.json:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Coroutine
 from datetime import date, datetime
+from typing import Any, TypeVar, cast
 from uuid import UUID
 
 from slotguard.domain import availability as rules_of
@@ -14,6 +16,7 @@ from slotguard.domain.errors import NotFound
 from slotguard.domain.intervals import Interval
 from slotguard.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
 
+T = TypeVar("T")
 ALTERNATIVES = 5
 # How far from the requested day alternatives are looked for: a week either way reaches the same weekday
 # for staff who work one day a week, and bounds the busy times a losing request reads.
@@ -86,23 +89,35 @@ class SharedSearches:
 
         `known` is what `bookable` answered the caller a moment ago, if it asked: it spares a read.
         """
-        key = (slug, service_id, staff_id, requested_at)
-        search = self._searches.get(key)
-        if search is not None and not search.reading:
+        key = ("openings", slug, service_id, staff_id, requested_at)
+
+        def search(began: Callable[[], None]) -> Coroutine[Any, Any, list[Opening]]:
+            return _nearest_openings(uows, clock, slug, service_id, staff_id, requested_at, known, began)
+
+        return list(await self.joined(key, search))
+
+    async def joined(
+        self, key: tuple[object, ...], search: Callable[[Callable[[], None]], Coroutine[Any, Any, T]]
+    ) -> T:
+        """The answer of `search`, or of an identical one (same `key`) that has not begun to read yet.
+
+        `search` calls the function it is given once it has its connection and begins to read: from
+        then on, later callers start a search of their own.
+        """
+        found = self._searches.get(key)
+        if found is not None and not found.reading:
             try:
-                return list(await asyncio.shield(search.task))
+                return cast(T, await asyncio.shield(found.task))
             except Exception:
                 pass  # one caller's transient failure must not become everyone's: search alone
-        search = _Search()
-        search.task = asyncio.create_task(
-            _nearest_openings(uows, clock, slug, service_id, staff_id, requested_at, known, search)
-        )
+        mine = _Search()
+        mine.task = asyncio.create_task(search(mine.began))
         if self._shared:
-            self._searches[key] = search
-        search.task.add_done_callback(lambda task: self._forget(key, search, task))
-        return list(await asyncio.shield(search.task))
+            self._searches[key] = mine
+        mine.task.add_done_callback(lambda task: self._forget(key, mine, task))
+        return cast(T, await asyncio.shield(mine.task))
 
-    def _forget(self, key: tuple[object, ...], search: _Search, task: asyncio.Task[list[Opening]]) -> None:
+    def _forget(self, key: tuple[object, ...], search: _Search, task: asyncio.Task[Any]) -> None:
         if self._searches.get(key) is search:
             del self._searches[key]
         if not task.cancelled():
@@ -125,8 +140,11 @@ async def nearest_openings(
 
 
 class _Search:
-    task: asyncio.Task[list[Opening]]
+    task: asyncio.Task[Any]
     reading = False
+
+    def began(self) -> None:
+        self.reading = True
 
 
 async def _nearest_openings(
@@ -137,10 +155,10 @@ async def _nearest_openings(
     staff_id: UUID | None,
     requested_at: datetime,
     known: Bookable | None,
-    search: _Search,
+    began: Callable[[], None],
 ) -> list[Opening]:
     async with uows(write=False) as uow:
-        search.reading = True  # from here on, later callers start their own search
+        began()  # from here on, later callers start their own search
         now = clock()
         business, service, staff = known or await bookable(uow, slug, service_id, staff_id)
         center = rules_of.local_date_of(business.rules, requested_at)

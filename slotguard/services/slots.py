@@ -157,10 +157,7 @@ async def _take_seats(
         if request.hold_id is None and read and outcome.guests >= read[0][1].remaining:  # it took the last seats
             await shortcuts.fast.mark_taken(slot_unit(request.slot_id), taken_until(outcome, clock()))
         return Booked(outcome, ticket.manage_token)
-    if not read:
-        raise await _refused_at_once(uows, clock, slug, request.slot_id, request.party)
-    business, slot = read[0]
-    alternatives = await slot_alternatives(uows, clock, business, slot, request.party)
+    alternatives = await _shared_alternatives(uows, clock, shortcuts, slug, request.slot_id, request.party)
     if outcome.reason is Reason.OUTSIDE:
         raise OutsideAvailability("This slot starts too soon to be booked online", alternatives)
     raise SlotUnavailable(request.party, alternatives)
@@ -281,16 +278,19 @@ async def _past_fast_path(
         await fast.leave(entry)
 
 
-async def _refused_at_once(
-    uows: UnitOfWorkFactory, clock: Clock, slug: str, slot_id: UUID, guests: int
-) -> SlotUnavailable:
-    """The refusal of a slot the fast path knows is taken: one read, for the alternatives."""
-    async with uows(write=False) as uow:
-        business = await uow.catalog.business_by_slug(slug)
-        slot = await uow.slots.get(business.id, slot_id, clock()) if business else None
-        if business is None or slot is None:
-            raise NotFound("business" if business is None else "slot")
-        return SlotUnavailable(guests, await nearest_slots(uow, business, slot, guests, clock()))
+async def _shared_alternatives(
+    uows: UnitOfWorkFactory, clock: Clock, shortcuts: Shortcuts, slug: str, slot_id: UUID, guests: int
+) -> list[Slot]:
+    """The alternatives of a refused party, read once for all the parties of that size refused at the same
+    moment (an on-sale's thousands of losers would otherwise each queue for a connection to read them)."""
+
+    async def search(began: Callable[[], None]) -> list[Slot]:
+        async with uows(write=False) as uow:
+            began()
+            business, slot = await _slot_named(uow, slug, slot_id, clock())
+            return await nearest_slots(uow, business, slot, guests, clock())
+
+    return list(await shortcuts.searches.joined(("slots", slug, slot_id, guests), search))
 
 
 async def slot_alternatives(

@@ -13,14 +13,18 @@ from sqlalchemy import event
 
 from slotguard.domain.bookings import Client
 from slotguard.domain.catalog import BookingRules, Service, StaffMember, WorkingHours
-from slotguard.domain.errors import TimeConflict
+from slotguard.domain.errors import SlotUnavailable, TimeConflict
 from slotguard.services.availability import SharedSearches, nearest_openings
 from slotguard.services.booking import AppointmentRequest, book_appointment
 from slotguard.services.catalog import add_service, add_staff, create_business
 from slotguard.services.ports import UnitOfWork
+from slotguard.services.shortcuts import Shortcuts
+from slotguard.services.slots import book_seats
 from slotguard.storage.engine import Database, create_database
 from slotguard.storage.unit_of_work import SqlUnitOfWork
 from tests.conftest import unique_slug
+from tests.services.payments_support import new_shop
+from tests.services.test_slot_checkout import new_tour, party
 
 BUSY_READ = "SELECT claims.unit_id, claims.block_start_at, claims.block_end_at \nFROM claims \nWHERE claims.unit_id IN"
 EVERY_DAY = {d: [["09:00", "17:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
@@ -159,3 +163,27 @@ class PausingAfterBusyRead:
 
     async def __aexit__(self, *exc: Any) -> None:
         await self.inner.__aexit__(*exc)
+
+
+async def test_parties_refused_at_once_for_a_full_slot_share_one_read_of_the_alternatives(database: Database) -> None:
+    uows = Salon(database).uows
+    shop = await new_shop(uows)
+    full, later = await new_tour(uows, shop, capacity=1), await new_tour(uows, shop, capacity=5, days=4)
+    await book_seats(uows, clock, shop.business.slug, party(full, 1))
+    listings: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if "ORDER BY slots.start_at, slots.id" in statement:
+            listings.append(statement)
+
+    event.listen(database.engine.sync_engine, "before_cursor_execute", record)
+    process = Shortcuts.for_server()  # one server process's
+    refusals = await asyncio.gather(
+        *(book_seats(uows, clock, shop.business.slug, party(full, 1, n=n), shortcuts=process) for n in range(1, 21)),
+        return_exceptions=True,
+    )
+
+    assert all(isinstance(refusal, SlotUnavailable) for refusal in refusals), refusals
+    assert all([s.id for s in r.alternatives] == [later.id] for r in refusals)  # type: ignore[union-attr]
+    if database.dialect == "postgresql":  # SQLite readers never wait for a connection: each reads at once
+        assert len(listings) <= 2  # not one read per refused party, queued behind the claims

@@ -32,8 +32,8 @@ from tests.services.payments_support import (
 )
 
 
-async def new_tour(uows: UnitOfWorkFactory, shop: Shop, capacity: int) -> Slot:
-    start = start_time()
+async def new_tour(uows: UnitOfWorkFactory, shop: Shop, capacity: int, *, days: int = 3) -> Slot:
+    start = start_time(days)
     return await add_slot(uows, clock, shop.business, shop.service.id, Interval.of_minutes(start, 60), capacity)
 
 
