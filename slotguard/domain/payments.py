@@ -12,7 +12,13 @@ from slotguard.domain.bookings import Booking
 class EventType(StrEnum):
     COMPLETED = "checkout.session.completed"
     EXPIRED = "checkout.session.expired"
+    # Delayed methods (bank debits, vouchers): the session completes unpaid, and one of these follows.
+    PAYMENT_SUCCEEDED = "checkout.session.async_payment_succeeded"
     PAYMENT_FAILED = "checkout.session.async_payment_failed"
+
+
+# Events that settle a booking, when their session says it is paid.
+SETTLING = frozenset({EventType.COMPLETED.value, EventType.PAYMENT_SUCCEEDED.value})
 
 
 def checkout_metadata(booking: Booking) -> dict[str, str]:
@@ -39,6 +45,12 @@ class PaymentEvent:
     session_id: str
     metadata: dict[str, str] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def paid(self) -> bool:
+        """Whether the session's money has arrived: a completed session of a delayed method is not yet."""
+        session = self.raw.get("data", {}).get("object", {}) or {}
+        return session.get("payment_status") == "paid"
 
     @property
     def customer(self) -> tuple[str | None, str | None]:

@@ -17,7 +17,7 @@ from slotguard.domain.claims import Seats, time_units_of
 from slotguard.domain.errors import TransientStorageFailure
 from slotguard.domain.events import StatusChanged
 from slotguard.domain.messages import MessageKind
-from slotguard.domain.payments import EventType, PaymentEvent
+from slotguard.domain.payments import SETTLING, EventType, PaymentEvent
 from slotguard.services.checkout import booking_uuid
 from slotguard.services.claims import notify, take_seats
 from slotguard.services.ports import Clock, PaymentProvider, UnitOfWork, UnitOfWorkFactory
@@ -52,14 +52,16 @@ async def apply_payment_event(uows: UnitOfWorkFactory, clock: Clock, provider_na
 
 
 async def _apply(uow: UnitOfWork, event: PaymentEvent, booking_id: UUID | None, now: datetime) -> str:
-    if event.type != EventType.COMPLETED.value and event.type not in RELEASING:
+    if event.type not in SETTLING and event.type not in RELEASING:
         return "ignored"
+    if event.type in SETTLING and not event.paid:
+        return "awaiting_payment"  # a delayed method: async_payment_succeeded or _failed follows
     booking = await _booking(uow, booking_id)
-    if booking is None and event.type == EventType.COMPLETED.value and "slotId" in event.metadata:
+    if booking is None and event.type in SETTLING and "slotId" in event.metadata:
         return await settle_unreserved_payment(uow, event, now)
     if booking is None:
         return "unknown_booking"
-    if event.type == EventType.COMPLETED.value:
+    if event.type in SETTLING:
         return await _settle_payment(uow, booking, event, now)
     return await _release(uow, booking, RELEASING[event.type], event, now)
 

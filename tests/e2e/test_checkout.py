@@ -70,7 +70,13 @@ async def test_concurrent_webhook_deliveries_to_both_workers_apply_once(server: 
         event = {
             "id": f"evt_{started['bookingId']}",
             "type": "checkout.session.completed",
-            "data": {"object": {"id": started["sessionId"], "metadata": {"bookingId": started["bookingId"]}}},
+            "data": {
+                "object": {
+                    "id": started["sessionId"],
+                    "payment_status": "paid",
+                    "metadata": {"bookingId": started["bookingId"]},
+                }
+            },
         }
         body = json.dumps(event).encode()
         headers = {"Stripe-Signature": signatures.sign(stored_webhook_secret(server.database_url), body)}

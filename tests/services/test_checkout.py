@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from collections import Counter
 
 import pytest
@@ -13,7 +14,7 @@ from slotguard.domain.bookings import Status
 from slotguard.domain.errors import InvalidSignature, PaymentProviderError, TimeConflict
 from slotguard.domain.payments import EventType
 from slotguard.services.booking import book_appointment
-from slotguard.services.checkout import start_appointment_checkout
+from slotguard.services.checkout import CheckoutStarted, start_appointment_checkout
 from slotguard.services.ports import UnitOfWorkFactory
 from slotguard.services.webhooks import receive_webhook
 from tests.services.payments_support import (
@@ -181,3 +182,39 @@ async def test_an_event_for_an_unknown_booking_is_recorded_and_ignored(uows: Uni
     headers = {"Stripe-Signature": signatures.sign(SECRET, body)}
     assert (await receive_webhook(uows, clock, shop.provider, headers, body))[1] == "unknown_booking"
     assert (await stored(uows, shop, started.booking)).status is Status.PENDING_PAYMENT
+
+
+def stripe_delivery(
+    started: CheckoutStarted, event_type: EventType, payment_status: str
+) -> tuple[dict[str, str], bytes]:
+    """An event as Stripe sends it for a delayed payment method (a bank debit): signed, with its status."""
+    session = {
+        "id": started.session.session_id,
+        "object": "checkout.session",
+        "payment_status": payment_status,
+        "metadata": {"bookingId": str(started.booking.id), "businessId": str(started.booking.business_id)},
+    }
+    event = {"id": f"evt_{uuid.uuid4().hex}", "type": event_type.value, "data": {"object": session}}
+    body = json.dumps(event).encode()
+    return {"Stripe-Signature": signatures.sign(SECRET, body)}, body
+
+
+async def test_a_completed_but_unpaid_session_confirms_only_when_its_payment_arrives(uows: UnitOfWorkFactory) -> None:
+    shop = await new_shop(uows)
+    debit, bounced = await checkout(uows, shop, start_time()), await checkout(uows, shop, start_time(hour=14), n=1)
+
+    for started in (debit, bounced):
+        completed = await receive_webhook(
+            uows, clock, shop.provider, *stripe_delivery(started, EventType.COMPLETED, "unpaid")
+        )
+        assert completed[1] == "awaiting_payment"
+        assert (await stored(uows, shop, started.booking)).status is Status.PENDING_PAYMENT, "no money yet"
+
+    succeeded = stripe_delivery(debit, EventType.PAYMENT_SUCCEEDED, "paid")
+    failed = stripe_delivery(bounced, EventType.PAYMENT_FAILED, "unpaid")
+    assert (await receive_webhook(uows, clock, shop.provider, *succeeded))[1] == "confirmed"
+    await receive_webhook(uows, clock, shop.provider, *failed)
+
+    assert (await stored(uows, shop, debit.booking)).status is Status.CONFIRMED
+    assert (await stored(uows, shop, bounced.booking)).status is not Status.CONFIRMED
+    assert not (await stored(uows, shop, bounced.booking)).is_active(clock()), "its time is free again"

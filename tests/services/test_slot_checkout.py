@@ -127,6 +127,7 @@ async def test_a_payment_that_reserved_nothing_takes_seats_when_it_arrives(uows:
             "data": {
                 "object": {
                     "id": session_id,
+                    "payment_status": "paid",  # as Stripe's completed sessions say (a delayed method: "unpaid")
                     "customer_details": {"email": "walkin@example.com", "name": "Walk In"},
                     "metadata": {"slotId": str(tour.id), "guests": str(guests)},
                 }

@@ -19,7 +19,7 @@ from typing import Any
 from slotguard.adapters.payments import signatures
 from slotguard.domain.bookings import Booking
 from slotguard.domain.errors import InvalidSignature, NotFound
-from slotguard.domain.payments import CheckoutSession, EventType, PaymentEvent, checkout_metadata
+from slotguard.domain.payments import SETTLING, CheckoutSession, EventType, PaymentEvent, checkout_metadata
 
 
 class LocalPaymentProvider:
@@ -81,7 +81,7 @@ class LocalPaymentProvider:
                     "object": "checkout.session",
                     "amount_total": claims["amountCents"],
                     "currency": claims["currency"].lower(),
-                    "payment_status": "paid" if event_type is EventType.COMPLETED else "unpaid",
+                    "payment_status": "paid" if event_type in SETTLING else "unpaid",
                     "metadata": claims.get("metadata")
                     or {"bookingId": claims["bookingId"], "businessId": claims["businessId"]},
                 }

@@ -19,13 +19,20 @@ router = APIRouter(tags=["pages"], include_in_schema=False)
 static_files = StaticFiles(directory=WEB)
 
 
+# This server's files only; framed by any site (the embed script); inline style attributes in book.html.
+WIDGET_CSP = (
+    "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; object-src 'none'; "
+    "base-uri 'none'; frame-ancestors *"
+)
+
+
 @router.get("/book/{slug}")
 async def booking_widget(slug: str) -> FileResponse:
     # Embedded in customers' sites through an iframe: frame-ancestors overrides the default X-Frame-Options.
     # The manage view carries the booking's manage token in its URL (?manage=): never send it to another site.
     headers = {
         "Cache-Control": "no-cache",
-        "Content-Security-Policy": "frame-ancestors *",
+        "Content-Security-Policy": WIDGET_CSP,
         "Referrer-Policy": "same-origin",
     }
     return FileResponse(WEB / "book.html", headers=headers)
