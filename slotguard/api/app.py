@@ -30,6 +30,7 @@ from slotguard.api.overload import LoadShedding
 from slotguard.api.rate_limits import Buckets, BucketsByLimit, PublicRateLimit
 from slotguard.api.routers import (
     api_keys,
+    desk,
     feeds,
     live,
     operator,
@@ -141,6 +142,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
         operator,
         owner,
         resources,
+        desk,
         owner_slots,
         setup,
         live,

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, Optional, TypeVar, ca
 from uuid import UUID
 
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, Field, StringConstraints, ValidationError, create_model, model_validator
+from pydantic import AwareDatetime, BaseModel, Field, StringConstraints, ValidationError, create_model, model_validator
 
 from slotguard.api.bounds import Day
 from slotguard.api.schemas import BookingOut, In, Out, ServiceIn, ServiceOut, StaffIn, StaffOut, Utc
@@ -61,6 +61,13 @@ class TimeOffOut(Out):
 class OwnerStaffOut(StaffOut):
     time_off: list[TimeOffOut]
     retired: bool = False
+
+
+class OwnerRescheduleIn(In):
+    """A new start for an appointment, and optionally another staff member for it."""
+
+    start_time: AwareDatetime
+    staff_id: UUID | None = None
 
 
 class SlotPatchIn(In):

@@ -128,7 +128,17 @@ class BookingStore:
             "updated_at": now,
         }
         units = time_units_of(to)
-        return await update_unless_overlapping(self._conn, booking.id, booking.status.value, units, values)
+        reassign = None
+        if to.staff_id != booking.staff_id:  # an owner's move to another staff member takes their time
+            values["staff_id"] = to.staff_id
+            reassign = (
+                update(claims)
+                .where(claims.c.booking_id == booking.id, claims.c.kind == "staff")
+                .values(unit_id=to.staff_id, block_start_at=to.block.start_at, block_end_at=to.block.end_at)
+            )
+        return await update_unless_overlapping(
+            self._conn, booking.id, booking.status.value, units, values, reassign
+        )
 
     async def change_status(self, booking: Booking, changed: Booking, now: datetime) -> bool:
         """Store `changed`'s status and expiry over `booking` as it was read; False if someone else moved

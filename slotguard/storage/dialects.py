@@ -45,7 +45,12 @@ def _sqlstate(exc: DBAPIError) -> str | None:
 
 
 async def update_unless_overlapping(
-    conn: AsyncConnection, booking_id: Any, from_status: str, units: Sequence[TimeUnit], values: dict[str, Any]
+    conn: AsyncConnection,
+    booking_id: Any,
+    from_status: str,
+    units: Sequence[TimeUnit],
+    values: dict[str, Any],
+    reassign: Any = None,
 ) -> bool:
     """Update a booking still in `from_status`; False if one of its new times (`units`) is taken by
     another claim. Its own claims follow the UPDATE (the claims migration's trigger).
@@ -55,6 +60,8 @@ async def update_unless_overlapping(
     leaves the surrounding transaction usable. SQLite: check-then-update under the write lock, the
     trigger as backstop. A row
     that left `from_status` meanwhile raises TransientStorageFailure, so the caller reads it again.
+    `reassign`, run first in the same savepoint, moves a claim to another unit (the trigger that makes
+    claims follow their booking follows its time, not a change of staff member).
     """
     statement = update(bookings).where(bookings.c.id == booking_id, bookings.c.status == from_status).values(values)
     if units and conn.dialect.name == "postgresql":
@@ -63,6 +70,8 @@ async def update_unless_overlapping(
             return False
         try:
             async with conn.begin_nested():
+                if reassign is not None:
+                    await conn.execute(reassign)
                 result = await conn.execute(statement)
         except IntegrityError as exc:
             if _sqlstate(exc) == "23P01":  # exclusion_violation
@@ -71,6 +80,8 @@ async def update_unless_overlapping(
     else:
         if await taken_units(conn, units, other_than=booking_id):
             return False
+        if reassign is not None:
+            await conn.execute(reassign)
         result = await conn.execute(statement)
     if result.rowcount != 1:
         raise TransientStorageFailure("booking changed concurrently")

@@ -153,3 +153,100 @@ async def test_the_console_runs_under_a_strict_content_security_policy(server: S
         await page.click("#new-booking")
         await expect(page.locator("#desk-booking")).to_be_visible()
     assert violations == []
+
+
+async def open_day(page: Page, day: str) -> None:
+    await page.select_option("#view", "day")
+    await page.fill("#date", day)
+    await expect(page.locator("#days .day")).to_have_count(1)
+
+
+@on_sqlite
+async def test_desk_booking_with_a_conflict_then_reschedule_and_cancel(server: Server) -> None:
+    async with httpx.AsyncClient(base_url=server.url) as client:
+        salon = await new_salon(client, server.admin_token, staff=2)
+        taken = await client.post(f"/api/v1/public/{salon.slug}/book", json=booking_body(salon, local_time(2, 10)))
+        assert taken.status_code == 201
+    day = (date.today() + timedelta(days=2)).isoformat()
+    async with chromium() as browser:
+        page = await browser.new_page()
+        await sign_in_owner(page, f"{server.url}/owner/{salon.slug}", salon.api_key)
+        await open_day(page, day)
+        # Click Stylist 0's free 09:00, then ask for 10:00, where the customer's booking already is.
+        lane = page.locator(f'.lane-body[data-lane="{salon.staff_ids[0]}"]')
+        await lane.click(position={"x": 5, "y": 60 + 5})  # the grid starts at 08:00, a pixel a minute
+        await expect(page.locator("#desk-booking")).to_be_visible()
+        await expect(page.locator("#desk-time")).to_have_value("09:00")
+        await page.fill("#desk-time", "10:00")
+        await page.fill("#desk-first", "Walk")
+        await page.fill("#desk-last", "In")
+        await page.fill("#desk-email", "walk.in@example.com")
+        await page.click("#desk-book")
+        await expect(page.locator("#desk-problem")).to_contain_text("no longer available")
+        alternatives = page.locator("#alternatives button")
+        await expect(alternatives.first).to_be_visible()
+        await screenshot(page, "owner-desk-conflict")
+        chosen = await alternatives.first.text_content()
+        await alternatives.first.click()
+        await expect(page.locator("#desk-booking")).to_have_count(0)
+        entry = page.locator(".entry.status-confirmed", has_text="Walk In")
+        await expect(entry).to_be_visible(timeout=3000)
+        assert chosen and chosen.split(" ")[1] in (await entry.text_content() or "")
+
+        await entry.click()
+        await expect(page.locator("#audit li")).to_contain_text(["created new → confirmed by owner"])
+        await page.fill("#reschedule input[type=time]", "18:30")
+        await page.select_option("#reschedule select", salon.staff_ids[1])
+        await page.click("#reschedule button[type=submit]")
+        await expect(page.locator("#audit li").first).to_contain_text("rescheduled")
+        moved = page.locator(f'.lane-body[data-lane="{salon.staff_ids[1]}"] .entry', has_text="Walk In")
+        await expect(moved).to_contain_text("18:30")
+        await screenshot(page, "owner-booking-details")
+        await page.click("#cancel")
+        await expect(page.locator("#audit li")).to_have_count(3)
+        await expect(moved).to_have_class("entry status-cancelled")
+    async with httpx.AsyncClient(base_url=server.url) as client:
+        reply = await client.get(f"/api/v1/businesses/{salon.slug}/appointments", headers=salon.owner)
+    walk_in = [b for b in reply.json()["data"] if b["client"]["lastName"] == "In"]
+    assert [(b["status"], b["staffId"], b["startTime"]) for b in walk_in] == [
+        ("cancelled", salon.staff_ids[1], local_time(2, 18, 30))
+    ]
+
+
+@on_sqlite
+async def test_a_keyboard_alone_takes_a_desk_booking_at_phone_width(server: Server) -> None:
+    async with httpx.AsyncClient(base_url=server.url) as client:
+        salon = await new_salon(client, server.admin_token)
+        known = await client.post(f"/api/v1/public/{salon.slug}/book", json=booking_body(salon, local_time(5, 9), n=7))
+        assert known.status_code == 201
+    async with chromium() as browser:
+        page = await (await browser.new_context(viewport={"width": 390, "height": 844})).new_page()
+        await page.goto(f"{server.url}/owner/{salon.slug}")
+        await page.focus("#api-key")
+        await page.keyboard.type(salon.api_key)
+        await page.keyboard.press("Enter")
+        await expect(page.locator("#days")).to_be_visible()
+        await page.focus("#new-booking")
+        await page.keyboard.press("Enter")
+        await expect(page.locator("#desk-booking")).to_be_visible()
+        # The dialog opens on the first name; the client search finds last week's customer.
+        await page.keyboard.press("Shift+Tab")
+        await page.keyboard.type("racer7")
+        result = page.locator("#client-results button")
+        await expect(result).to_have_count(1)
+        await page.keyboard.press("Tab")
+        await page.keyboard.press("Enter")
+        await expect(page.locator("#desk-email")).to_have_value("racer7@example.com")
+        await page.focus("#desk-date")
+        await page.keyboard.type((date.today() + timedelta(days=6)).strftime("%m%d%Y"))
+        await page.focus("#desk-time")
+        await page.keyboard.type("1130AM")
+        await page.focus("#desk-book")
+        await page.keyboard.press("Enter")
+        await expect(page.locator("#desk-booking")).to_have_count(0)
+        await expect(page.locator("#notice")).to_contain_text("Booked Racer Number7")
+        assert await serious_accessibility_violations(page) == []
+        await screenshot(page, "owner-desk-keyboard-phone")
+    async with httpx.AsyncClient(base_url=server.url) as client:
+        reply = await client.get(f"/api/v1/businesses/{salon.slug}/appointments", headers=salon.owner)
+    assert local_time(6, 11, 30) in [b["startTime"] for b in reply.json()["data"]]

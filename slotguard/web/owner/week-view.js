@@ -21,7 +21,7 @@ registerView({
   async render(root, ctx) {
     if (!state.day) state.day = local(Date.now(), ctx.zone).day;
     if (ctx.params.day) { state.day = ctx.params.day; ctx.params = {}; }
-    const grid = el("div", { id: "days", className: "days" });
+    const grid = el("div", { id: "days", className: "days", tabindex: "0", role: "region", "aria-label": "Calendar grid (scrolls sideways)" });
     root.append(toolbar(ctx), grid, el("div", { id: "details-root" }));
     await draw(ctx, grid);
   },
