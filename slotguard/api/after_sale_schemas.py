@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, StringConstraints
 
 from slotguard.api.schemas import BookingOut, Email, In, Name, Out, Phone, Utc
 
@@ -40,3 +40,10 @@ class WaitlistEntryOut(Out):
     last_name: str
     email: str
     created_at: Utc
+
+
+class AcceptIn(In):
+    """Where a priced offer's payment page sends the customer back (as for `…/checkout`)."""
+
+    success_url: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    cancel_url: Annotated[str, StringConstraints(max_length=2000)] | None = None

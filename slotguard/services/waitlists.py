@@ -10,6 +10,7 @@ counter, so they can never be sold or offered twice.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID, uuid4
@@ -29,6 +30,7 @@ from slotguard.domain.messages import Letterhead, PageLinks, waitlist_offer_emai
 from slotguard.domain.slots import Slot
 from slotguard.domain.waitlists import WaitlistEntry, WaitStatus, place_in_line, to_offer
 from slotguard.services.booking import Booked
+from slotguard.services.checkout import CheckoutStarted
 from slotguard.services.claims import take_seats
 from slotguard.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from slotguard.services.retry import with_retries
@@ -115,19 +117,30 @@ async def _withdraw_hold(uow: UnitOfWork, entry: WaitlistEntry, now: datetime) -
         await uow.audit.record([StatusChanged.moved(hold, "offer_withdrawn", Status.CANCELLED, "owner")], now)
 
 
-async def accept_offer(uows: UnitOfWorkFactory, clock: Clock, offer_token: str) -> Booked:
-    """Book the offered seats with the offer's hold: 201, or HOLD_EXPIRED once the offer has lapsed."""
+StartCheckout = Callable[[str, SeatRequest], Awaitable[CheckoutStarted]]
+
+
+async def accept_offer(
+    uows: UnitOfWorkFactory, clock: Clock, offer_token: str, start_checkout: StartCheckout
+) -> Booked | CheckoutStarted:
+    """Book the offered seats with the offer's hold (for a priced service: turn the hold into the paid
+    checkout's `pending_payment`), or HOLD_EXPIRED once the offer has lapsed or was used."""
     async with uows(write=False) as uow:
         entry = await uow.waitlists.by_offer_token(offer_token)
         business = await uow.catalog.business_by_id(entry.business_id) if entry else None
+        slot = await uow.slots.get(entry.business_id, entry.slot_id, clock()) if entry else None
+        service = await uow.catalog.service(entry.business_id, slot.service_id) if entry and slot else None
     if entry is None or business is None:
         raise NotFound("offer")
-    if entry.status is not WaitStatus.OFFERED or entry.hold_id is None:
+    if entry.status is not WaitStatus.OFFERED or entry.hold_id is None or service is None:
         raise HoldExpired()
     request = SeatRequest(entry.slot_id, entry.client, entry.guests, hold_id=entry.hold_id)
-    booked = await book_seats(uows, clock, business.slug, request, actor="waitlist")
-    await _settle(uows, entry, WaitStatus.BOOKED, booked.booking.id)
-    return booked
+    if service.price_cents > 0:
+        outcome: Booked | CheckoutStarted = await start_checkout(business.slug, request)
+    else:
+        outcome = await book_seats(uows, clock, business.slug, request, actor="waitlist")
+    await _settle(uows, entry, WaitStatus.BOOKED, outcome.booking.id)
+    return outcome
 
 
 async def _settle(uows: UnitOfWorkFactory, entry: WaitlistEntry, to: WaitStatus, booking_id: UUID | None) -> None:

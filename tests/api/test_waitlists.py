@@ -10,12 +10,13 @@ from typing import Any
 import httpx
 import pytest
 
+from slotguard.api.app import create_app
 from slotguard.domain.messages import PageLinks
 from slotguard.services.ports import UnitOfWork
 from slotguard.services.waitlists import make_offers
 from slotguard.storage.engine import create_database
 from slotguard.storage.unit_of_work import SqlUnitOfWork
-from tests.api.conftest import ADMIN_TOKEN
+from tests.api.conftest import ADMIN_TOKEN, api_settings
 from tests.e2e.salon import Salon, new_salon, new_slot, party, slot_remaining
 
 LINKS = PageLinks("https://tours.example")
@@ -165,3 +166,37 @@ async def test_a_raised_capacity_is_offered_and_a_cancelled_slot_closes_its_line
     assert (await client.post(f"{slot_url}/cancel", headers=salon.owner)).status_code == 200
     await offers()
     assert [e["status"] for e in await line(client, salon, tour)] == ["removed", "removed"]
+
+
+@pytest.fixture
+async def paying(db_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(api_settings(db_url, outbox_worker=False, waitlist_offer_seconds=0, reminder_seconds=0))
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        app.router.lifespan_context(app),  # loads the (local) payment provider
+        httpx.AsyncClient(transport=transport, base_url="http://slotguard.test") as http,
+    ):
+        yield http
+
+
+async def test_an_offer_of_a_priced_service_opens_the_paid_checkout(
+    paying: httpx.AsyncClient, offers: Callable[..., Any]
+) -> None:
+    salon = await new_salon(paying, ADMIN_TOKEN)
+    service = {"name": "Sunset cruise", "durationMinutes": 60, "priceCents": 1500, "currency": "EUR"}
+    reply = await paying.post(f"/api/v1/businesses/{salon.slug}/services", json=service, headers=salon.owner)
+    salon.service_ids = {"cruise": reply.json()["data"]["id"]}
+    tour = await new_slot(paying, salon, capacity=1)
+    first = await paying.post(f"/api/v1/public/{salon.slug}/slots/{tour['id']}/checkout", json=party(1))
+    assert first.status_code == 201, first.text
+    await join(paying, salon, tour, 2, 1)
+    await paying.post(f"/api/v1/public/bookings/{first.json()['data']['manageToken']}/cancel")
+    await offers()
+    (entry,) = await line(paying, salon, tour)
+
+    accepted = await paying.post(f"/api/v1/public/waitlist/{entry['offerToken']}/accept")
+    assert accepted.status_code == 201, accepted.text
+    assert accepted.json()["data"]["checkoutUrl"]
+    managed = await paying.get(f"/api/v1/public/bookings/{accepted.json()['data']['manageToken']}")
+    assert managed.json()["data"]["status"] == "pending_payment"
+    assert [e["status"] for e in await line(paying, salon, tour)] == ["booked"]

@@ -29,7 +29,7 @@ async def post_appointment_checkout(
     slug: str, body: schemas.CheckoutIn, uows: UowsDep, clock: ClockDep, container: ContainerDep
 ) -> schemas.Ok[schemas.CheckoutOut]:
     request = views.appointment_request(body)
-    urls = await _return_urls(container, uows, slug, body.success_url, body.cancel_url)
+    urls = await return_urls(container, uows, slug, body.success_url, body.cancel_url)
     provider = container.payment_provider()
     started = await start_appointment_checkout(uows, clock, provider, slug, request, urls, container.shortcuts)
     return schemas.Ok(data=views.checkout_out(started))
@@ -41,7 +41,7 @@ async def post_slot_checkout(
 ) -> schemas.Ok[schemas.CheckoutOut]:
     """Seats are taken at once as `pending_payment`; if the provider fails they are given back (502)."""
     request = views.seat_request(slot_id, body)
-    urls = await _return_urls(container, uows, slug, body.success_url, body.cancel_url)
+    urls = await return_urls(container, uows, slug, body.success_url, body.cancel_url)
     provider = container.payment_provider()
     started = await start_slot_checkout(uows, clock, provider, slug, request, urls, container.shortcuts)
     return schemas.Ok(data=views.checkout_out(started))
@@ -94,7 +94,7 @@ async def get_checkout_result(status: str = "paid") -> HTMLResponse:
     return HTMLResponse(f"<!doctype html><p>{html.escape(text)}</p>")
 
 
-async def _return_urls(
+async def return_urls(
     container: Container, uows: UnitOfWorkFactory, slug: str, success_url: str | None, cancel_url: str | None
 ) -> ReturnUrls:
     """Where the payment page sends the customer back: only to the business's own site (its `corsOrigins`,

@@ -9,12 +9,15 @@ from fastapi import APIRouter, Header, Query, Response
 
 from slotguard.api import after_sale_schemas as shapes
 from slotguard.api import schemas, views
-from slotguard.api.deps import ClockDep, OwnerBusiness, UowsDep
+from slotguard.api.deps import ClockDep, ContainerDep, OwnerBusiness, UowsDep
 from slotguard.api.openapi import OWNER_ERRORS, PUBLIC_ERRORS
+from slotguard.api.routers.payments import return_urls
 from slotguard.domain import wording
 from slotguard.domain.bookings import Client
 from slotguard.domain.waitlists import WaitlistEntry, WaitStatus, place_in_line
 from slotguard.services import waitlists
+from slotguard.services.checkout import CheckoutStarted, start_slot_checkout
+from slotguard.services.slots import SeatRequest
 
 public_router = APIRouter(prefix="/api/v1/public", tags=["public"], responses=PUBLIC_ERRORS)
 owner_router = APIRouter(prefix="/api/v1/businesses/{slug}", tags=["owner"], responses=OWNER_ERRORS)
@@ -38,10 +41,26 @@ async def post_waitlist(
 
 
 @public_router.post("/waitlist/{offer_token}/accept", status_code=201)
-async def post_accept_offer(offer_token: str, uows: UowsDep, clock: ClockDep) -> schemas.Ok[schemas.BookedOut]:
-    """Book the seats an offer holds: `409 HOLD_EXPIRED` once it has lapsed (they passed to the next)."""
-    booked = await waitlists.accept_offer(uows, clock, offer_token)
-    return schemas.Ok(data=views.booked_out(booked.booking, clock(), booked.manage_token))
+async def post_accept_offer(
+    offer_token: str,
+    uows: UowsDep,
+    clock: ClockDep,
+    container: ContainerDep,
+    body: shapes.AcceptIn | None = None,
+) -> schemas.Ok[schemas.BookedOut] | schemas.Ok[schemas.CheckoutOut]:
+    """Book the seats an offer holds: `409 HOLD_EXPIRED` once it has lapsed (they passed to the next). For a
+    priced service the seats become the paid checkout's (the reply of `…/checkout`, with `checkoutUrl`)."""
+    returns = body or shapes.AcceptIn()
+
+    async def start_checkout(slug: str, request: SeatRequest) -> CheckoutStarted:
+        urls = await return_urls(container, uows, slug, returns.success_url, returns.cancel_url)
+        provider = container.payment_provider()
+        return await start_slot_checkout(uows, clock, provider, slug, request, urls, container.shortcuts)
+
+    outcome = await waitlists.accept_offer(uows, clock, offer_token, start_checkout)
+    if isinstance(outcome, CheckoutStarted):
+        return schemas.Ok(data=views.checkout_out(outcome))
+    return schemas.Ok(data=views.booked_out(outcome.booking, clock(), outcome.manage_token))
 
 
 @owner_router.get("/slots/{slot_id}/waitlist")

@@ -1,7 +1,7 @@
 // A full slot's waiting list ("tell me if seats free up", with the party size and the place in line), and
 // the page a waitlist offer's link opens (?offer=TOKEN): one click books the seats held for the customer.
 import { humanError, post } from "./api.js";
-import { $, api, clientFields, confirmed, showError, showNotice } from "./page.js";
+import { $, api, clientFields, confirmed, showError, showNotice, slug } from "./page.js";
 import { t } from "./i18n.js";
 
 // A slot with seats can be booked; a full one can be waited for (not one that seats nobody more).
@@ -30,7 +30,12 @@ export function showOffer(token) {
   $("offer").focus();
   $("accept-offer").addEventListener("click", async () => {
     $("accept-offer").disabled = true;
-    const reply = await post("/api/v1/public/waitlist/" + encodeURIComponent(token) + "/accept", {});
+    const back = (outcome) => location.pathname + "?checkout=" + outcome; // as a checkout started here returns
+    const reply = await post("/api/v1/public/waitlist/" + encodeURIComponent(token) + "/accept", { successUrl: back("paid"), cancelUrl: back("cancelled") });
+    if (reply.status === 201 && reply.body.data.checkoutUrl) { // a priced service: pay on the provider's page
+      try { sessionStorage.setItem("slotguard-checkout:" + slug, reply.body.data.manageToken); } catch (_) { /* blocked */ }
+      return location.assign(reply.body.data.checkoutUrl);
+    }
     if (reply.status === 201) {
       $("offer").classList.add("hidden");
       return confirmed(reply.body.data, t("done.booked"));
