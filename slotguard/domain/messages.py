@@ -166,6 +166,31 @@ def waitlist_offer_email(
     )
 
 
+def waitlist_offer_sms(
+    entry: WaitlistEntry, slot: Slot, letterhead: Letterhead, accept_url: str, expires_at: datetime
+) -> OutgoingMessage | None:
+    """The offer as a text, where the entry gave a phone number."""
+    if not entry.client.phone:
+        return None
+    body = letterhead.say(
+        "sms.waitlist_offer",
+        business=letterhead.business_name or "slotguard",
+        when=letterhead.when(slot.time.start_at),
+        until=letterhead.when(expires_at),
+        url=accept_url,
+    )
+    return OutgoingMessage(
+        id=uuid4(),
+        business_id=entry.business_id,
+        booking_id=None,
+        kind=MessageKind.WAITLIST_OFFER,
+        channel="sms",
+        recipient=entry.client.phone,
+        subject=letterhead.say("subject.waitlist_offer"),
+        body=body,
+    )
+
+
 _TEXTED = (MessageKind.CONFIRMATION, MessageKind.REMINDER)
 
 

@@ -26,7 +26,7 @@ from slotguard.domain.errors import (
     ValidationFailed,
 )
 from slotguard.domain.events import StatusChanged
-from slotguard.domain.messages import Letterhead, PageLinks, waitlist_offer_email
+from slotguard.domain.messages import Letterhead, PageLinks, waitlist_offer_email, waitlist_offer_sms
 from slotguard.domain.slots import Slot
 from slotguard.domain.waitlists import WaitlistEntry, WaitStatus, place_in_line, to_offer
 from slotguard.services.booking import Booked
@@ -228,8 +228,12 @@ async def _offer(
     await uow.bookings.add(hold, None)
     await uow.audit.record([StatusChanged.created(hold, "waitlist", waitlistId=str(entry.id))], now)
     letterhead = Letterhead.of(business, entry.language)
-    email = waitlist_offer_email(entry, slot, letterhead, links.offer(business.slug, token, entry.language), expires_at)
-    await uow.outbox.add([email], now)
+    url = links.offer(business.slug, token, entry.language)
+    messages = [
+        waitlist_offer_email(entry, slot, letterhead, url, expires_at),
+        waitlist_offer_sms(entry, slot, letterhead, url, expires_at),
+    ]
+    await uow.outbox.add([m for m in messages if m is not None], now)
     return 1
 
 

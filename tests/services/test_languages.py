@@ -3,7 +3,7 @@ writes them, received by a real SMTP server; on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.header import decode_header, make_header
 from email.message import Message
 
@@ -11,10 +11,15 @@ import pytest
 
 from slotguard.adapters.mail import SmtpMailer
 from slotguard.domain import wording
+from slotguard.domain.bookings import Client
+from slotguard.domain.intervals import Interval
+from slotguard.domain.messages import PageLinks
 from slotguard.services.booking import book_appointment, cancel_booking
 from slotguard.services.catalog import update_business
 from slotguard.services.notifications import drain_all
 from slotguard.services.ports import UnitOfWorkFactory
+from slotguard.services.slots import SeatRequest, add_slot, book_seats
+from slotguard.services.waitlists import join_waitlist, make_offers
 from tests.services.mail_inbox import Inbox
 from tests.services.payments_support import clock, new_shop, request
 
@@ -78,3 +83,26 @@ def _fields(sentence: str) -> set[str]:
     import string
 
     return {name for _, name, _, _ in string.Formatter().parse(sentence) if name}
+
+
+async def test_a_waitlist_offer_is_written_in_the_language_its_entry_joined_in(
+    uows: UnitOfWorkFactory, smtp: tuple[Inbox, str]
+) -> None:
+    inbox, url = smtp
+    shop = await new_shop(uows)
+    slot = await add_slot(uows, clock, shop.business, shop.service.id, Interval(START, START + timedelta(hours=1)), 1)
+    taken = await book_seats(uows, clock, shop.business.slug, SeatRequest(slot.id, request(shop, START, n=1).client, 1))
+    waiting = Client("Léa", "Martin", f"lea@{shop.business.slug}.example.com", "+33 6 12 34 56 78")
+    await join_waitlist(uows, clock, shop.business.slug, slot.id, 1, waiting, "fr")
+    await cancel_booking(uows, clock, manage_token=taken.manage_token, actor="customer")
+    await make_offers(uows, clock, PageLinks("https://tours.example"))
+    await drain_all(uows, clock, {"email": SmtpMailer(url, "tours@example.com")})
+
+    (offer,) = [text_of(m) for m in inbox.of(shop) if m["To"].startswith("lea@")]
+    assert offer[0] == "Des places se sont libérées pour vous - Paid Tours"
+    assert offer[1].splitlines()[0] == "Bonjour Léa,"
+    assert f"https://tours.example/book/{shop.business.slug}?offer=" in offer[1] and "&lang=fr" in offer[1]
+    async with uows(write=False) as uow:
+        texts = await uow.outbox.of_business(shop.business.id, channel="sms")
+    assert [(m.recipient, m.kind.value) for m in texts] == [("+33 6 12 34 56 78", "waitlist_offer")]
+    assert texts[0].body.startswith("Paid Tours : places libres pour vous le ")
