@@ -265,7 +265,7 @@ async def _free_fairest_first(
     if len(free) <= 1:
         return free, resources
     day = rules_of.local_day(business.rules, rules_of.local_date_of(business.rules, start_at))
-    counts = await uow.bookings.active_counts([m.id for m in free], day, now)
+    counts = await uow.bookings.active_counts(business.id, [m.id for m in free], day, now)
     return sorted(free, key=lambda m: (counts.get(m.id, 0), random.random())), resources
 
 

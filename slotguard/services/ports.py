@@ -77,7 +77,9 @@ class BookingStore(Protocol):
     async def busy_blocks(
         self, unit_ids: Sequence[UUID], window: Interval, now: datetime
     ) -> dict[UUID, list[Interval]]: ...
-    async def active_counts(self, staff_ids: Sequence[UUID], window: Interval, now: datetime) -> dict[UUID, int]: ...
+    async def active_counts(
+        self, business_id: UUID, staff_ids: Sequence[UUID], window: Interval, now: datetime
+    ) -> dict[UUID, int]: ...
     async def calendar(
         self,
         business_id: UUID,

@@ -173,15 +173,19 @@ class BookingStore:
         """Blocks of active claims of these staff members or resources that meet `window`."""
         return await busy_blocks(self._conn, unit_ids, window, now)
 
-    async def active_counts(self, staff_ids: Sequence[UUID], window: Interval, now: datetime) -> dict[UUID, int]:
-        """How many active appointments each staff member has starting in `window`."""
+    async def active_counts(
+        self, business_id: UUID, staff_ids: Sequence[UUID], window: Interval, now: datetime
+    ) -> dict[UUID, int]:
+        """How many active appointments each staff member has starting in `window`: bounded by the
+        business and both ends of the window, so the count reads that day's rows of that business only."""
         query = (
             select(bookings.c.staff_id, func.count())
             .where(
-                bookings.c.staff_id.in_(staff_ids),
-                active_at(now),
+                bookings.c.business_id == business_id,
                 bookings.c.start_at >= window.start_at,
                 bookings.c.start_at < window.end_at,
+                bookings.c.staff_id.in_(staff_ids),
+                active_at(now),
             )
             .group_by(bookings.c.staff_id)
         )

@@ -201,6 +201,7 @@ class CatalogStore:
             .values(**values)
         )
         await self._link_resources(service)
+        await self._link_resources(service)
 
     async def retire_service(self, business_id: UUID, service_id: UUID, at: datetime) -> bool:
         """Stop offering a service; False if it is unknown or already retired."""

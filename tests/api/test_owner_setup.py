@@ -149,3 +149,17 @@ async def test_services_and_staff_lists_page(client: httpx.AsyncClient) -> None:
             if cursor is None:
                 break
         assert seen == expected
+
+
+async def test_a_service_patch_passes_every_create_field_through_resources_too(
+    client: httpx.AsyncClient, salon: Salon
+) -> None:
+    room = await _ok(await client.post(f"{_base(salon)}/resources", json={"name": "Room 1"}, headers=salon.owner), 201)
+    service_url = f"{_base(salon)}/services/{salon.service_ids['cut']}"
+    patched = await _ok(await client.patch(service_url, json={"resourceIds": [room["id"]]}, headers=salon.owner))
+    assert patched["resourceIds"] == [room["id"]]
+    assert (await _ok(await client.get(service_url, headers=salon.owner)))["resourceIds"] == [room["id"]]
+    unknown = {"resourceIds": ["00000000-0000-4000-8000-000000000000"]}
+    assert (await client.patch(service_url, json=unknown, headers=salon.owner)).status_code == 404
+    cleared = await _ok(await client.patch(service_url, json={"resourceIds": []}, headers=salon.owner))
+    assert cleared["resourceIds"] == []
