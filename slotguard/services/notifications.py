@@ -4,13 +4,23 @@ Draining: claim a batch, hand each message to the sender of its channel (email, 
 the result; retry with backoff. Delivery is at-least-once: a message is marked sent only after the
 receiver accepted it, so a worker that dies in between sends it again later under the same id.
 Messages on a channel nobody configured (no SMTP server, no SMS provider) wait in the outbox.
+
+A batch is delivered concurrently, one message at a time per target (a webhook host, an email or phone
+recipient), so one slow endpoint delays only its own messages, which stay in order. When a delivery to
+a target fails, the rest of that target's batch waits as long as the failed one (backoff per endpoint)
+without costing them an attempt. Every delivery ends before the batch's lease does (`deadline`): what
+has not started by then is given back, so no second worker can claim a message while it is being sent.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import groupby
+from urllib.parse import urlsplit
 
 from slotguard.domain.bookings import Booking
 from slotguard.domain.messages import (
@@ -37,6 +47,9 @@ MAX_ATTEMPTS = 8
 FIRST_RETRY_SECONDS = 30
 MAX_RETRY_SECONDS = 3600
 POLL_SECONDS = 1.0
+# The longest one delivery may take (the webhook client gives up after 5 s); none starts unless it can
+# end before the batch's sending deadline, three quarters into its lease.
+SEND_SECONDS = 10.0
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -59,24 +72,68 @@ async def queue_notifications(
     await queue_calendar_write(uow, booking, kind, now)
 
 
-async def drain_outbox(uows: UnitOfWorkFactory, clock: Clock, senders: Senders, *, batch_size: int = BATCH_SIZE) -> int:
-    """Send one claimed batch; returns how many messages were sent."""
+async def drain_outbox(
+    uows: UnitOfWorkFactory,
+    clock: Clock,
+    senders: Senders,
+    *,
+    batch_size: int = BATCH_SIZE,
+    lease: timedelta = LEASE,
+    send_seconds: float = SEND_SECONDS,
+) -> int:
+    """Send one claimed batch, targets side by side; returns how many messages were sent."""
 
     claimed = await claim_batch(
         uows,
-        lambda uow: uow.outbox.claim(clock(), LEASE, batch_size, senders.keys()),
+        lambda uow: uow.outbox.claim(clock(), lease, batch_size, senders.keys()),
         any_due=lambda uow: uow.outbox.has_due(clock(), senders.keys()),
     )
-    sent = 0
-    for message in claimed:
+    # A quarter of the lease is left for recording the outcomes: sending stops well before it ends.
+    deadline = asyncio.get_running_loop().time() + lease.total_seconds() * 0.75
+    by_target = [list(messages) for _, messages in groupby(sorted(claimed, key=_target), key=_target)]
+    window = _Window(deadline, send_seconds)
+    sent = await asyncio.gather(*(_deliver_in_order(uows, clock, senders, m, window) for m in by_target))
+    return sum(sent)
+
+
+def _target(message: OutgoingMessage) -> str:
+    """Who receives it: a webhook's host, else the recipient itself (an email address, a phone number)."""
+    if message.channel == "webhook":
+        return f"webhook:{urlsplit(message.recipient).netloc.lower()}"
+    return f"{message.channel}:{message.recipient}"
+
+
+@dataclass(frozen=True, slots=True)
+class _Window:
+    deadline: float  # loop time by which every delivery of the batch has ended
+    send_seconds: float  # the most one delivery may take
+
+    def time_left(self) -> float:
+        return self.deadline - asyncio.get_running_loop().time()
+
+
+async def _deliver_in_order(
+    uows: UnitOfWorkFactory, clock: Clock, senders: Senders, messages: list[OutgoingMessage], window: _Window
+) -> int:
+    """One target's messages, one after another, each started only if it can end before the deadline."""
+    for index, message in enumerate(messages):
+        if window.time_left() < window.send_seconds:  # due again at once, under the next pass's own lease
+            await _postpone(uows, messages[index:], clock(), "not sent before the batch's lease ended")
+            return index
         try:
-            status_code = await senders[message.channel].send(message)
+            async with asyncio.timeout(window.send_seconds):
+                status_code = await senders[message.channel].send(message)
         except Exception as failure:
-            await _record_failure(uows, clock, message, failure)
-            continue
+            retry_at = await _record_failure(uows, clock, message, failure) or clock()
+            await _postpone(uows, messages[index + 1 :], retry_at, "waiting: a delivery to this target failed")
+            return index
         await _record_sent(uows, clock, message, status_code)
-        sent += 1
-    return sent
+    return len(messages)
+
+
+async def _postpone(uows: UnitOfWorkFactory, messages: list[OutgoingMessage], until: datetime, reason: str) -> None:
+    if messages:
+        await _record(uows, lambda uow: uow.outbox.postpone([m.id for m in messages], until, reason))
 
 
 async def _record_sent(
@@ -85,7 +142,10 @@ async def _record_sent(
     await _record(uows, lambda uow: uow.outbox.mark_sent(message.id, clock(), status_code))
 
 
-async def _record_failure(uows: UnitOfWorkFactory, clock: Clock, message: OutgoingMessage, failure: Exception) -> None:
+async def _record_failure(
+    uows: UnitOfWorkFactory, clock: Clock, message: OutgoingMessage, failure: Exception
+) -> datetime | None:
+    """Record the failed attempt; when the message is due again (None: given up)."""
     attempts = message.attempts + 1
     refused = failure if isinstance(failure, DeliveryFailed) else DeliveryFailed(str(failure))
     retry = attempts < MAX_ATTEMPTS and not refused.permanent
@@ -94,6 +154,7 @@ async def _record_failure(uows: UnitOfWorkFactory, clock: Clock, message: Outgoi
     log.warning("sending %s %s failed (attempt %d): %s", message.channel, message.id, attempts, type(failure).__name__)
     error, status_code = str(failure) or type(failure).__name__, refused.status_code
     await _record(uows, lambda uow: uow.outbox.mark_failed(message.id, error, retry_at, status_code))
+    return retry_at
 
 
 async def _record(uows: UnitOfWorkFactory, change: Callable[[UnitOfWork], Awaitable[None]]) -> None:

@@ -62,6 +62,15 @@ class OutboxStore:
         values |= {"next_attempt_at": retry_at} if retry_at else {"status": "failed"}
         await self._conn.execute(update(outbox).where(outbox.c.id == message_id).values(**values))
 
+    async def postpone(self, message_ids: Collection[UUID], until: datetime, reason: str) -> None:
+        """Give claimed messages back unsent, due again at `until`: the claim's attempt is not counted."""
+        if message_ids:
+            await self._conn.execute(
+                update(outbox)
+                .where(outbox.c.id.in_(list(message_ids)), outbox.c.status == "pending")
+                .values(next_attempt_at=until, attempts=outbox.c.attempts - 1, last_error=reason)
+            )
+
     async def count_pending(self) -> int:
         """Messages not yet sent and not given up on, due or waiting for a retry."""
         count = await self._conn.scalar(select(func.count()).select_from(outbox).where(outbox.c.status == "pending"))
