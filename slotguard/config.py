@@ -41,10 +41,10 @@ class Settings(BaseSettings):
     cors_origins: str = ""
     pool_size: int = 10
     # Requests wait for a database connection in arrival order, at most this long (then 503)...
-    max_queue_wait_seconds: float = 30.0
-    # ...and one that would expect to wait longer than this is answered 503 with Retry-After at once,
-    # before it does any work: by default, one that would be likely to reach the bound above anyway.
-    shed_expected_wait_seconds: float = 30.0
+    max_queue_wait_seconds: float = 45.0
+    # ...and while the request at the head of the line has waited longer than this, newcomers are answered
+    # 503 with Retry-After at once, before they do any work.
+    shed_after_wait_seconds: float = 20.0
     max_body_bytes: int = 64 * 1024
     # The outgoing-request guard (webhooks, calendars): plain http, and private or loopback targets,
     # only when the operator allows them (self-hosting on a private network; tests on loopback).

@@ -167,8 +167,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
     app.add_middleware(PublicRateLimit, buckets=buckets, default=limit, setting_of=setting_of)
     app.add_middleware(
         LoadShedding,
-        expected_wait=database.queue.expected_wait_seconds,
-        limit_seconds=settings.shed_expected_wait_seconds,
+        longest_wait=database.queue.longest_wait_seconds,
+        limit_seconds=settings.shed_after_wait_seconds,
         on_shed=metrics.refused_at_door,
     )
     origins = [origin.strip() for origin in settings.cors_origins.split(",") if origin.strip()]

@@ -23,7 +23,7 @@ CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 BOOKING_OUTCOMES = ("created", "conflict", "hold_expired", "rolled_back", "unavailable", "rejected", "error")
 _CONFLICT_CODES = {"TIME_CONFLICT": "conflict", "SLOT_UNAVAILABLE": "conflict", "HOLD_EXPIRED": "hold_expired"}
 # Why a request was answered 503 without being served (api/overload.py, storage/connection_queue.py).
-SHED_REASONS = ("expected_wait", "queue_timeout")
+SHED_REASONS = ("line_not_draining", "queue_timeout")
 # Requests finish in milliseconds, or wait seconds for a lock or a busy file before a retry or a 503.
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 
@@ -91,7 +91,8 @@ class Metrics:
         self.shed = Counter(
             "slotguard_requests_shed",
             "Requests answered 503 with Retry-After because the server was too far behind: refused at the door"
-            " (expected_wait) or after waiting the longest allowed for a connection (queue_timeout)",
+            " while the line for a connection was not draining (line_not_draining) or after waiting the longest"
+            " allowed for a connection (queue_timeout)",
             ["reason"],
             registry=registry,
         )
@@ -119,7 +120,7 @@ class Metrics:
         self.shed.labels("queue_timeout").inc()
 
     def refused_at_door(self) -> None:
-        self.shed.labels("expected_wait").inc()
+        self.shed.labels("line_not_draining").inc()
 
     def pool_changed(self, delta: int) -> None:
         self.pool_in_use.inc(delta)

@@ -4,9 +4,10 @@ The pool itself is not fair: a connection given back wakes its first waiter, but
 before that waiter runs takes the connection first, and the waiter goes to the back of the line. In a
 burst some requests lose that way again and again and reach the pool's timeout while later ones are
 served. Here a turn given back goes straight to the request that has waited longest, so nobody is
-overtaken, and the queue knows how long a newcomer can expect to wait: the API refuses requests at
-the door (503 with Retry-After) when that wait is beyond what a client should sit through, before
-they take a seat, a lock or a connection.
+overtaken, and the queue knows how long the request at its head has been waiting. A newcomer would wait
+at least that long: when it is beyond what a client should sit through, the API refuses requests at the
+door (503 with Retry-After) before they take a seat, a lock or a connection. A burst that drains keeps
+that wait short however long the line, so it is served whole; only a line that stops draining is cut.
 """
 
 from __future__ import annotations
@@ -17,9 +18,6 @@ from collections import deque
 from typing import Protocol
 
 from slotguard.domain.errors import ServiceUnavailable
-
-# How much each finished turn moves the mean time a connection is held (an exponential moving mean).
-HOLD_SMOOTHING = 0.05
 
 
 class QueueObserver(Protocol):
@@ -45,21 +43,18 @@ class ConnectionQueue:
         self.max_wait_seconds = max_wait_seconds
         self.observer: QueueObserver = _Unobserved()
         self._free = capacity
-        self._waiters: deque[asyncio.Future[None]] = deque()
-        self._mean_hold_seconds = 0.0
+        self._waiters: deque[tuple[asyncio.Future[None], float]] = deque()  # (turn, monotonic arrival)
 
     @property
     def waiting(self) -> int:
         return len(self._waiters)
 
-    def expected_wait_seconds(self) -> float:
-        """How long a request arriving now would wait for a connection, from the recent mean turn."""
-        if self._free > 0:
-            return 0.0
-        return (self.waiting + 1) * self._mean_hold_seconds / self.capacity
+    def longest_wait_seconds(self) -> float:
+        """How long the request at the head of the line has been waiting (0 when nobody waits)."""
+        return time.monotonic() - self._waiters[0][1] if self._waiters else 0.0
 
-    async def enter(self) -> float:
-        """Wait for a turn (first come, first served); returns the monotonic time it began.
+    async def enter(self) -> None:
+        """Wait for a turn (first come, first served).
 
         Raises ServiceUnavailable (503, nothing written) after `max_wait_seconds`: a server this far
         behind should have refused the request at the door.
@@ -69,7 +64,7 @@ class ConnectionQueue:
             self._free -= 1
         else:
             turn = asyncio.get_running_loop().create_future()
-            self._waiters.append(turn)
+            self._waiters.append((turn, arrived))
             try:
                 await asyncio.wait_for(asyncio.shield(turn), self.max_wait_seconds)
             except TimeoutError:
@@ -79,19 +74,15 @@ class ConnectionQueue:
             except BaseException:
                 self._give_up(turn)
                 raise
-        began = time.monotonic()
-        self.observer.waited(began - arrived)
-        return began
+        self.observer.waited(time.monotonic() - arrived)
 
-    def leave(self, began: float) -> None:
+    def leave(self) -> None:
         """Give the turn back, straight to the longest waiter if there is one."""
-        held = time.monotonic() - began
-        self._mean_hold_seconds += HOLD_SMOOTHING * (held - self._mean_hold_seconds)
         self._pass_on()
 
     def _pass_on(self) -> None:
         while self._waiters:
-            turn = self._waiters.popleft()
+            turn, _arrived = self._waiters.popleft()
             if not turn.done():
                 turn.set_result(None)
                 return
@@ -103,5 +94,4 @@ class ConnectionQueue:
             self._pass_on()
             return
         turn.cancel()
-        if turn in self._waiters:
-            self._waiters.remove(turn)
+        self._waiters = deque(waiter for waiter in self._waiters if waiter[0] is not turn)

@@ -35,7 +35,7 @@ POOLER_PARAMETER = "pgbouncer"
 SQLITE_BUSY_TIMEOUT_MS = 5_000
 # How long a request may wait for a connection (in arrival order) before it is answered 503. Long enough
 # for a burst of thousands to drain; a server further behind refuses requests at the door instead.
-MAX_WAIT_SECONDS = 30.0
+MAX_WAIT_SECONDS = 45.0
 
 
 def async_url(url: str) -> str:

@@ -51,7 +51,7 @@ class SqlUnitOfWork:
         self._write = write
         self._conn: AsyncConnection | None = None
         self._queue = database.queue if database.queues(write=write) else None
-        self._turn: float | None = None  # when this unit's turn in the queue began
+        self._has_turn = False  # whether this unit holds a turn in the queue
 
     @property
     def connection(self) -> AsyncConnection:
@@ -60,7 +60,8 @@ class SqlUnitOfWork:
 
     async def __aenter__(self) -> SqlUnitOfWork:
         if self._queue is not None:
-            self._turn = await self._queue.enter()
+            await self._queue.enter()
+            self._has_turn = True
         try:
             conn = await self._database.engine.connect()
             try:
@@ -122,9 +123,9 @@ class SqlUnitOfWork:
             raise TransientStorageFailure(str(exc)) from exc
 
     def _release(self) -> None:
-        if self._queue is not None and self._turn is not None:
-            self._queue.leave(self._turn)
-            self._turn = None
+        if self._queue is not None and self._has_turn:
+            self._queue.leave()
+            self._has_turn = False
 
 
 def _translated(exc: BaseException) -> BaseException:

@@ -32,7 +32,12 @@ async def test_return_urls_must_be_on_the_business_own_site(paying: httpx.AsyncC
     checkout = f"/api/v1/public/{salon.slug}/slots/{slot['id']}/checkout"
 
     for field in ("successUrl", "cancelUrl"):
-        for url in ("https://evil.example/thanks", "javascript:alert(1)", "//evil.example/x", "https://shop.example.evil/"):
+        for url in (
+            "https://evil.example/thanks",
+            "javascript:alert(1)",
+            "//evil.example/x",
+            "https://shop.example.evil/",
+        ):
             reply = await paying.post(checkout, json=party(1) | {field: url})
             assert reply.status_code == 422, (field, url)
             assert reply.json()["details"][0]["field"] == field

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 
@@ -26,16 +27,15 @@ async def test_a_connection_given_back_goes_to_the_longest_waiter_not_to_a_newco
     queue = ConnectionQueue(1, max_wait_seconds=5)
     served: list[str] = []
 
-    async def request(name: str, hold_seconds: float = 0.0) -> None:
-        began = await queue.enter()
+    async def request(name: str) -> None:
+        await queue.enter()
         served.append(name)
-        await asyncio.sleep(hold_seconds)
-        queue.leave(began)
+        queue.leave()
 
-    first = await queue.enter()
+    await queue.enter()
     waiters = [asyncio.create_task(request(name)) for name in ("second", "third")]
     await asyncio.sleep(0.01)
-    queue.leave(first)
+    queue.leave()
     newcomer = asyncio.create_task(request("newcomer"))  # arrives before the second has run again
     await asyncio.gather(*waiters, newcomer)
 
@@ -45,36 +45,31 @@ async def test_a_connection_given_back_goes_to_the_longest_waiter_not_to_a_newco
 async def test_a_request_waits_no_longer_than_the_bound_and_its_turn_is_not_lost() -> None:
     queue = ConnectionQueue(1, max_wait_seconds=0.05)
     observer = queue.observer = CountingObserver()
-    holder = await queue.enter()
+    await queue.enter()
 
     with pytest.raises(ServiceUnavailable):
         await queue.enter()
 
     assert observer.gave_up_count == 1
     assert queue.waiting == 0
-    queue.leave(holder)
+    queue.leave()
     await asyncio.wait_for(queue.enter(), 1)  # the one connection is free again, at once
 
 
-async def test_the_expected_wait_grows_with_the_line_and_is_nothing_while_a_connection_is_free() -> None:
-    queue = ConnectionQueue(2, max_wait_seconds=5)
-    assert queue.expected_wait_seconds() == 0.0
-    for _ in range(20):  # turns that each hold a connection for a while
-        began = await queue.enter()
-        await asyncio.sleep(0.005)
-        queue.leave(began)
-    holders = [await queue.enter(), await queue.enter()]
-    one_waiting = asyncio.create_task(queue.enter())
-    await asyncio.sleep(0.01)
-    short_line = queue.expected_wait_seconds()
-    more = [asyncio.create_task(queue.enter()) for _ in range(9)]
+async def test_the_wait_at_the_head_of_the_line_is_measured_and_ends_when_it_drains() -> None:
+    queue = ConnectionQueue(1, max_wait_seconds=5)
+    await queue.enter()
+    assert queue.longest_wait_seconds() == 0.0  # nobody waits
+    first = asyncio.create_task(queue.enter())
+    await asyncio.sleep(0.05)
+    second_sent = time.monotonic()
+    second = asyncio.create_task(queue.enter())
     await asyncio.sleep(0.01)
 
-    assert 0 < short_line < queue.expected_wait_seconds()
-    for task in [one_waiting, *more]:
-        task.cancel()
-    await asyncio.gather(one_waiting, *more, return_exceptions=True)
-    assert queue.waiting == 0
-    for began in holders:
-        queue.leave(began)
-    assert queue.expected_wait_seconds() == 0.0
+    assert queue.longest_wait_seconds() >= 0.05  # the first in line, not the newest
+    queue.leave()
+    await first
+    assert 0 < queue.longest_wait_seconds() <= time.monotonic() - second_sent  # now the second heads it
+    queue.leave()
+    await second
+    assert queue.longest_wait_seconds() == 0.0
