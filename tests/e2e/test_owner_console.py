@@ -6,6 +6,8 @@ Every view is photographed into test-artifacts/ (owner-*.png).
 
 from __future__ import annotations
 
+import asyncio
+import re
 from datetime import date, timedelta
 from typing import Any
 
@@ -13,7 +15,7 @@ import httpx
 import pytest
 from playwright.async_api import Page, expect
 
-from tests.e2e.browser import chromium, screenshot, serious_accessibility_violations, sign_in_owner
+from tests.e2e.browser import ARTIFACTS, chromium, screenshot, serious_accessibility_violations, sign_in_owner
 from tests.e2e.conftest import Server
 from tests.e2e.salon import booking_body, local_time, new_salon, unique_slug
 
@@ -250,3 +252,45 @@ async def test_a_keyboard_alone_takes_a_desk_booking_at_phone_width(server: Serv
     async with httpx.AsyncClient(base_url=server.url) as client:
         reply = await client.get(f"/api/v1/businesses/{salon.slug}/appointments", headers=salon.owner)
     assert local_time(6, 11, 30) in [b["startTime"] for b in reply.json()["data"]]
+
+
+@on_sqlite
+async def test_the_week_view_draws_ten_staff_and_three_hundred_bookings(server: Server) -> None:
+    """Not a timed assertion: the figure is written to test-artifacts/week-view-render.txt for the docs."""
+    async with httpx.AsyncClient(base_url=server.url, timeout=60) as client:
+        salon = await new_salon(client, server.admin_token, staff=10)
+        monday = 7 - date.today().weekday()  # days from today to next Monday
+        starts = [(d, s, 9 + 2 * k) for d in range(7) for s in range(10) for k in range(4)]
+        starts += [(0, s, 17) for s in range(10)] + [(1, s, 17) for s in range(10)]
+        gate = asyncio.Semaphore(8)
+
+        async def book(n: int, day: int, staff: int, hour: int) -> None:
+            body = booking_body(salon, local_time(monday + day, hour), staff_id=salon.staff_ids[staff], n=n)
+            async with gate:
+                reply = await client.post(
+                    f"/api/v1/businesses/{salon.slug}/appointments", json=body, headers=salon.owner
+                )
+            assert reply.status_code == 201, reply.text
+
+        await asyncio.gather(*(book(n, *start) for n, start in enumerate(starts)))
+    assert len(starts) == 300
+    async with chromium() as browser:
+        page = await (await browser.new_context(viewport={"width": 1600, "height": 1000})).new_page()
+        await sign_in_owner(page, f"{server.url}/owner/{salon.slug}", salon.api_key)
+        week = (date.today() + timedelta(days=monday)).isoformat()
+        timings = []
+        for _ in range(5):
+            await page.fill("#date", date.today().isoformat())
+            await expect(page.locator("#days")).not_to_have_attribute("data-entries", "300")
+            await page.fill("#date", week)
+            await expect(page.locator("#days")).to_have_attribute("data-entries", "300")
+            await expect(page.locator("#days")).to_have_attribute("data-render-ms", re.compile(r"\d"))
+            timings.append(float(await page.locator("#days").get_attribute("data-render-ms") or "nan"))
+        await expect(page.locator("#days .entry.status-confirmed")).to_have_count(300)
+        await expect(page.locator("#days .lane-name")).to_have_count(7 * 11)  # ten staff and the slots, each day
+        await screenshot(page, "owner-week-300")
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "week-view-render.txt").write_text(
+        f"week view, 10 staff, 300 bookings: render (data in hand to painted) ms over 5 draws: {timings}; "
+        f"median {sorted(timings)[2]}\n"
+    )
