@@ -1,5 +1,6 @@
 """A demo business, so that a newcomer has something to book a minute after installing: a salon's
-appointments, a guided tour's seats and a garage's one-car slots.
+appointments, a guided tour's seats and a garage's one-car slots; and a calendar for the owner console
+(services/demo_week.py).
 
 Re-running it is safe: it gives the business a fresh API key (keys are shown only once), adds whatever
 is missing, and never creates a second service or slot where one of the same name or start exists.
@@ -16,6 +17,7 @@ from slotguard.domain.catalog import BookingRules, Business, Service, StaffMembe
 from slotguard.domain.intervals import Interval
 from slotguard.domain.slots import Slot
 from slotguard.services.catalog import add_service, add_staff, create_business, rotate_api_key
+from slotguard.services.demo_week import fill_demo_week
 from slotguard.services.ports import Clock, UnitOfWorkFactory
 from slotguard.services.slots import add_slot, slots_of
 
@@ -81,6 +83,9 @@ async def ensure_demo(uows: UnitOfWorkFactory, clock: Clock = _now) -> Demo:
             services.append(service)
         slot_services.append(service)
         slots += await _ensure_slots(uows, clock, business, service, plan)
+    tours = slot_services[0]
+    tour_slots = [s for s in slots if s.service_id == tours.id]
+    await fill_demo_week(uows, clock, business, services[:2], staff, tours, tour_slots)
     return Demo(business, api_key, services, staff, slot_services, slots)
 
 
