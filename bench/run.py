@@ -2,6 +2,7 @@
 
     .venv/bin/python -m bench.run [--engines sqlite postgresql] [--bookings 5000] [--chart bench/results.png]
                                   [--json bench/results/run.json]
+    .venv/bin/python -m bench.run --history 5000 1000000   (the owner's lists as history grows: bench/history.py)
 
 Per engine, on a fresh database that first gets realistic data (50 staff, 5,000 bookings, ANALYZE):
   1. burst: 100 racers for one time, 5 rounds: wall time and p99, slotguard over HTTP vs the seeds' approach
@@ -28,7 +29,7 @@ from typing import Any
 
 import httpx
 
-from bench import baseline_app
+from bench import baseline_app, history
 from bench.harness import (
     Fixture,
     booking_body,
@@ -350,8 +351,15 @@ def main() -> None:
     parser.add_argument("--bookings", type=int, default=5_000, help="uncontended bookings per contender")
     parser.add_argument("--chart", default="bench/results.png")
     parser.add_argument("--json", help="also write the raw figures to this file")
+    parser.add_argument(
+        "--history", nargs="+", type=int, help="only the owner's lists at these stored bookings (bench/history.py)"
+    )
     args = parser.parse_args()
     engines = [engine for group in args.engines for engine in group.split(",") if engine]
+    if args.history:
+        for engine in engines:
+            history.render(engine, {size: asyncio.run(history.owner_lists(engine, size)) for size in args.history})
+        return
     all_results = {engine: asyncio.run(run_engine(engine, args.bookings)) for engine in engines}
     render([row for engine, r in all_results.items() for row in table(engine, r)])
     print(f"errors (replies other than 201/409) per route: {ERRORS or 'none'}")
