@@ -36,6 +36,7 @@ class WaitlistEntryOut(Out):
     status: Literal["waiting", "offered", "booked", "lapsed", "removed"]
     offer_expires_at: Utc | None
     offer_token: str | None  # only while offered, so the owner can pass an offer on by phone
+    booking_id: UUID | None  # the offer's hold, which becomes the booking when accepted
     first_name: str
     last_name: str
     email: str

@@ -29,6 +29,7 @@ PAID, ABANDONED = "checkout.session.completed", "checkout.session.expired"
 WEIGHTS = {
     "book": 10, "hold": 7, "book_hold": 7, "checkout_time": 6, "seat_hold": 7, "slot_book": 8,
     "slot_book_hold": 7, "checkout": 9, "webhook": 12, "cancel": 15, "reschedule": 8, "look": 3,
+    "wait": 5, "accept": 6,
 }  # fmt: skip
 CREATING = ("book", "hold", "checkout_time", "seat_hold", "slot_book", "checkout")
 SLOT_CAPACITIES = (1, 1, 5, 8)  # two garage slots (one car each) and two tours
@@ -122,6 +123,7 @@ class Customer:
     # Whether the database restarted at some moment between two Unix times (see `log.Entry.in_doubt`).
     restarting_between: Callable[[float, float], bool] = lambda _since, _until: False
     mine: list[Mine] = field(default_factory=list)
+    waiting: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)  # slot, waitlistId, request
 
     async def run(self, budget: Iterator[int]) -> None:
         ops: dict[str, Callable[[int], Awaitable[bool]]] = {op: getattr(self, op) for op in WEIGHTS}
@@ -182,6 +184,11 @@ class Customer:
 
     async def _create(self, op: str, path: str, body: dict[str, Any], slot_id: str | None = None) -> None:
         entry = await self._send(Entry(op, body), path, body)
+        self._remember(entry, body, slot_id)
+
+    def _remember(self, entry: Entry, body: dict[str, Any], slot_id: str | None) -> None:
+        """A booking a 201 made, to act on later."""
+        op = entry.op
         if entry.status != 201:
             return
         data = entry.reply
@@ -191,6 +198,46 @@ class Customer:
             Mine(entry.booking_id, "slot" if slot_id else "appointment", CREATES[op], entry.manage_token,
                  unix(data.get("expiresAt")), place, data.get("sessionId"))
         )  # fmt: skip
+
+    async def wait(self, n: int) -> bool:
+        """Join a slot's waiting list: taken when the party's seats are not there."""
+        slot_id, guests = self._seats()
+        body = {"guests": guests} | self._person(n)
+        entry = await self._send(Entry("wait", body), f"{self._slot_path(slot_id)}/waitlist", body)
+        if entry.status == 201:
+            self.waiting.append((slot_id, str(entry.reply["waitlistId"]), body))
+        return True
+
+    async def accept(self, _n: int) -> bool:
+        """Accept an offer made to one of my waitlist entries (its token as the owner's list shows it, as if
+        read from the offer's email)."""
+        offers = await self._offers()
+        if not offers:
+            return False
+        slot_id, token, body = self.rng.choice(offers)
+        entry = Entry("accept", {"guests": body["guests"], "email": body["email"]})
+        await self._send(entry, f"/api/v1/public/waitlist/{token}/accept", {}, logged=False)
+        entry.reply["slotId"] = slot_id  # the checkout's reply names its booking, the entry its slot
+        self.log.append(entry)
+        self._remember(entry, entry.request, slot_id)
+        return True
+
+    async def _offers(self) -> list[tuple[str, str, dict[str, Any]]]:
+        offers, still = [], []
+        for slot_id, waitlist_id, body in self.waiting:
+            path = f"/api/v1/businesses/{self.fixture.slug}/slots/{slot_id}/waitlist"
+            try:
+                reply = await self.client.get(path, headers=self.fixture.owner)
+                line = {e["waitlistId"]: e for e in reply.json()["data"]} if reply.status_code == 200 else {}
+            except (httpx.HTTPError, ValueError, KeyError):
+                line = {}
+            mine = line.get(waitlist_id)
+            if mine is None or mine["status"] in ("waiting", "offered"):
+                still.append((slot_id, waitlist_id, body))
+            if mine is not None and mine["status"] == "offered":
+                offers.append((slot_id, str(mine["offerToken"]), body))
+        self.waiting = still
+        return offers
 
     # -- acting on my bookings -----------------------------------------------------------------------
 

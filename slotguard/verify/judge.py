@@ -34,6 +34,11 @@ class StoredState:
     slots: list[dict[str, Any]] = field(default_factory=list)
     counters: dict[str, int] | None = None  # slot id -> `slots.remaining` as stored, when it could be read
     read_at: float = math.inf  # Unix time of the read; every hold and checkout lapsed by default
+    waitlists: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # slot id -> its line (owner API)
+
+    def offer_holds(self) -> set[str]:
+        """The bookings the server made as waitlist offers (no request of the log made them)."""
+        return {str(e["bookingId"]) for line in self.waitlists.values() for e in line if e.get("bookingId")}
 
 
 @dataclass
@@ -63,7 +68,8 @@ def judge(
     violations = _unexpected_replies(log, drops_allowed) + violations
     violations += _overlaps(state.bookings)
     violations += _against_log(expected, state)
-    violations += _unexplained(log, state.bookings, set(expected))
+    violations += _unexplained(log, state.bookings, set(expected) | state.offer_holds())
+    violations += _waitlists(state)
     violations += _exactly_once(log)
     violations += _seats(state, cleaned=False)
     violations += _shown_while_running(log)
@@ -301,6 +307,37 @@ def _unexplained(log: list[Entry], bookings: list[dict[str, Any]], acknowledged:
     return violations
 
 
+def _waitlists(state: StoredState) -> list[str]:
+    """Each offer holds seats of its own, for the entry's party, and no one is passed over: nobody still
+    waiting ahead of an offered (or booked) entry has a party that would have fitted in its seats."""
+    bookings = {b["id"]: b for b in state.bookings}
+    violations = []
+    for slot_id, line in state.waitlists.items():
+        given = [e for e in line if e["status"] in ("offered", "booked")]
+        holds = Counter(str(e.get("bookingId")) for e in given)
+        violations += [f"slot {slot_id}: seats {hold} offered to {n} entries" for hold, n in holds.items() if n > 1]
+        for e in given:
+            hold = bookings.get(str(e.get("bookingId")))  # an open offer's hold has no client: not listed
+            if e["status"] == "offered" and hold is not None and hold["guests"] != e["guests"]:
+                violations.append(f"slot {slot_id}: the offer to {e['waitlistId']} holds no seats of its party")
+            earlier = line[: line.index(e)]  # the line is in the order of joining
+            ahead = [w for w in earlier if w["status"] == "waiting" and w["guests"] <= e["guests"]]
+            violations += [f"slot {slot_id}: {w['waitlistId']} was passed over for {e['waitlistId']}" for w in ahead]
+    return violations
+
+
+def _open_offers(state: StoredState) -> Counter[str]:
+    """Seats held by waitlist offers still open at the read (their holds have no client: not listed)."""
+    listed = {b["id"] for b in state.bookings}
+    held: Counter[str] = Counter()
+    for slot_id, line in state.waitlists.items():
+        for e in line:
+            open_until = unix(e.get("offerExpiresAt"))
+            if e["status"] == "offered" and e.get("bookingId") not in listed and (open_until or 0) > state.read_at:
+                held[slot_id] += int(e["guests"])
+    return held
+
+
 def _exactly_once(log: list[Entry]) -> list[str]:
     deliveries: dict[str, list[Entry]] = defaultdict(list)
     for e in log:
@@ -336,6 +373,7 @@ def _seats(state: StoredState, *, cleaned: bool) -> list[str]:
     for b in state.bookings:
         if b.get("slotId") and b["status"] in ACTIVE:
             taken[b["slotId"]] += int(b.get("guests") or 1)
+    taken += _open_offers(state)
     violations = []
     for slot in state.slots:
         slot_id, capacity, shown = slot["id"], int(slot["capacity"]), int(slot["remaining"])

@@ -30,6 +30,8 @@ EXPECTED: dict[str, set[tuple[int, str | None]]] = {
     "reschedule": {(200, None), (409, "TIME_CONFLICT"), (409, "SLOT_UNAVAILABLE")},
     "webhook": {(200, None)},
     "look": {(200, None)},
+    "wait": {(201, None), (409, "SEATS_AVAILABLE")},
+    "accept": {(201, None), (409, "HOLD_EXPIRED")},
 }
 NOTHING_WRITTEN = {(503, "SERVICE_UNAVAILABLE"), (429, "RATE_LIMITED")}
 # The status each creating operation acknowledges.
@@ -40,8 +42,9 @@ CREATES = {
     "seat_hold": "held",
     "checkout_time": "pending_payment",
     "checkout": "pending_payment",
+    "accept": "pending_payment",  # a waitlist offer of the fixture's priced service opens its checkout
 }
-SLOT_OPS = {"seat_hold", "slot_book", "slot_book_hold", "checkout"}
+SLOT_OPS = {"seat_hold", "slot_book", "slot_book_hold", "checkout", "accept"}
 ACTIVE = ("confirmed", "pending_payment", "held")
 
 

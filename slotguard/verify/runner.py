@@ -185,12 +185,23 @@ async def _stored_after_recovery(client: httpx.AsyncClient, fixture: Fixture, at
     return await _stored(client, fixture)
 
 
-async def _stored(client: httpx.AsyncClient, fixture: Fixture) -> StoredState:
-    read_at = time.time()
+async def _stored(client: httpx.AsyncClient, fixture: Fixture, attempts: int = 20) -> StoredState:
+    """One consistent read: the servers keep making waitlist offers (holds) as seats free up, so the read
+    counts only if the waiting lists were the same before and after it."""
     window = {"from": fixture.window[0], "to": fixture.window[1]}
-    bookings = await _pages(client, fixture, "appointments", window)
-    slots = await _pages(client, fixture, "slots", window | {"serviceId": fixture.service_id})
-    return StoredState(bookings, slots, read_at=read_at)
+    for attempt in range(attempts):
+        lines = await _lines(client, fixture)
+        read_at = time.time()
+        bookings = await _pages(client, fixture, "appointments", window)
+        slots = await _pages(client, fixture, "slots", window | {"serviceId": fixture.service_id})
+        if await _lines(client, fixture) == lines or attempt == attempts - 1:
+            break
+        await asyncio.sleep(0.5)
+    return StoredState(bookings, slots, read_at=read_at, waitlists=lines)
+
+
+async def _lines(client: httpx.AsyncClient, fixture: Fixture) -> dict[str, list[dict[str, Any]]]:
+    return {slot_id: await _pages(client, fixture, f"slots/{slot_id}/waitlist", {}) for slot_id in fixture.slots}
 
 
 async def _pages(

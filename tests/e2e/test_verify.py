@@ -20,7 +20,8 @@ OPERATIONS = 2000
 def own_server(request: pytest.FixtureRequest) -> Iterator[tuple[Server, int]]:
     """`slotguard serve --workers 2` for this test alone (its workers get killed), and its process id."""
     database_url: str = request.getfixturevalue(f"{request.param}_url")
-    process, url = start_server(database_url)
+    # Waitlist offers as soon as seats free up: the judge checks them too.
+    process, url = start_server(database_url, extra_env={"SLOTGUARD_WAITLIST_OFFER_SECONDS": "0.5"})
     yield Server(url=url, database_url=database_url), process.pid
     stop_server(process)
 
@@ -48,8 +49,8 @@ def test_random_operations_under_faults_keep_every_invariant(
     replies = summary["replies"]
     sent = {key.split()[0] for key in replies}
     assert sent == {"book", "hold", "book_hold", "checkout_time", "seat_hold", "slot_book", "slot_book_hold",
-                    "checkout", "webhook", "cancel", "reschedule", "look"}  # fmt: skip
-    for acknowledged in ("book 201", "slot_book 201", "cancel 200", "reschedule 200"):
+                    "checkout", "webhook", "cancel", "reschedule", "look", "wait", "accept"}  # fmt: skip
+    for acknowledged in ("book 201", "slot_book 201", "cancel 200", "reschedule 200", "wait 201", "accept 201"):
         assert replies.get(acknowledged, 0) > 0, (acknowledged, replies)
     assert replies.get("slot_book 409 SLOT_UNAVAILABLE", 0) > 10, replies
     assert replies.get("book 409 TIME_CONFLICT", 0) > 10, replies

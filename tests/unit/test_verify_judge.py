@@ -298,3 +298,38 @@ def test_an_abandoned_checkout_gives_its_seats_back() -> None:
 def test_a_lapsed_checkout_shows_expired_without_any_event() -> None:
     assert judge([checkout("c", 2)], StoredState([party("c", "tour", 2, "expired")], [tour(5)])) == []
     assert judge([checkout("c", 2)], StoredState([party("c", "tour", 2, "pending_payment")], [tour(3)])) != []
+
+
+def waiting(entry_id: str, guests: int, status: str = "waiting", booking_id: str | None = None) -> dict[str, Any]:
+    until = "2030-01-07T12:30:00Z" if status == "offered" else None
+    return {
+        "waitlistId": entry_id,
+        "guests": guests,
+        "status": status,
+        "bookingId": booking_id,
+        "offerExpiresAt": until,
+    }
+
+
+def offer_hold(booking_id: str, guests: int) -> dict[str, Any]:
+    return {"id": booking_id, "slotId": "tour", "status": "held", "guests": guests, "client": None,
+            "startTime": T10, "endTime": T11, "staffId": None}  # fmt: skip
+
+
+def test_waitlist_offers_made_by_the_server_are_explained_and_judged() -> None:
+    line = [waiting("w1", 3), waiting("w2", 1, "offered", "h2"), waiting("w3", 2, "lapsed", "h3")]
+    state = StoredState(
+        [offer_hold("h2", 1)], [{"id": "tour", "capacity": 4, "remaining": 3}], waitlists={"tour": line}
+    )
+    assert judge([], state) == []  # the offer's hold was made by no request, but the waiting list explains it
+
+
+def test_the_judge_sees_a_party_passed_over_and_seats_offered_twice() -> None:
+    line = [waiting("w1", 1), waiting("w2", 2, "offered", "h2"), waiting("w3", 1, "offered", "h2")]
+    state = StoredState(
+        [offer_hold("h2", 2)], [{"id": "tour", "capacity": 4, "remaining": 2}], waitlists={"tour": line}
+    )
+    violations = judge([], state)
+    assert "slot tour: w1 was passed over for w2" in violations
+    assert "slot tour: seats h2 offered to 2 entries" in violations
+    assert "slot tour: the offer to w3 holds no seats of its party" in violations

@@ -90,6 +90,7 @@ def _entry_out(entry: WaitlistEntry, line: list[WaitlistEntry]) -> shapes.Waitli
         status=entry.status.value,
         offer_expires_at=entry.offer_expires_at if offered else None,
         offer_token=entry.offer_token if offered else None,
+        booking_id=entry.hold_id,
         first_name=entry.client.first_name,
         last_name=entry.client.last_name,
         email=entry.client.email,
