@@ -23,10 +23,25 @@ from bench.harness import Fixture
 
 # The read that resolves the slug (and the catalog's version), then the writes of a booking.
 PG_READS = [("SELECT * FROM businesses WHERE slug = $1", "slug")]
-PG_CLIENT = (
-    "INSERT INTO clients (id, business_id, email, first_name, last_name, created_at) VALUES ($1, $2, $3, $4, $5, now())"
-    " ON CONFLICT (business_id, email) DO UPDATE SET first_name = excluded.first_name RETURNING id"
+# The client: the one with exactly these details if there is one, else a new one (two statements, as sent).
+PG_SAME_CLIENT = (
+    "SELECT id FROM clients WHERE business_id = $1 AND email = $2 AND first_name = $3 AND last_name = $4"
+    " AND phone IS NOT DISTINCT FROM NULL AND erased_at IS NULL LIMIT 1"
 )
+PG_ADD_CLIENT = (
+    "INSERT INTO clients (id, business_id, email, first_name, last_name, created_at) VALUES ($1, $2, $3, $4, $5, now())"
+)
+
+
+async def pg_client(conn: Any, business: uuid.UUID, email: str) -> uuid.UUID:
+    found: uuid.UUID | None = await conn.fetchval(PG_SAME_CLIENT, business, email, "F", "L")
+    if found is not None:
+        return found
+    client = uuid.uuid4()
+    await conn.execute(PG_ADD_CLIENT, client, business, email, "F", "L")
+    return client
+
+
 # The claim of the staff time and the booking in one statement: the booking only if the claim went in.
 PG_BOOKING = (
     "WITH claimed AS (INSERT INTO claims (business_id, booking_id, kind, unit_id, block_start_at, block_end_at,"
@@ -75,7 +90,7 @@ class PostgresFloor:
                 for statement, key in PG_READS:
                     await conn.fetch(statement, keys[key])
                 business = uuid.UUID(f.business_id)
-                client = await conn.fetchval(PG_CLIENT, uuid.uuid4(), business, f"c{n}@example.com", "F", "L")
+                client = await pg_client(conn, business, f"c{n}@example.com")
                 booking = await conn.fetchval(
                     PG_BOOKING,
                     uuid.uuid4(),
@@ -127,13 +142,15 @@ class SqliteFloor:
                 for statement, key in PG_READS:
                     value = {"slug": f.slug, "service": uuid.UUID(f.service_id).hex, "staff": staff}[key]
                     await (await conn.execute(statement.replace("$1", "?"), (value,))).fetchall()
-                upsert = await conn.execute(  # RETURNING: an existing client keeps its id
-                    "INSERT INTO clients (id, business_id, email, first_name, last_name, created_at) VALUES"
-                    " (?, ?, ?, 'F', 'L', ?) ON CONFLICT (business_id, email) DO UPDATE SET first_name = 'F'"
-                    " RETURNING id",
-                    (uuid.uuid4().hex, business, f"c{n}@example.com", _naive(datetime.now(UTC))),
-                )
-                client = (await upsert.fetchone())[0]
+                same = PG_SAME_CLIENT.replace("$1", "?").replace("$2", "?").replace("$3", "?").replace("$4", "?")
+                found = await (await conn.execute(same, (business, f"c{n}@example.com", "F", "L"))).fetchone()
+                client = found[0] if found else uuid.uuid4().hex
+                if not found:
+                    await conn.execute(
+                        "INSERT INTO clients (id, business_id, email, first_name, last_name, created_at) VALUES"
+                        " (?, ?, ?, 'F', 'L', ?)",
+                        (client, business, f"c{n}@example.com", _naive(datetime.now(UTC))),
+                    )
                 earliest = _naive(start - timedelta(minutes=24 * 60))
                 row = await (await conn.execute(SQLITE_OVERLAP, (staff, end, begin, earliest))).fetchone()
                 if row[0]:

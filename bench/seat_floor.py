@@ -1,10 +1,11 @@
 """The floor of a seat booking: the statements slotguard sends to book seats of a slot, sent straight from
 Python over asyncpg (no HTTP, no framework, no service layer), on PostgreSQL.
 
-slotguard reads the business row and the slot (with the seats that active bookings hold), upserts the
-client, takes the seats with a conditional decrement of the slot's counter, inserts the booking, the
-audit entry, looks up the business's webhook endpoint and writes the confirmation to the outbox. A
-loser reads the slots around for alternatives. Whatever slotguard spends above this is ours.
+slotguard reads the business row and the slot (with the seats that active bookings hold), finds or adds
+the client, inserts the booking and the audit entry, looks up the business's webhook endpoint, writes the
+confirmation to the outbox, and takes the seats last, with a conditional decrement of the slot's counter
+right before the commit. A loser reads the slots around for alternatives. Whatever slotguard spends above
+this is ours.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 
 import asyncpg
 
-from bench.raw_floor import PG_AUDIT, PG_CLIENT, PG_OUTBOX, PG_WEBHOOK
+from bench.raw_floor import PG_AUDIT, PG_OUTBOX, PG_WEBHOOK, pg_client
 
 SLOT = (
     "SELECT s.*, s.capacity - (SELECT coalesce(sum(guests), 0) FROM bookings b WHERE b.slot_id = s.id"
@@ -70,9 +71,7 @@ class SeatFloor:
         business = self.business_id
         await conn.fetch("SELECT * FROM businesses WHERE slug = $1", self.slug)
         slot = await conn.fetchrow(SLOT, slot_id, business, datetime.now().astimezone())
-        client = await conn.fetchval(PG_CLIENT, uuid.uuid4(), business, f"buyer{n}@example.com", "F", "L")
-        if await conn.execute(TAKE, slot_id, guests) != "UPDATE 1":
-            return False
+        client = await pg_client(conn, business, f"buyer{n}@example.com")
         booking = uuid.uuid4()
         start, end = slot["start_at"], slot["end_at"]
         await conn.execute(
@@ -81,4 +80,4 @@ class SeatFloor:
         await conn.execute(PG_AUDIT, business, booking)
         await conn.fetch(PG_WEBHOOK, business)
         await conn.execute(PG_OUTBOX, uuid.uuid4(), business, booking, f"buyer{n}@example.com")
-        return True
+        return await conn.execute(TAKE, slot_id, guests) == "UPDATE 1"  # the seats last, as slotguard takes them
