@@ -6,6 +6,7 @@ import functools
 import hmac
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -97,8 +98,18 @@ async def update_business(uows: UnitOfWorkFactory, business: Business, changes: 
     rules = replace(business.rules, **changes)
     check_timezone(rules.timezone)
     updated = replace(business, name=name, rules=rules)
+    fields = sorted(
+        ["name"] * (name != business.name) + [k for k, v in changes.items() if getattr(business.rules, k) != v]
+    )
 
-    await _in_write_transaction(uows, lambda uow: uow.catalog.update_business(updated))
+    async def change(uow: UnitOfWork) -> None:
+        await uow.catalog.update_business(updated)
+        if fields:  # audited as the owner's, at the server's time (setting up takes no clock)
+            await uow.audit.record_change(
+                business.id, "business_changed", "owner", {"fields": fields}, datetime.now(UTC)
+            )
+
+    await _in_write_transaction(uows, change)
     return updated
 
 

@@ -37,6 +37,12 @@ async def _owner_audit(client: httpx.AsyncClient, salon: Salon) -> list[dict[str
 
 async def test_the_owner_reads_every_setting_back_but_never_the_key(client: httpx.AsyncClient, salon: Salon) -> None:
     await _ok(await client.patch(_base(salon), json={"minNoticeMinutes": 30}, headers=salon.owner))
+    [entry] = await _owner_audit(client, salon)
+    assert (entry["action"], entry["actor"], entry["details"]) == (
+        "business_changed",
+        "owner",
+        {"fields": ["min_notice_minutes"]},
+    )
     business = await _ok(await client.get(_base(salon), headers=salon.owner))
     assert business["slug"] == salon.slug and business["timezone"] == "Europe/Berlin"
     assert business["minNoticeMinutes"] == 30 and business["horizonDays"] == 60
