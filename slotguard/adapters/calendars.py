@@ -27,6 +27,7 @@ import httpx
 from slotguard.adapters.icalendar_files import busy_times, event_text
 from slotguard.adapters.outbound import OutboundGuard, OutboundPolicy, failure_reason
 from slotguard.domain.calendars import (
+    BusyTime,
     CalendarAccess,
     CalendarEvent,
     CalendarKind,
@@ -60,10 +61,12 @@ _QUERY_BODY = """<?xml version="1.0" encoding="utf-8"?>
 class RemoteCalendars:
     """Reads busy times from, and writes bookings into, calendars on other servers."""
 
-    def __init__(self, policy: OutboundPolicy) -> None:
-        """`policy`: the server's outgoing-request policy; this module sets its own size and time limits."""
-        policy = replace(policy, max_response_bytes=MAX_CALENDAR_BYTES, timeout_seconds=10.0)
-        self._guard = OutboundGuard(policy)
+    def __init__(
+        self, policy: OutboundPolicy, *, max_bytes: int = MAX_CALENDAR_BYTES, read_seconds: float = READ_SECONDS
+    ) -> None:
+        """`policy`: the server's outgoing-request policy; calendars get their own size and time limits."""
+        self._guard = OutboundGuard(replace(policy, max_response_bytes=max_bytes, timeout_seconds=10.0))
+        self._read_seconds = read_seconds
 
     async def read(
         self, access: CalendarAccess, window: Interval, zone: ZoneInfo, known: CalendarVersion
@@ -90,12 +93,13 @@ class RemoteCalendars:
 
     @asynccontextmanager
     async def _session(self, access: CalendarAccess) -> AsyncIterator[httpx.AsyncClient]:
-        """A guarded client signed in to `access`, whose whole use must end within `READ_SECONDS`."""
+        """A guarded client signed in to `access`, whose whole use must end within `read_seconds`."""
         try:
-            async with asyncio.timeout(READ_SECONDS), self._guard.client(auth=_auth(access)) as client:
+            async with asyncio.timeout(self._read_seconds), self._guard.client(auth=_auth(access)) as client:
                 yield client
         except TimeoutError as exc:
-            raise CalendarUnreadable(f"the calendar server did not answer within {READ_SECONDS:.0f} seconds") from exc
+            reason = f"the calendar server did not answer within {self._read_seconds:g} seconds"
+            raise CalendarUnreadable(reason) from exc
         except httpx.HTTPError as exc:
             raise CalendarUnreadable(f"the calendar could not be fetched: {failure_reason(exc)}") from exc
 
@@ -111,7 +115,8 @@ async def _read_feed(
     content_type = reply.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type and content_type not in ICS_TYPES:
         raise CalendarUnreadable(f"the URL returned {content_type}, not an iCalendar feed (text/calendar)")
-    return FetchedCalendar(busy_times(reply.content, window, zone), CalendarVersion(etag=reply.headers.get("etag")))
+    busy = await _parsed_apart(reply.content, window, zone)
+    return FetchedCalendar(busy, CalendarVersion(etag=reply.headers.get("etag")))
 
 
 async def _read_collection(
@@ -124,8 +129,16 @@ async def _read_collection(
     reply = await client.request("REPORT", url, content=body, headers=_xml_headers(depth="1"))
     _expect(reply, "reading the calendar's events")
     objects = [data.text or "" for data in _multistatus(reply).iter(f"{CALDAV}calendar-data")]
-    busy = [b for text in objects if text.strip() for b in busy_times(text.encode(), window, zone)]
+    busy = await _parsed_apart("\r\n".join(text.strip() for text in objects if text.strip()).encode(), window, zone)
     return FetchedCalendar(busy, CalendarVersion(ctag=ctag))
+
+
+async def _parsed_apart(data: bytes, window: Interval, zone: ZoneInfo) -> list[BusyTime]:
+    """`busy_times` in a thread: parsing and expanding a big calendar takes seconds of CPU (about 0.8 ms
+    an event), which must not stall the requests this worker's event loop serves meanwhile."""
+    if not data.strip():
+        return []
+    return await asyncio.to_thread(busy_times, data, window, zone)
 
 
 async def _collection_ctag(client: httpx.AsyncClient, url: str) -> str | None:

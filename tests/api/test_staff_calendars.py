@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 
 from tests.api.conftest import ADMIN_TOKEN
-from tests.calendars.servers import busy_at, ics, ics_feed
-from tests.e2e.salon import Salon, booking_body, local_time, new_salon
+from tests.calendars.servers import at, busy_at, ics, ics_feed, vevent
+from tests.e2e.salon import TIMEZONE, Salon, booking_body, local_time, new_salon
 from tests.services.http_receiver import http_receiver
 
 
@@ -167,3 +169,28 @@ async def test_a_busy_time_arriving_over_a_booking_is_flagged_to_the_owner(clien
         deliveries = await client.get(f"/api/v1/businesses/{salon.slug}/webhook-deliveries", headers=salon.owner)
         events = [d["event"] for d in deliveries.json()["data"]]
         assert events.count("booking.calendar_conflict") == 1
+
+
+def many_events(count: int) -> str:
+    """`count` quarter-hour events, one after another from tomorrow 06:00 UTC (well inside the horizon)."""
+    first = at(local_time(1, 6))
+    return ics(
+        *(
+            vevent(f"e{n}", first + timedelta(minutes=15 * n), first + timedelta(minutes=15 * n + 10))
+            for n in range(count)
+        )
+    )
+
+
+async def test_a_feed_that_grows_to_5000_events_is_read_whole(client: httpx.AsyncClient) -> None:
+    salon = await new_salon(client, ADMIN_TOKEN)
+    await client.patch(f"/api/v1/businesses/{salon.slug}", json={"horizonDays": 60}, headers=salon.owner)
+    with ics_feed() as feed:
+        feed.body = many_events(10)
+        assert (await connect(client, salon, {"kind": "ics", "url": feed.url})).json()["data"]["busyCount"] == 10
+        feed.body = many_events(5000)
+        data = (await client.post(calendar_path(salon) + "/sync", headers=salon.owner)).json()["data"]
+        assert (data["status"], data["busyCount"]) == ("ok", 5000)
+        last = at(local_time(1, 6)) + timedelta(minutes=15 * 4999)
+        day = last.astimezone(ZoneInfo(TIMEZONE)).date().isoformat()
+        assert last.isoformat().replace("+00:00", "Z") not in await open_times(client, salon, day)

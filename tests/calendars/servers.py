@@ -81,13 +81,13 @@ def ics_feed() -> Iterator[Feed]:
             self.send_header("Content-Length", str(len(body)))
             self.send_header("ETag", feed.etag)
             self.end_headers()
-            if feed.drip_seconds:
-                for byte in body:
-                    self.wfile.write(bytes([byte]))
+            try:
+                for start in range(0, len(body), 1 if feed.drip_seconds else len(body) or 1):
+                    self.wfile.write(body[start : start + (1 if feed.drip_seconds else len(body))])
                     self.wfile.flush()
                     time.sleep(feed.drip_seconds)
-            else:
-                self.wfile.write(body)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client gave up, as it should on a server this slow
 
         def log_message(self, format: str, *args: object) -> None:
             pass
