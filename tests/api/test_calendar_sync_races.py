@@ -16,6 +16,7 @@ import httpx
 
 from slotguard.domain.bookings import Booking, Kind, Status
 from slotguard.domain.calendars import BusyTime
+from slotguard.domain.claims import Claim
 from slotguard.domain.intervals import Interval
 from slotguard.services.ports import UnitOfWorkFactory
 from tests.api.conftest import ADMIN_TOKEN
@@ -40,11 +41,13 @@ def appointment(business_id: UUID, service_id: UUID, staff_id: UUID, start_at: d
 
 async def claim_and_wait(uows: UnitOfWorkFactory, booking: Booking, claimed: asyncio.Event) -> bool:
     async with uows(write=True) as uow:
-        taken = await uow.bookings.claim_time(booking, None)
-        claimed.set()
+        try:
+            stored = not await uow.bookings.claim(Claim.of(booking, None))
+        finally:
+            claimed.set()
         await asyncio.sleep(HALF_A_SECOND)  # the sync runs now, while this booking is not yet committed
         await uow.commit()
-        return taken
+        return stored
 
 
 async def sync_busy(uows: UnitOfWorkFactory, staff_id: UUID, busy: BusyTime, *, lock: bool = True) -> set[UUID]:
@@ -91,9 +94,9 @@ async def test_a_booking_during_a_sync_sees_the_busy_time_and_is_refused(
     sync_task = asyncio.create_task(slow_sync())
     await locked.wait()
     async with uows(write=True) as uow:
-        taken = await uow.bookings.claim_time(appointment(business_id, service_id, staff_id, start), None)
+        stored = not await uow.bookings.claim(Claim.of(appointment(business_id, service_id, staff_id, start), None))
         await uow.commit()
-    assert (taken, await sync_task) == (False, set())
+    assert (stored, await sync_task) == (False, set())
 
 
 async def test_control_without_the_staff_time_lock_only_sqlites_file_lock_keeps_them_apart(
