@@ -21,7 +21,7 @@ from tests.e2e.salon import booking_body, local_time, new_salon, unique_slug
 
 on_sqlite = pytest.mark.parametrize("server", ["sqlite"], indirect=True)
 on_postgresql = pytest.mark.parametrize("server", ["postgresql"], indirect=True)
-VIEWS = ("calendar", "activity", "settings", "services", "staff", "slots", "webhooks", "feeds", "api-key")
+VIEWS = ("calendar", "activity", "settings", "services", "staff", "slots", "webhooks", "calendars", "feeds", "api-key")
 
 
 async def bare_business(server: Server) -> tuple[str, str]:

@@ -21,6 +21,7 @@ import "./services-setup.js";
 import "./staff-hours.js";
 import "./slot-schedules.js";
 import "./webhooks.js";
+import "./staff-calendars.js";
 import "./calendar-feeds.js";
 import "./api-key.js";
 
