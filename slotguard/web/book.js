@@ -82,7 +82,8 @@ async function pickDay(iso) {
   const choices = await flow.choices(iso);
   if (ticket !== tickets.day || !choices) return;
   const open = choices.filter((choice) => flow.available(choice));
-  $("times-hint").textContent = open.length ? t("times.zone", { zone: zone() }) : t("times.none");
+  const choosable = open.length || choices.some((choice) => flow.waitable && flow.waitable(choice)); // a full slot's line
+  $("times-hint").textContent = choosable ? t("times.zone", { zone: zone() }) : t("times.none");
   $("times").replaceChildren(...choices.map((choice) => {
     const button = choiceButton(choice, flow.label(choice), () => selectChoice(choice));
     button.setAttribute("aria-label", flow.label(choice) + ", " + when(choice.startTime)); // starts as it reads
