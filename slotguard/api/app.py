@@ -110,6 +110,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
             [*_periodic_jobs(settings, uows, clock, guard, calendars), *_after_sale_jobs(settings, uows, clock)]
         )
         periodic.start()
+        metrics.worker_started()
         yield
         await periodic.stop()
         await buckets.close()

@@ -16,6 +16,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from prometheus_client.core import GaugeMetricFamily
 
 MULTIPROCESS_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
+WORKER_STARTED = "slotguard_worker_started"
 # The text format that `generate_latest` writes (named here: older prometheus-client has no constant for it).
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -80,6 +81,14 @@ class Metrics:
             registry=registry,
             multiprocess_mode="livesum",
         )
+        # Per process (`pid` label): `slotguard verify` reads it to judge a restarted worker by what the worker
+        # did, not by whether traffic happened to reach it.
+        self.started = Gauge(
+            WORKER_STARTED,
+            "1 once this worker process has finished its start-up",
+            registry=registry,
+            multiprocess_mode="liveall",
+        )
         for outcome in BOOKING_OUTCOMES:
             self.bookings.labels(outcome)
         self.queue_waits = Histogram(
@@ -106,6 +115,9 @@ class Metrics:
                 multiprocess_mode="livesum",
             )
             capacity.set(pool_capacity)
+
+    def worker_started(self) -> None:
+        self.started.set(1)
 
     def retried(self) -> None:
         self.retries.inc()

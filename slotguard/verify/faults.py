@@ -7,8 +7,8 @@
   their PostgreSQL is run), and wait until it accepts connections again.
 
 They take turns (one lock): from a kill, nothing else happens until the replacement worker has finished
-its start-up transaction (its database connection, found through /proc/net/tcp, is idle), and from a
-database restart until the database accepts connections again. A worker whose start-up cannot reach the
+its start-up (as it reports in the server's metrics files, whether or not a request has reached it), and
+from a database restart until the database accepts connections again. A worker whose start-up cannot reach the
 database fails to start, and uvicorn's supervisor then stops the whole server: a worker restart during a
 database outage, which these faults do not set out to combine. Terminating connections needs the
 database up, too.
@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import asyncpg
-from sqlalchemy.engine import make_url
+from prometheus_client.multiprocess import MultiProcessCollector
 
 RESTART_TIMEOUT_SECONDS = 30.0
 DATABASE_READY_TIMEOUT_SECONDS = 60.0  # after the restart command, for the database to accept connections
@@ -128,9 +128,8 @@ class FaultInjector:
         replacement = await self._await_replacement()
         if replacement is None:
             return False
-        database_faults = self.plan.terminate_connections or self.plan.restart_database_command
-        if database_faults and not await self._started(replacement):
-            self.problems.append(f"worker {replacement} did not connect to the database")
+        if not await self._started(replacement):
+            self.problems.append(f"worker {replacement} did not finish its start-up")
         return True
 
     async def _restart_database(self) -> None:
@@ -197,11 +196,12 @@ class FaultInjector:
         return None
 
     async def _started(self, worker: int) -> bool:
-        """Whether the worker's start-up transaction is over: one of its database connections is idle."""
-        url = self.plan.database_url or ""
+        """Whether the worker finished its start-up (its database work included), as it reports itself in the
+        server's metrics files; not whether it has a database connection, which depends on whether the kernel
+        or a load balancer has sent it any request yet."""
+        folder = metrics_folder(worker)
         for _ in range(int(RESTART_TIMEOUT_SECONDS / 0.1)):
-            ports = client_ports(worker, make_url(url).port or 5432)
-            if ports and await idle_backends(url, ports):
+            if folder is not None and reported_started(folder, worker):
                 return True
             await asyncio.sleep(0.1)
         return False
@@ -229,23 +229,24 @@ def workers_of(server_pid: int) -> set[int]:
     return found
 
 
-def client_ports(pid: int, server_port: int) -> list[int]:
-    """Local ports of the process's established TCP connections to `server_port` (Linux /proc)."""
-    inodes = set()
+def metrics_folder(worker: int) -> str | None:
+    """The folder where the server's workers write their metrics (PROMETHEUS_MULTIPROC_DIR, which
+    `slotguard serve --workers N` sets for them), read from the worker's environment (Linux /proc)."""
     with contextlib.suppress(OSError):
-        for fd in Path(f"/proc/{pid}/fd").iterdir():
-            with contextlib.suppress(OSError):
-                link = os.readlink(fd)
-                if link.startswith("socket:["):
-                    inodes.add(link[len("socket:[") : -1])
-    ports = []
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        with contextlib.suppress(OSError):
-            for line in Path(table).read_text().splitlines()[1:]:
-                local, remote, state, inode = (line.split()[i] for i in (1, 2, 3, 9))
-                if inode in inodes and state == "01" and int(remote.rsplit(":", 1)[1], 16) == server_port:
-                    ports.append(int(local.rsplit(":", 1)[1], 16))
-    return ports
+        for variable in Path(f"/proc/{worker}/environ").read_bytes().split(b"\0"):
+            name, _, value = variable.decode(errors="replace").partition("=")
+            if name == "PROMETHEUS_MULTIPROC_DIR":
+                return value
+    return None
+
+
+def reported_started(folder: str, worker: int) -> bool:
+    """Whether the worker has set its `slotguard_worker_started` gauge (api/metrics.py) to 1."""
+    for metric in MultiProcessCollector(None, path=folder).collect():
+        for sample in metric.samples:
+            if sample.name == "slotguard_worker_started" and sample.labels.get("pid") == str(worker):
+                return bool(sample.value == 1)
+    return False
 
 
 async def accepts_connections(database_url: str, timeout_seconds: float) -> bool:
@@ -265,15 +266,6 @@ async def accepts_connections(database_url: str, timeout_seconds: float) -> bool
         finally:
             await conn.close()
     return False
-
-
-async def idle_backends(database_url: str, client_ports: list[int]) -> int:
-    conn = await asyncpg.connect(database_url)
-    try:
-        query = "SELECT count(*) FROM pg_stat_activity WHERE client_port = ANY($1::int[]) AND state = 'idle'"
-        return int(await conn.fetchval(query, client_ports))
-    finally:
-        await conn.close()
 
 
 async def terminate_backends(database_url: str) -> int:
