@@ -12,6 +12,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SLOTGUARD_", env_file=".env", extra="ignore")
 
     database_url: str = "sqlite:///./slotguard.db"
+    # A replica for what a customer may see a little late (availability, public slot listings); every
+    # decision to take time or seats is made on `database_url`.
+    read_database_url: str | None = None
     admin_token: SecretStr | None = None
     redis_url: str | None = None
     # None: a priced checkout answers 502 and takes nothing. `local` confirms without any payment: only

@@ -93,12 +93,28 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
     def uows(*, write: bool) -> UnitOfWork:
         return SqlUnitOfWork(database, write=write)
 
+    replica = (
+        create_database(settings.read_database_url, pool_size=settings.pool_size)
+        if settings.read_database_url
+        else None
+    )
+
+    def read_uows(*, write: bool) -> UnitOfWork:
+        """Reads from the replica; anything that writes goes to the primary."""
+        return SqlUnitOfWork(replica, write=False) if replica is not None and not write else uows(write=write)
+
     fast_path = _fast_path(settings.redis_url)
     guard = outbound_guard(settings)
     calendars = calendars_of(settings, uows, clock, guard)
     shortcuts = Shortcuts.for_server(fast_path)
     container = Container(
-        settings=settings, uows=uows, clock=clock, url_guard=guard, shortcuts=shortcuts, calendars=calendars
+        settings=settings,
+        uows=uows,
+        clock=clock,
+        url_guard=guard,
+        shortcuts=shortcuts,
+        calendars=calendars,
+        read_uows=read_uows if replica is not None else None,
     )
 
     @asynccontextmanager
@@ -116,6 +132,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
         await buckets.close()
         await fast_path.close()
         await database.dispose()
+        if replica is not None:
+            await replica.dispose()
         metrics.close()
 
     async def schema_revisions() -> tuple[frozenset[str], frozenset[str]]:

@@ -31,6 +31,8 @@ class Container:
     # Built once per app: the fast path, refusals in a burst, shared searches for alternatives.
     shortcuts: Shortcuts = field(default_factory=Shortcuts)
     calendars: StaffCalendars | None = None
+    # Read units of work on the replica (SLOTGUARD_READ_DATABASE_URL); None: reads go to the primary.
+    read_uows: UnitOfWorkFactory | None = None
     # Filled at start-up, once the shared webhook secret is read from the database.
     payments: dict[str, PaymentProvider] = field(default_factory=dict)
 
@@ -62,6 +64,10 @@ async def _uows(container: ContainerDep) -> UnitOfWorkFactory:
     return container.uows
 
 
+async def _read_uows(container: ContainerDep) -> UnitOfWorkFactory:
+    return container.read_uows or container.uows
+
+
 async def _clock(container: ContainerDep) -> Clock:
     return container.clock
 
@@ -84,6 +90,9 @@ async def _calendars(container: ContainerDep) -> StaffCalendars:
 
 
 UowsDep = Annotated[UnitOfWorkFactory, Depends(_uows)]
+# Reads a customer may see a little late (availability, listings): from the replica when there is one. Never
+# for a decision to take time or seats: those run in the use cases' write units of work, on the primary.
+ReadUowsDep = Annotated[UnitOfWorkFactory, Depends(_read_uows)]
 CalendarsDep = Annotated[StaffCalendars, Depends(_calendars)]
 UrlGuardDep = Annotated[UrlGuard, Depends(_url_guard)]
 ClockDep = Annotated[Clock, Depends(_clock)]

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query
 
 from slotguard.api import after_sale_schemas, schemas, views
 from slotguard.api.bounds import Day
-from slotguard.api.deps import ClockDep, FastPathDep, ShortcutsDep, UowsDep
+from slotguard.api.deps import ClockDep, FastPathDep, ReadUowsDep, ShortcutsDep, UowsDep
 from slotguard.api.holders import HoldCapDep
 from slotguard.api.openapi import PUBLIC_ERRORS
 from slotguard.services import availability, catalog
@@ -41,7 +41,7 @@ async def get_business(slug: str, uows: UowsDep) -> schemas.Ok[schemas.PublicBus
 @router.get("/{slug}/availability")
 async def get_availability(
     slug: str,
-    uows: UowsDep,
+    uows: ReadUowsDep,
     clock: ClockDep,
     service_id: Annotated[UUID, Query(alias="serviceId")],
     day: Annotated[Day, Query(alias="date")],
@@ -58,7 +58,7 @@ async def get_availability(
 @router.get("/{slug}/free-days")
 async def get_free_days(
     slug: str,
-    uows: UowsDep,
+    uows: ReadUowsDep,
     clock: ClockDep,
     service_id: Annotated[UUID, Query(alias="serviceId")],
     month: Annotated[str, Query(pattern=r"^2[0-9]{3}-(0[1-9]|1[0-2])$")],

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query
 
 from slotguard.api import schemas, views
 from slotguard.api.bounds import Moment
-from slotguard.api.deps import ClockDep, OwnerBusiness, ShortcutsDep, UowsDep
+from slotguard.api.deps import ClockDep, OwnerBusiness, ReadUowsDep, ShortcutsDep, UowsDep
 from slotguard.api.holders import HoldCapDep
 from slotguard.api.openapi import OWNER_ERRORS, PUBLIC_ERRORS
 from slotguard.api.pagination import MAX_LIMIT, after_start, next_start_cursor, time_window
@@ -52,7 +52,7 @@ async def get_owner_slots(
 @router.get("/api/v1/public/{slug}/slots", tags=["public"])
 async def get_public_slots(
     slug: str,
-    uows: UowsDep,
+    uows: ReadUowsDep,
     clock: ClockDep,
     service_id: ServiceFilter = None,
     from_: From = None,
