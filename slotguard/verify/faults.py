@@ -21,6 +21,7 @@ import contextlib
 import os
 import random
 import signal
+import struct
 import time
 from asyncio.subprocess import DEVNULL, PIPE, STDOUT
 from dataclasses import dataclass, field
@@ -241,12 +242,18 @@ def metrics_folder(worker: int) -> str | None:
 
 
 def reported_started(folder: str, worker: int) -> bool:
-    """Whether the worker has set its `slotguard_worker_started` gauge (api/metrics.py) to 1."""
-    for metric in MultiProcessCollector(None, path=folder).collect():
-        for sample in metric.samples:
-            if sample.name == "slotguard_worker_started" and sample.labels.get("pid") == str(worker):
-                return bool(sample.value == 1)
-    return False
+    """Whether the worker has set its `slotguard_worker_started` gauge (api/metrics.py) to 1, read from its own
+    file only; a file still being written (the worker just started) reads as not yet."""
+    path = Path(folder) / f"gauge_liveall_{worker}.db"
+    try:
+        metrics = MultiProcessCollector.merge([str(path)], accumulate=False)
+    except (OSError, struct.error, ValueError):
+        return False
+    return any(
+        sample.name == "slotguard_worker_started" and sample.labels.get("pid") == str(worker) and sample.value == 1
+        for metric in metrics
+        for sample in metric.samples
+    )
 
 
 async def accepts_connections(database_url: str, timeout_seconds: float) -> bool:
