@@ -28,7 +28,7 @@ from tests.e2e.load_balancer import haproxy
 from tests.e2e.salon import booking_body, local_time, new_salon
 from tests.services.http_receiver import http_receiver
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.heavy]
 
 INSTANCES = 3
 # Every instance runs its outbox worker, and may post webhooks to a receiver on loopback over plain http.
