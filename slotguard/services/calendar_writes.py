@@ -47,6 +47,15 @@ async def queue_calendar_write(uow: UnitOfWork, booking: Booking, kind: MessageK
         await uow.outbox.add([calendar_write(booking, booking.staff_id, kind)], now)
 
 
+async def queue_staff_change(uow: UnitOfWork, before: Booking, after: Booking, now: datetime) -> None:
+    """A booking moved to another staff member: its event leaves the first one's calendar too."""
+    if before.staff_id is None or before.staff_id == after.staff_id:
+        return
+    calendar = await uow.calendars.get(before.staff_id)
+    if calendar is not None and calendar.kind is CalendarKind.CALDAV:
+        await uow.outbox.add([calendar_write(after, before.staff_id, MessageKind.RESCHEDULE)], now)
+
+
 async def queue_existing_bookings(uow: UnitOfWork, business_id: UUID, staff_id: UUID, now: datetime) -> None:
     """A calendar just connected: write the staff member's confirmed bookings still to come into it."""
     window = Interval(now, now + EXISTING_AHEAD)

@@ -25,6 +25,7 @@ from slotguard.domain.intervals import Interval
 from slotguard.domain.messages import MessageKind
 from slotguard.services.availability import nearest_openings
 from slotguard.services.booking import AppointmentRequest, Booked, book_appointment
+from slotguard.services.calendar_writes import queue_staff_change
 from slotguard.services.claims import notify
 from slotguard.services.fast_path import forget_units
 from slotguard.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
@@ -81,6 +82,7 @@ async def reschedule_at_desk(
                 return None
             await uow.audit.record([_moved(booking, target)], now)
             await notify(uow, target, MessageKind.RESCHEDULE, now, business.name)
+            await queue_staff_change(uow, booking, target, now)
             await uow.commit()
             return target
 

@@ -168,3 +168,21 @@ async def test_a_weekly_event_across_a_dst_change_and_an_all_day_event_block_the
         times = await open_times(client, salon, day.isoformat())
         assert nine not in times and ten in times, f"09:00-10:00 local is busy on {day}, either side of the change"
     assert await open_times(client, salon, day_off.isoformat()) == [], "the all-day event takes the whole day"
+
+
+async def test_a_booking_moved_to_another_staff_member_leaves_the_first_ones_calendar(
+    client: httpx.AsyncClient, uows: UnitOfWorkFactory, db_url: str, dav: Radicale
+) -> None:
+    salon = await new_salon(client, ADMIN_TOKEN, staff=2)
+    assert (await connect(client, salon, caldav_body(dav))).status_code == 200
+    booked = await book(client, salon, local_time(6, 10))
+    await deliver(db_url, uows)
+    assert set(written(dav)) == {f"{booked['id']}@slotguard"}
+    moved = await client.post(
+        f"/api/v1/businesses/{salon.slug}/appointments/{booked['id']}/reschedule",
+        json={"startTime": local_time(6, 11), "staffId": salon.staff_ids[1]},
+        headers=salon.owner,
+    )
+    assert moved.status_code == 200, moved.text
+    await deliver(db_url, uows)
+    assert written(dav) == {}, "the booking is now another staff member's: it left this calendar"
