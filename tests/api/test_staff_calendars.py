@@ -29,7 +29,7 @@ async def open_times(client: httpx.AsyncClient, salon: Salon, day: str) -> list[
     return [slot["startTime"] for slot in reply.json()["data"]["slots"]]
 
 
-async def test_a_busy_time_in_the_feed_blocks_availability_booking_holds_and_reschedules(
+async def test_a_busy_time_in_the_feed_blocks_availability_booking_holds_desk_bookings_and_reschedules(
     client: httpx.AsyncClient,
 ) -> None:
     salon = await new_salon(client, ADMIN_TOKEN)
@@ -60,6 +60,12 @@ async def test_a_busy_time_in_the_feed_blocks_availability_booking_holds_and_res
         hold_body = {"serviceId": salon.service_ids["cut"], "staffId": salon.staff_ids[0], "startTime": busy}
         hold = await client.post(f"/api/v1/public/{salon.slug}/holds", json=hold_body)
         assert hold.status_code == 409 and hold.json()["error"]["code"] == "TIME_CONFLICT"
+        desk = await client.post(
+            f"/api/v1/businesses/{salon.slug}/appointments",
+            json=booking_body(salon, local_time(3, 10, 30)),
+            headers=salon.owner,
+        )
+        assert desk.status_code == 409 and desk.json()["error"]["code"] == "TIME_CONFLICT", "owners too"
         token = booked.json()["data"]["manageToken"]
         moved = await client.post(
             f"/api/v1/public/bookings/{token}/reschedule", json={"startTime": local_time(3, 10, 30)}
