@@ -153,17 +153,27 @@ async def _settle(uows: UnitOfWorkFactory, entry: WaitlistEntry, to: WaitStatus,
 
 
 async def make_offers(uows: UnitOfWorkFactory, clock: Clock, links: PageLinks) -> int:
-    """One pass over the slots with a line; returns how many offers this worker made."""
-    async with uows(write=False) as uow:
-        lines = await uow.waitlists.slots_in_line(SLOTS_PER_PASS)
-    made = 0
-    for business_id, slot_id in lines:
-        try:
-            if await _has_work(uows, clock(), business_id, slot_id):
-                made += await _offer_freed_seats(uows, clock, links, business_id, slot_id)
-        except Exception:  # one slot's failure must not hold up the others' offers
-            log.exception("waitlist offers for slot %s failed; trying again next pass", slot_id)
-    return made
+    """One pass over every slot with a line (a page at a time); returns how many offers this worker made."""
+    made, after = 0, None
+    while True:
+        async with uows(write=False) as uow:
+            lines = await uow.waitlists.slots_in_line(SLOTS_PER_PASS, after)
+        for business_id, slot_id in lines:
+            made += await _offer_safely(uows, clock, links, business_id, slot_id)
+        if len(lines) < SLOTS_PER_PASS:
+            return made
+        after = lines[-1][1]
+
+
+async def _offer_safely(
+    uows: UnitOfWorkFactory, clock: Clock, links: PageLinks, business_id: UUID, slot_id: UUID
+) -> int:
+    try:
+        if await _has_work(uows, clock(), business_id, slot_id):
+            return await _offer_freed_seats(uows, clock, links, business_id, slot_id)
+    except Exception:  # one slot's failure must not hold up the others' offers
+        log.exception("waitlist offers for slot %s failed; trying again next pass", slot_id)
+    return 0
 
 
 async def _has_work(uows: UnitOfWorkFactory, now: datetime, business_id: UUID, slot_id: UUID) -> bool:

@@ -54,15 +54,18 @@ class WaitlistStore:
         row = (await self._conn.execute(query)).first()
         return _entry(row._mapping) if row else None
 
-    async def slots_in_line(self, limit: int) -> list[tuple[UUID, UUID]]:
-        """(business, slot) of slots with someone waiting or offered."""
+    async def slots_in_line(self, limit: int, after: UUID | None = None) -> list[tuple[UUID, UUID]]:
+        """(business, slot) of slots with someone waiting or offered, by slot id, after slot `after`."""
         active = [WaitStatus.WAITING.value, WaitStatus.OFFERED.value]
         query = (
             select(waitlist_entries.c.business_id, waitlist_entries.c.slot_id)
             .where(waitlist_entries.c.status.in_(active))
             .distinct()
+            .order_by(waitlist_entries.c.slot_id)
             .limit(limit)
         )
+        if after is not None:
+            query = query.where(waitlist_entries.c.slot_id > after)
         return [(row[0], row[1]) for row in await self._conn.execute(query)]
 
     async def lock_slot(self, slot_id: UUID) -> None:

@@ -12,6 +12,7 @@ import pytest
 
 from slotguard.api.app import create_app
 from slotguard.domain.messages import PageLinks
+from slotguard.services import waitlists
 from slotguard.services.ports import UnitOfWork
 from slotguard.services.waitlists import make_offers
 from slotguard.storage.engine import create_database
@@ -200,3 +201,18 @@ async def test_an_offer_of_a_priced_service_opens_the_paid_checkout(
     managed = await paying.get(f"/api/v1/public/bookings/{accepted.json()['data']['manageToken']}")
     assert managed.json()["data"]["status"] == "pending_payment"
     assert [e["status"] for e in await line(paying, salon, tour)] == ["booked"]
+
+
+async def test_one_pass_reaches_every_slot_with_a_line_page_by_page(
+    client: httpx.AsyncClient, offers: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(waitlists, "SLOTS_PER_PASS", 1)
+    tours = [await full_tour(client, seats=1) for _ in range(2)]
+    for salon, tour, tokens in tours:
+        await join(client, salon, tour, 1, 1)
+        await client.post(f"/api/v1/public/bookings/{tokens[0]}/cancel")
+    await offers()
+    assert [[e["status"] for e in await line(client, salon, tour)] for salon, tour, _ in tours] == [
+        ["offered"],
+        ["offered"],
+    ]
