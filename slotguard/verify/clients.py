@@ -86,6 +86,21 @@ def _z(moment: datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")
 
 
+class Budget:
+    """The run's operations, handed out one at a time to the customers, and how many of them are finished.
+
+    Progress counts operations, not requests: an operation may send several (a waitlist operation that finds
+    nothing to do falls back to a booking), so the log can grow past the number of operations.
+    """
+
+    def __init__(self, operations: int) -> None:
+        self._numbers = iter(range(operations))
+        self.finished = 0
+
+    def __iter__(self) -> Iterator[int]:
+        return self._numbers
+
+
 @dataclass
 class Mine:
     """A booking this client made, as far as its replies tell."""
@@ -128,13 +143,14 @@ class Customer:
     mine: list[Mine] = field(default_factory=list)
     waiting: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)  # slot, waitlistId, request
 
-    async def run(self, budget: Iterator[int]) -> None:
+    async def run(self, budget: Budget) -> None:
         ops: dict[str, Callable[[int], Awaitable[bool]]] = {op: getattr(self, op) for op in WEIGHTS}
         weights = {op: w for op, w in WEIGHTS.items() if op != "webhook" or self.webhook_secret}
         for n in budget:
             op = self.rng.choices(list(weights), list(weights.values()))[0]
             if not await ops[op](n):
                 await ops[self.rng.choice(CREATING)](n)
+            budget.finished += 1
 
     # -- creating ------------------------------------------------------------------------------------
 

@@ -23,7 +23,7 @@ from slotguard.storage.engine import create_database
 from slotguard.storage.schema import instance_secrets
 from slotguard.storage.unit_of_work import SqlUnitOfWork
 from slotguard.stress import StressSetupError, reply_data
-from slotguard.verify.clients import Customer, Fixture, create_fixture
+from slotguard.verify.clients import Budget, Customer, Fixture, create_fixture
 from slotguard.verify.faults import FaultInjector, FaultPlan
 from slotguard.verify.judge import CLOCK_TOLERANCE_SECONDS, StoredState, judge
 from slotguard.verify.log import Entry, unix
@@ -102,10 +102,10 @@ class _Unwatched:
         pass
 
 
-async def _tell_progress(log: list[Entry], watcher: Watcher) -> None:
-    """Operations finished so far, a few times a second (the customers append to `log` as they go)."""
+async def _tell_progress(budget: Budget, watcher: Watcher) -> None:
+    """Operations finished so far, a few times a second."""
     while True:
-        watcher.advanced_to(len(log))
+        watcher.advanced_to(budget.finished)
         await asyncio.sleep(PROGRESS_SECONDS)
 
 
@@ -116,7 +116,7 @@ async def run(plan: VerifyPlan, watcher: Watcher | None = None) -> VerifyReport:
     async with httpx.AsyncClient(base_url=plan.url, timeout=60, limits=limits) as client:
         fixture = await create_fixture(client, plan.admin_token, plan.staff, plan.hold_ttl_seconds)
         log: list[Entry] = []
-        budget = iter(range(plan.operations))
+        budget = Budget(plan.operations)
         run_id = uuid.uuid4().hex[:8]
         faults = FaultInjector(plan.faults, random.Random(rng.random()))
         customers = [
@@ -125,7 +125,7 @@ async def run(plan: VerifyPlan, watcher: Watcher | None = None) -> VerifyReport:
         ]
         watcher = watcher or _Unwatched()
         injector = asyncio.create_task(faults.run())
-        ticker = asyncio.create_task(_tell_progress(log, watcher))
+        ticker = asyncio.create_task(_tell_progress(budget, watcher))
         started = time.monotonic()
         try:
             await asyncio.gather(*(c.run(budget) for c in customers))
@@ -134,7 +134,7 @@ async def run(plan: VerifyPlan, watcher: Watcher | None = None) -> VerifyReport:
             injector.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await injector  # and raise what made it fail, if anything did
-        watcher.advanced_to(len(log))
+        watcher.advanced_to(budget.finished)
         watcher.entered("waiting for holds and checkouts to lapse")
         await faults.finish()
         await _until_lapsed(log)
