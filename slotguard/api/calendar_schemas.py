@@ -33,6 +33,14 @@ class CalendarConflictOut(Out):
     busy_end_time: Utc
 
 
+class BusyTimeOut(Out):
+    """A busy time of a staff member's own calendar, as synced: it blocks that staff member's bookings."""
+
+    staff_id: UUID
+    start_time: Utc
+    end_time: Utc
+
+
 class CalendarOut(Out):
     kind: str
     url: str

@@ -39,6 +39,8 @@ log = logging.getLogger("slotguard.calendars")
 # Busy times are kept from a day back (so one in progress still blocks) to the business's horizon.
 KEPT_BEFORE = timedelta(days=1)
 CLAIM_BATCH = 10
+# The longest window the owner's calendar asks busy times for (a week view asks for 7 days).
+MAX_BUSY_WINDOW = timedelta(days=62)
 # How often each worker looks for calendars due (each is synced every `every`, by whichever claims it).
 POLL_SECONDS = 5.0
 
@@ -100,6 +102,13 @@ class StaffCalendars:
             if calendar is None or calendar.business_id != business.id:
                 raise NotFound("calendar")
             return CalendarView(calendar, await uow.calendars.busy_over_bookings(staff_id, self.clock()))
+
+    async def busy_times(self, business: Business, window: Interval) -> list[tuple[UUID, Interval]]:
+        """The synced busy times of the business's staff that meet `window` (the owner's calendar draws them)."""
+        if window.end_at - window.start_at > MAX_BUSY_WINDOW:
+            raise ValidationFailed("The window is too long", [{"field": "to", "message": "at most 62 days after from"}])
+        async with self.uows(write=False) as uow:
+            return await uow.calendars.busy_times(business.id, window)
 
     async def disconnect(self, business: Business, staff_id: UUID) -> None:
         """Forget the calendar and its busy times: they stop blocking at once."""

@@ -34,7 +34,7 @@ from slotguard.domain.intervals import Interval
 from slotguard.storage.bookings import active_at
 from slotguard.storage.dialects import staff_time_lock_key
 from slotguard.storage.leases import lease_due
-from slotguard.storage.schema import bookings, calendar_busy, staff_calendars
+from slotguard.storage.schema import bookings, calendar_busy, staff, staff_calendars
 
 
 class CalendarStore:
@@ -77,6 +77,22 @@ class CalendarStore:
         if rows:
             await self._conn.execute(insert(calendar_busy), rows)
         return dict(await self.busy_over_bookings(staff_id, now))
+
+    async def busy_times(self, business_id: UUID, window: Interval) -> list[tuple[UUID, Interval]]:
+        """The busy times of the business's staff calendars that meet `window`, by staff member and start: what
+        the owner's calendar draws. Bounded on both ends (`end_at` by the index, `start_at` by the window)."""
+        query = (
+            select(calendar_busy.c.staff_id, calendar_busy.c.start_at, calendar_busy.c.end_at)
+            .select_from(calendar_busy.join(staff, staff.c.id == calendar_busy.c.staff_id))
+            .where(
+                staff.c.business_id == business_id,
+                calendar_busy.c.end_at > window.start_at,
+                calendar_busy.c.start_at < window.end_at,
+            )
+            .order_by(calendar_busy.c.staff_id, calendar_busy.c.start_at)
+        )
+        rows = await self._conn.execute(query)
+        return [(staff_id, Interval(start_at, end_at)) for staff_id, start_at, end_at in rows]
 
     async def busy_over_bookings(self, staff_id: UUID, now: datetime) -> list[tuple[UUID, Interval]]:
         """Active bookings that a busy time overlaps, each with the first such busy time, in time order.

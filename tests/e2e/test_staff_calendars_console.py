@@ -4,6 +4,7 @@ in plain words when it cannot be read, and a booking a busy time arrived over.""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date, timedelta
 
 import httpx
 import pytest
@@ -43,6 +44,15 @@ async def test_an_owner_connects_a_staff_calendar_and_sees_what_it_blocks(loopba
             await expect(card.locator(".conflicts")).to_contain_text(booked.json()["data"]["id"][:8])
             assert await serious_accessibility_violations(page) == []
             await screenshot(page, "owner-staff-calendars")
+
+            await page.click('#nav button[data-view="calendar"]')
+            await page.locator("#date").fill((date.today() + timedelta(days=2)).isoformat())
+            await page.locator("#date").dispatch_event("change")
+            busy = page.locator("#days .entry.busy")
+            await expect(busy).to_have_count(2)
+            await expect(busy.first).to_contain_text("Busy in own calendar")
+            await screenshot(page, "owner-calendar-busy-times")
+            await page.click('#nav button[data-view="calendars"]')
 
             feed.status = 500
             await card.locator("button", has_text="Sync now").click()

@@ -1,5 +1,6 @@
-// The calendar: a day or week time grid, a lane per staff member and one for slots. Bookings, holds and
-// time off are drawn at their times in the business's zone, coloured by status; clicking a free time opens
+// The calendar: a day or week time grid, a lane per staff member and one for slots. Bookings, holds, time off
+// and the busy times of the staff's own calendars are drawn at their times in the business's zone, coloured
+// by status; clicking a free time opens
 // a desk booking, clicking a booking its details. The live stream redraws it within a second of a change.
 import { listAll } from "./api.js";
 import { openBooking } from "./booking-details.js";
@@ -49,7 +50,8 @@ function toolbar(ctx) {
 function legend() {
   const kinds = [["confirmed", "confirmed"], ["held", "held"], ["pending_payment", "pending payment"], ["needs_refund", "needs refund"], ["cancelled", "cancelled"]];
   return el("p", { className: "legend muted" }, kinds.map(([status, text]) => el("span", { className: "swatch status-" + status, text })),
-    el("span", { className: "swatch slot", text: "slot (seats left)" }), el("span", { className: "swatch off", text: "time off" }));
+    el("span", { className: "swatch slot", text: "slot (seats left)" }), el("span", { className: "swatch off", text: "time off" }),
+    el("span", { className: "swatch off busy", text: "busy in own calendar" }));
 }
 
 const visibleDays = () => (state.mode === "week" ? Array.from({ length: 7 }, (_, i) => addDays(mondayOf(state.day), i)) : [state.day]);
@@ -61,18 +63,22 @@ async function draw(ctx, grid = document.getElementById("days")) {
   const to = instantOf(addDays(days[days.length - 1], 1), 0, ctx.zone);
   const query = { from, to, includeHolds: "true" };
   if (state.staffId) query.staffId = state.staffId;
-  const [bookings, slots] = await Promise.all([listAll("/appointments", query), state.staffId ? { status: 200, rows: [] } : listAll("/slots", { from, to })]);
+  const [bookings, slots, busy] = await Promise.all([
+    listAll("/appointments", query),
+    state.staffId ? { status: 200, rows: [] } : listAll("/slots", { from, to }),
+    listAll("/busy-times", { from, to }),
+  ]);
   if (bookings.status !== 200) return say("Could not load the calendar.", "error");
   if (!grid) return;
   const started = performance.now();
   grid.style.setProperty("--hour", 60 * PX_PER_MINUTE[state.mode] + "px");
-  grid.replaceChildren(...layout(ctx, days, bookings.rows, slots.rows));
+  grid.replaceChildren(...layout(ctx, days, bookings.rows, slots.rows, busy.rows));
   grid.dataset.entries = String(bookings.rows.length);
   // The time from data in hand to the grid on screen, for anyone measuring the console (see docs/owner.md).
   requestAnimationFrame(() => { grid.dataset.renderMs = (performance.now() - started).toFixed(1); });
 }
 
-function layout(ctx, days, bookings, slots) {
+function layout(ctx, days, bookings, slots, busy) {
   const staff = ctx.staff.filter((m) => (state.staffId ? m.id === state.staffId : !m.retired || bookings.some((b) => b.staffId === m.id)));
   const lanes = [...staff.map((m) => ({ id: m.id, name: m.name, member: m })), ...(state.staffId ? [] : [{ id: "slots", name: "Slots" }])];
   const shown = bookings.filter((b) => state.showCancelled || !INACTIVE.has(b.status));
@@ -83,7 +89,8 @@ function layout(ctx, days, bookings, slots) {
   for (const slot of slots) placeTimed(ctx, slot, "slots", put, { slot });
   for (const lane of lanes) {
     if (!lane.member) continue;
-    for (const off of lane.member.timeOff) for (const day of days) clipOff(ctx, off, day, lane.id, put);
+    for (const off of lane.member.timeOff) for (const day of days) clip(ctx, off, day, lane.id, put, { off });
+    for (const time of busy.filter((b) => b.staffId === lane.id)) for (const day of days) clip(ctx, time, day, lane.id, put, { busy: time });
     for (const day of days) for (const [a, b] of lane.member.workingHours[weekdayOf(day)] || []) ranges.push([minutesOf(a), b === "24:00" || b === "00:00" ? 1440 : minutesOf(b)]);
   }
   const [firstHour, lastHour] = hourRange(ranges);
@@ -100,13 +107,14 @@ function placeTimed(ctx, item, lane, put, payload) {
   put(start.day, lane, Object.assign({ start: start.minutes, end: Math.max(endMinutes, start.minutes + 5) }, payload));
 }
 
-function clipOff(ctx, off, day, lane, put) {
+// The part of a span of blocked time (time off, a busy time) that falls on `day`.
+function clip(ctx, span, day, lane, put, payload) {
   const dayStart = instantOf(day, 0, ctx.zone);
   const dayEnd = instantOf(addDays(day, 1), 0, ctx.zone);
-  if (off.endTime <= dayStart || off.startTime >= dayEnd) return;
-  const start = off.startTime <= dayStart ? 0 : local(off.startTime, ctx.zone).minutes;
-  const end = off.endTime >= dayEnd ? 1440 : local(off.endTime, ctx.zone).minutes;
-  put(day, lane, { start, end, off });
+  if (span.endTime <= dayStart || span.startTime >= dayEnd) return;
+  const start = span.startTime <= dayStart ? 0 : local(span.startTime, ctx.zone).minutes;
+  const end = span.endTime >= dayEnd ? 1440 : local(span.endTime, ctx.zone).minutes;
+  put(day, lane, Object.assign({ start, end }, payload));
 }
 
 function dayColumn(ctx, day, lanes, items, geometry) {
@@ -136,6 +144,7 @@ function entryNode(ctx, entry, geometry) {
   let node;
   if (entry.booking) node = bookingButton(ctx, entry.booking);
   else if (entry.slot) node = slotButton(ctx, entry.slot);
+  else if (entry.busy) node = el("div", { className: "entry off busy", text: "Busy in own calendar" });
   else node = el("div", { className: "entry off", text: "Time off" });
   node.style.top = Math.max(0, (entry.start - geometry.firstMinute) * geometry.scale) + "px";
   node.style.height = Math.max(14, (entry.end - entry.start) * geometry.scale - 1) + "px";
