@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException
 
 from slotguard.domain import errors as domain
 from slotguard.domain.availability import Opening
+from slotguard.domain.series import OccurrenceConflict
 from slotguard.domain.slots import Slot
 
 log = logging.getLogger("slotguard.api")
@@ -57,6 +58,7 @@ def booking_error_response(exc: domain.BookingError) -> JSONResponse:
         (500, "INTERNAL_ERROR"),  # every BookingError subclass is in the table; this is a safety net
     )
     alternatives = getattr(exc, "alternatives", None)
+    conflicts = getattr(exc, "conflicts", None)
     return error_response(
         status,
         code,
@@ -64,7 +66,15 @@ def booking_error_response(exc: domain.BookingError) -> JSONResponse:
         retry_after_seconds=getattr(exc, "retry_after_seconds", None),
         alternatives=alternatives_json(alternatives) if alternatives is not None else None,
         details=getattr(exc, "details", None),
+        conflicts=conflicts_json(conflicts) if conflicts is not None else None,
     )
+
+
+def conflicts_json(conflicts: list[OccurrenceConflict]) -> list[dict[str, object]]:
+    """The refused occurrences of a series: `{startTime, alternatives}` each."""
+    return [
+        {"startTime": _z(c.start_at.isoformat()), "alternatives": alternatives_json(c.alternatives)} for c in conflicts
+    ]
 
 
 def alternatives_json(alternatives: list[Opening] | list[Slot]) -> list[dict[str, object]]:

@@ -137,6 +137,7 @@ class BusinessPatchIn(In):
     change_notice_minutes: int | None = Field(None, ge=0, le=525_600)
     reminder_minutes_before: list[ReminderMinutes] | None = Field(None, max_length=5, examples=[[1440, 60]])
     waitlist_offer_minutes: int | None = Field(None, ge=1, le=10_080)
+    repeat_bookings: bool | None = None  # customers may book repeat appointments (SPEC §9)
 
     @field_validator("rate_limit")
     @classmethod
@@ -162,6 +163,7 @@ class BusinessOut(Out):
     change_notice_minutes: int = 0
     reminder_minutes_before: list[int] = Field(default_factory=lambda: [1440])
     waitlist_offer_minutes: int = 30
+    repeat_bookings: bool = False
 
 
 class NewBusinessOut(BusinessOut):
@@ -389,6 +391,7 @@ class BookingOut(Out):
     client: ClientOut | None
     created_at: Utc
     resource_id: UUID | None = None  # the resource taken beside the staff member (SPEC §9)
+    series_id: UUID | None = None  # the repeat series it is an occurrence of
 
 
 class BookedOut(BookingOut):

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel
 
-from slotguard.api import schemas
+from slotguard.api import schemas, series_schemas
 from slotguard.api.owner_schemas import OwnerServiceOut, OwnerStaffOut, TimeOffOut
 from slotguard.domain.availability import Opening
 from slotguard.domain.bookings import Booking, Client
@@ -19,6 +19,7 @@ from slotguard.domain.messages import OutgoingMessage
 from slotguard.domain.slots import Slot
 from slotguard.services.booking import AppointmentRequest
 from slotguard.services.checkout import CheckoutStarted
+from slotguard.services.series import SeriesBooked
 from slotguard.services.slots import SeatRequest
 
 
@@ -40,6 +41,7 @@ def business_out(business: Business) -> schemas.BusinessOut:
         change_notice_minutes=rules.change_notice_minutes,
         reminder_minutes_before=list(rules.reminder_minutes_before),
         waitlist_offer_minutes=rules.waitlist_offer_minutes,
+        repeat_bookings=rules.repeat_bookings,
     )
 
 
@@ -124,6 +126,7 @@ class _BookingFields(TypedDict):
     client: schemas.ClientOut | None
     created_at: datetime
     resource_id: UUID | None
+    series_id: UUID | None
 
 
 def _booking_fields(booking: Booking, now: datetime) -> _BookingFields:
@@ -141,7 +144,13 @@ def _booking_fields(booking: Booking, now: datetime) -> _BookingFields:
         "client": schemas.ClientOut.model_validate(client, from_attributes=True) if client else None,
         "created_at": booking.created_at,
         "resource_id": booking.resource_id,
+        "series_id": booking.series_id,
     }
+
+
+def series_out(series: SeriesBooked, now: datetime) -> series_schemas.SeriesOut:
+    bookings = [booked_out(b.booking, now, b.manage_token) for b in series.booked]
+    return series_schemas.SeriesOut(series_id=series.series_id, bookings=bookings)
 
 
 def opening_out(opening: Opening) -> schemas.OpeningOut:

@@ -33,6 +33,8 @@ class BookingRules:
     change_notice_minutes: int = 0
     reminder_minutes_before: tuple[int, ...] = (1440,)
     waitlist_offer_minutes: int = 30
+    # Customers may book a repeat series online (the owner always may, at the desk).
+    repeat_bookings: bool = False
 
     @property
     def zone(self) -> ZoneInfo:

@@ -58,9 +58,10 @@ class ValidationFailed(BookingError):
 
 
 class OutsideAvailability(BookingError):
-    def __init__(self, message: str, alternatives: Sequence[Any] = ()) -> None:
+    def __init__(self, message: str, alternatives: Sequence[Any] = (), conflicts: Sequence[Any] | None = None) -> None:
         super().__init__(message)
         self.alternatives = list(alternatives)
+        self.conflicts = None if conflicts is None else list(conflicts)  # a series: each occurrence refused
 
 
 class TooLateToChange(BookingError):
@@ -91,9 +92,10 @@ class Conflict(BookingError):
 
 
 class TimeConflict(Conflict):
-    def __init__(self, alternatives: Sequence[Any] = ()) -> None:
+    def __init__(self, alternatives: Sequence[Any] = (), conflicts: Sequence[Any] | None = None) -> None:
         super().__init__("This time is no longer available")
         self.alternatives = list(alternatives)
+        self.conflicts = None if conflicts is None else list(conflicts)  # a series: each occurrence taken
 
 
 class SlotUnavailable(Conflict):

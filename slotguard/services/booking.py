@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from uuid import UUID
 
@@ -100,7 +100,7 @@ async def _take_time(
             known[:] = [await bookable(uow, slug, request.service_id, request.staff_id, request.policy)]
             if number > 1 and (done := await uow.bookings.get(known[0][0].id, ticket.booking_id)):
                 return done
-            draft = await _Draft.of(uow, known[0], request, ticket, terms, clock())
+            draft = await AppointmentDraft.of(uow, known[0], request, ticket, terms, clock())
             outcome = await (_book_hold(uow, draft) if request.hold_id else _claim_fairly(uow, draft, watch))
             if isinstance(outcome, Booking):
                 await uow.commit()
@@ -123,7 +123,7 @@ async def _take_time(
 
 
 @dataclass(frozen=True, slots=True)
-class _Draft:
+class AppointmentDraft:
     """An appointment about to be claimed: everything but its staff member."""
 
     bookable: Bookable
@@ -132,11 +132,12 @@ class _Draft:
     terms: Terms
     now: datetime
     client_id: UUID | None
+    series_id: UUID | None = None
 
     @classmethod
     async def of(
         cls, uow: UnitOfWork, found: Bookable, request: AppointmentRequest, ticket: Ticket, terms: Terms, now: datetime
-    ) -> _Draft:
+    ) -> AppointmentDraft:
         client = request.client
         client_id = await uow.catalog.upsert_client(found[0].id, client) if client else None
         return cls(found, request, ticket, terms, now, client_id)
@@ -160,10 +161,15 @@ class _Draft:
             client=self.request.client,
             expires_at=self.terms.expires_at(business, self.now),
             notes=self.request.notes,
+            series_id=self.series_id,
         )
 
+    def occurrence(self, start_at: datetime, ticket: Ticket, series_id: UUID) -> AppointmentDraft:
+        """The same appointment at another start, with its own id and manage token, in series `series_id`."""
+        return replace(self, request=replace(self.request, start_at=start_at), ticket=ticket, series_id=series_id)
 
-async def _claim_fairly(uow: UnitOfWork, draft: _Draft, watch: Watch) -> Booking | Refusal:
+
+async def _claim_fairly(uow: UnitOfWork, draft: AppointmentDraft, watch: Watch) -> Booking | Refusal:
     """Claim the time of the first free staff member the policy allows, fairest first, with a free resource
     of the service's set if it needs one, and record it."""
     business, service, staff = draft.bookable
@@ -172,7 +178,7 @@ async def _claim_fairly(uow: UnitOfWork, draft: _Draft, watch: Watch) -> Booking
     if not offered:
         return Refusal.outside()
     block = draft.booking(offered[0]).block  # the same for every member: the service's time and buffers
-    members, resources = await _free_fairest_first(uow, business, service, offered, block, request.start_at, now)
+    members, resources = await free_fairest_first(uow, business, service, offered, block, request.start_at, now)
     for member in members:
         for resource_id in list(resources):
             booking = draft.booking(member, resource_id)
@@ -188,7 +194,7 @@ async def _claim_fairly(uow: UnitOfWork, draft: _Draft, watch: Watch) -> Booking
     return SEEN_TAKEN
 
 
-async def _book_hold(uow: UnitOfWork, draft: _Draft) -> Booking:
+async def _book_hold(uow: UnitOfWork, draft: AppointmentDraft) -> Booking:
     """Turn the hold the request names into its booking: the time it holds stays taken."""
     business, _, staff = draft.bookable
     by_id = {m.id: m for m in staff}
@@ -238,7 +244,7 @@ async def _past_fast_path(
         await fast.leave(entry)
 
 
-async def _free_fairest_first(
+async def free_fairest_first(
     uow: UnitOfWork,
     business: Business,
     service: Service,

@@ -23,6 +23,7 @@ from itertools import groupby
 from urllib.parse import urlsplit
 
 from slotguard.domain.bookings import Booking
+from slotguard.domain.calendars import CalendarKind
 from slotguard.domain.messages import (
     DeliveryFailed,
     Letterhead,
@@ -32,7 +33,7 @@ from slotguard.domain.messages import (
     booking_sms,
     booking_webhook,
 )
-from slotguard.services.calendar_writes import queue_calendar_write
+from slotguard.services.calendar_writes import calendar_write, queue_calendar_write
 from slotguard.services.periodic import PeriodicJob, claim_batch
 from slotguard.services.ports import Clock, Sender, UnitOfWork, UnitOfWorkFactory
 from slotguard.services.retry import with_retries
@@ -70,6 +71,27 @@ async def queue_notifications(
         messages.append(booking_webhook(booking, kind, endpoint.url, now))
     await uow.outbox.add([m for m in messages if m is not None], now)
     await queue_calendar_write(uow, booking, kind, now)
+
+
+async def queue_many_notifications(uow: UnitOfWork, bookings: list[Booking], kind: MessageKind, now: datetime) -> None:
+    """The messages of several bookings of one business (the occurrences of a repeat series), with one read
+    of the business, its webhook endpoint and each staff member's calendar, and one write."""
+    if not bookings:
+        return
+    business = await uow.catalog.business_by_id(bookings[0].business_id)
+    letterhead = Letterhead.of(business) if business is not None else Letterhead("")
+    endpoint = await uow.webhooks.get(bookings[0].business_id)
+    messages = []
+    for booking in bookings:
+        messages += [booking_email(booking, kind, letterhead), booking_sms(booking, kind, letterhead)]
+        if endpoint is not None:
+            messages.append(booking_webhook(booking, kind, endpoint.url, now))
+    calendars = {staff_id: await uow.calendars.get(staff_id) for staff_id in {b.staff_id for b in bookings} if staff_id}
+    for booking in bookings:
+        calendar = calendars.get(booking.staff_id) if booking.staff_id else None
+        if booking.staff_id and calendar is not None and calendar.kind is CalendarKind.CALDAV:
+            messages.append(calendar_write(booking, booking.staff_id, kind))
+    await uow.outbox.add([m for m in messages if m is not None], now)
 
 
 async def drain_outbox(

@@ -136,9 +136,7 @@ class BookingStore:
                 .where(claims.c.booking_id == booking.id, claims.c.kind == "staff")
                 .values(unit_id=to.staff_id, block_start_at=to.block.start_at, block_end_at=to.block.end_at)
             )
-        return await update_unless_overlapping(
-            self._conn, booking.id, booking.status.value, units, values, reassign
-        )
+        return await update_unless_overlapping(self._conn, booking.id, booking.status.value, units, values, reassign)
 
     async def change_status(self, booking: Booking, changed: Booking, now: datetime) -> bool:
         """Store `changed`'s status and expiry over `booking` as it was read; False if someone else moved
@@ -149,6 +147,11 @@ class BookingStore:
             .values(status=changed.status.value, expires_at=changed.expires_at, updated_at=now)
         )
         return result.rowcount == 1
+
+    async def series(self, business_id: UUID, series_id: UUID) -> list[Booking]:
+        """Every occurrence of a repeat series, by start."""
+        query = _with_client().where(bookings.c.business_id == business_id, bookings.c.series_id == series_id)
+        return [_booking(row._mapping) for row in await self._conn.execute(query.order_by(bookings.c.start_at))]
 
     async def get(self, business_id: UUID, booking_id: UUID) -> Booking | None:
         query = _with_client().where(bookings.c.id == booking_id, bookings.c.business_id == business_id)

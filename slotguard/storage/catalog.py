@@ -424,6 +424,7 @@ def _rules_columns(rules: BookingRules) -> dict[str, Any]:
         "change_notice_minutes": rules.change_notice_minutes,
         "reminder_minutes_before": list(rules.reminder_minutes_before),
         "waitlist_offer_minutes": rules.waitlist_offer_minutes,
+        "repeat_bookings": rules.repeat_bookings,
     }
 
 
@@ -435,6 +436,7 @@ def _after_booking_rules(row: RowMapping) -> dict[str, Any]:
         "change_notice_minutes": row["change_notice_minutes"],
         "reminder_minutes_before": None if reminders is None else tuple(reminders),
         "waitlist_offer_minutes": row["waitlist_offer_minutes"],
+        "repeat_bookings": row["repeat_bookings"],
     }
     return {name: value for name, value in stored.items() if value is not None}
 

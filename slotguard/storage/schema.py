@@ -95,6 +95,7 @@ businesses = Table(
     Column("change_notice_minutes", Integer),
     Column("reminder_minutes_before", JSON),
     Column("waitlist_offer_minutes", Integer),
+    Column("repeat_bookings", Boolean),  # migration 0016; NULL means no
     # Bumped by triggers on every change to the business's services, staff, their links and time off
     # (migration 0008): the key of each process's in-memory copy of them (storage/catalog.py).
     Column("catalog_version", BigInteger, nullable=False, server_default="0"),

@@ -7,17 +7,20 @@ from datetime import date
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Body, Query
 
-from slotguard.api import after_sale_schemas, schemas, views
+from slotguard.api import after_sale_schemas, schemas, series_schemas, views
 from slotguard.api.bounds import Day
 from slotguard.api.deps import ClockDep, FastPathDep, ReadUowsDep, ShortcutsDep, UowsDep
 from slotguard.api.holders import HoldCapDep
 from slotguard.api.openapi import PUBLIC_ERRORS
+from slotguard.domain.series import Repeat
 from slotguard.services import availability, catalog
 from slotguard.services.booking import book_appointment, cancel_booking, hold_time
+from slotguard.services.fast_path import forget_units
 from slotguard.services.managing import managed_booking
 from slotguard.services.reschedule import reschedule_booking
+from slotguard.services.series import book_series, cancel_series
 
 router = APIRouter(prefix="/api/v1/public", tags=["public"], responses=PUBLIC_ERRORS)
 
@@ -73,9 +76,14 @@ async def get_free_days(
 
 @router.post("/{slug}/book", status_code=201)
 async def post_book(
-    slug: str, body: schemas.AppointmentIn, uows: UowsDep, clock: ClockDep, shortcuts: ShortcutsDep
-) -> schemas.Ok[schemas.BookedOut]:
+    slug: str, body: series_schemas.BookIn, uows: UowsDep, clock: ClockDep, shortcuts: ShortcutsDep
+) -> schemas.Ok[schemas.BookedOut] | schemas.Ok[series_schemas.SeriesOut]:
+    """One appointment; with `repeat`, every occurrence of a series in one transaction or none."""
     request = views.appointment_request(body)
+    if body.repeat is not None:
+        repeat = Repeat(body.repeat.every, body.repeat.count)
+        series = await book_series(uows, clock, slug, request, repeat, shortcuts=shortcuts)
+        return schemas.Ok(data=views.series_out(series, clock()))
     booked = await book_appointment(uows, clock, slug, request, shortcuts=shortcuts)
     return schemas.Ok(data=views.booked_out(booked.booking, clock(), booked.manage_token))
 
@@ -105,8 +113,17 @@ async def get_managed_booking(
 
 @router.post("/bookings/{manage_token}/cancel")
 async def post_managed_cancel(
-    manage_token: str, uows: UowsDep, clock: ClockDep, fast: FastPathDep
-) -> schemas.Ok[schemas.BookingOut]:
+    manage_token: str,
+    uows: UowsDep,
+    clock: ClockDep,
+    fast: FastPathDep,
+    body: Annotated[series_schemas.CancelIn | None, Body()] = None,
+) -> schemas.Ok[schemas.BookingOut] | schemas.Ok[list[schemas.BookingOut]]:
+    """Cancel this booking; with `{scope: "series"}` every occurrence of its series not yet begun."""
+    if body is not None and body.scope == "series":
+        cancelled_series = await cancel_series(uows, clock, manage_token)
+        await forget_units(fast, cancelled_series)
+        return schemas.Ok(data=[views.booking_out(b, clock()) for b in cancelled_series])
     cancelled = await cancel_booking(uows, clock, manage_token=manage_token, actor="customer", fast=fast)
     return schemas.Ok(data=views.booking_out(cancelled, clock()))
 
