@@ -32,7 +32,7 @@ from functools import cache
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, and_, bindparam, delete, exists, func, insert, or_, select, text, union_all
+from sqlalchemy import ColumnElement, and_, bindparam, column, delete, exists, func, insert, or_, select, text, values
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -255,11 +255,17 @@ def _claim_statement(booking_count: int, claim_count: int, staff_count: int) -> 
     every_claim_in = select(func.count()).select_from(claimed).scalar_subquery() == claim_count
     if staff_count:
         every_claim_in = and_(every_claim_in, ~exists().where(_busy_overlapping(staff_count)))
-    sources = [
-        select(*(bindparam(f"b{i}_{k}", type_=bookings.c[k].type) for k in _BOOKING_COLUMNS)).where(every_claim_in)
-        for i in range(booking_count)
-    ]
-    source = sources[0] if booking_count == 1 else union_all(*sources)
+    if booking_count == 1:
+        source = select(*(bindparam(f"b0_{k}", type_=bookings.c[k].type) for k in _BOOKING_COLUMNS))
+    else:  # a series: its rows as one VALUES list, the condition judged once
+        rows = values(*(column(k, bookings.c[k].type) for k in _BOOKING_COLUMNS), name="occurrences").data(
+            [
+                tuple(bindparam(f"b{i}_{k}", type_=bookings.c[k].type) for k in _BOOKING_COLUMNS)
+                for i in range(booking_count)
+            ]
+        )
+        source = select(rows)
+    source = source.where(select(every_claim_in.label("ok")).cte("every_claim_in").select().scalar_subquery())
     booked = insert(bookings).from_select(list(_BOOKING_COLUMNS), source).returning(bookings.c.id).cte("booked")
     stored = select(func.count()).select_from(booked).scalar_subquery() > 0
     return select(claimed.c.unit_id, claimed.c.block_start_at, stored.label("booked"))
