@@ -67,6 +67,7 @@ def judge(
     expected, violations = replay(log)
     violations = _unexpected_replies(log, drops_allowed) + violations
     violations += _overlaps(state.bookings)
+    violations += _series_whole(log, state.bookings)
     violations += _against_log(expected, state)
     violations += _unexplained(log, state.bookings, set(expected) | state.offer_holds())
     violations += _waitlists(state)
@@ -355,15 +356,36 @@ def _exactly_once(log: list[Entry]) -> list[str]:
 
 
 def _overlaps(bookings: list[dict[str, Any]]) -> list[str]:
+    """No staff member and no resource in two overlapping active bookings."""
+    return _overlaps_of(bookings, "staffId", "staff") + _overlaps_of(bookings, "resourceId", "resource")
+
+
+def _overlaps_of(bookings: list[dict[str, Any]], key: str, noun: str) -> list[str]:
     found = []
     active = sorted(
-        (b for b in bookings if b.get("staffId") and b["status"] in ACTIVE),
-        key=lambda b: (b["staffId"], b["startTime"]),
+        (b for b in bookings if b.get(key) and b["status"] in ACTIVE), key=lambda b: (b[key], b["startTime"])
     )
-    for staff_id, rows in itertools.groupby(active, key=lambda b: b["staffId"]):
+    for unit_id, rows in itertools.groupby(active, key=lambda b: b[key]):
         for first, second in itertools.pairwise(rows):
             if instant(second["startTime"]) < instant(first["endTime"]):
-                found.append(f"overlap for staff {staff_id}: {first['id']} and {second['id']}")
+                found.append(f"overlap for {noun} {unit_id}: {first['id']} and {second['id']}")
+    return found
+
+
+def _series_whole(log: list[Entry], bookings: list[dict[str, Any]]) -> list[str]:
+    """Every acknowledged repeat series is stored whole, and every stored series was taken at once (its
+    occurrences share one creation time and one staff member): never part of a series."""
+    found = []
+    stored = {b["id"] for b in bookings}
+    for e in log:
+        listed = [b["id"] for b in e.reply.get("bookings", ())] if e.status == 201 else []
+        if missing := [booking_id for booking_id in listed if booking_id not in stored]:
+            found.append(f"series {e.reply.get('seriesId')} acknowledged but {len(missing)} occurrences missing")
+    in_series = sorted((b for b in bookings if b.get("seriesId")), key=lambda b: b["seriesId"])
+    for series_id, rows in itertools.groupby(in_series, key=lambda b: b["seriesId"]):
+        occurrences = list(rows)
+        if len({(b["createdAt"], b["staffId"]) for b in occurrences}) > 1:
+            found.append(f"series {series_id} was not taken in one transaction with one staff member")
     return found
 
 

@@ -57,6 +57,29 @@ def test_overlapping_active_bookings_are_caught() -> None:
     assert problems == ["overlap for staff s1: a and b"]
 
 
+def test_one_resource_in_overlapping_active_bookings_of_two_staff_is_caught() -> None:
+    log = [booked("a"), booked("b", T1015, staff="s2")]
+    state = [stored("a", resourceId="room"), stored("b", T1015, T11, staff="s2", resourceId="room")]
+    assert judge(log, state) == ["overlap for resource room: a and b"]
+
+
+def test_an_acknowledged_series_missing_an_occurrence_is_caught() -> None:
+    reply = {"seriesId": "r1", "bookings": [{"id": "a"}, {"id": "b"}]}
+    log = [Entry("book", {"startTime": T10, "email": "a@example.com"}, 201, None, "a", "token", reply=reply)]
+    state = [stored("a", seriesId="r1", createdAt=T10)]
+    assert "series r1 acknowledged but 1 occurrences missing" in judge(log, state)
+
+
+def test_a_series_stored_from_two_transactions_is_caught() -> None:
+    state = [
+        stored("a", seriesId="r1", createdAt=T10),
+        stored("b", T11, "2030-01-07T11:30:00Z", seriesId="r1", createdAt=T1015),
+    ]
+    assert "series r1 was not taken in one transaction with one staff member" in judge(
+        [booked("a"), booked("b", T11)], state
+    )
+
+
 def test_back_to_back_and_other_staff_are_not_overlaps() -> None:
     log = [booked("a"), booked("b", T1030), booked("c", staff="s2")]
     state = [stored("a"), stored("b", T1030, T11), stored("c", staff="s2")]
