@@ -32,7 +32,21 @@ from functools import cache
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, and_, bindparam, column, delete, exists, func, insert, or_, select, text, values
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    bindparam,
+    column,
+    delete,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    union_all,
+    values,
+)
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -141,10 +155,8 @@ async def busy_blocks(
         "earliest": window.start_at - timedelta(minutes=MAX_BLOCK_MINUTES),
     }
     busy: dict[UUID, list[Interval]] = {}
-    for row in await conn.execute(_BUSY_BLOCKS, params):
+    for row in await conn.execute(_BUSY, params):  # active claims and calendars' busy times, in one read
         busy.setdefault(row.unit_id, []).append(Interval(row.block_start_at, row.block_end_at))
-    for row in await conn.execute(_CALENDAR_BUSY, params):
-        busy.setdefault(row.staff_id, []).append(Interval(row.start_at, row.end_at))
     return busy
 
 
@@ -285,3 +297,4 @@ _BUSY_BLOCKS = select(claims.c.unit_id, claims.c.block_start_at, claims.c.block_
     claims.c.block_end_at > bindparam("window_start", type_=claims.c.block_start_at.type),
     claims.c.block_start_at > bindparam("earliest", type_=claims.c.block_start_at.type),
 )
+_BUSY = union_all(_BUSY_BLOCKS, _CALENDAR_BUSY)
