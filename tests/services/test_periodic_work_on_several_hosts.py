@@ -24,6 +24,13 @@ HOSTS = 3
 BOOKINGS = 24
 
 
+def sharing_is_promised(db_url: str) -> bool:
+    """Several hosts share the work on PostgreSQL, where they claim batches side by side (SKIP LOCKED). On
+    SQLite, one file on one machine, claims take the file's write lock one at a time and SQLite's busy handler
+    is not fair: one host may take every batch while the others sleep. Each piece is still done once there."""
+    return db_url.startswith("postgresql")
+
+
 class CountingMailer:
     """A host's mailer: sends through SMTP and counts what this host sent."""
 
@@ -52,7 +59,7 @@ async def hosts(db_url: str) -> AsyncIterator[list[UnitOfWorkFactory]]:
 
 
 async def test_three_hosts_draining_one_outbox_send_each_message_once_and_share_the_work(
-    uows: UnitOfWorkFactory, hosts: list[UnitOfWorkFactory], smtp: tuple[Inbox, str]
+    uows: UnitOfWorkFactory, hosts: list[UnitOfWorkFactory], smtp: tuple[Inbox, str], db_url: str
 ) -> None:
     inbox, url = smtp
     shop = await new_shop(uows)
@@ -73,11 +80,12 @@ async def test_three_hosts_draining_one_outbox_send_each_message_once_and_share_
     assert set(received.values()) == {1}, "a message was sent twice"
     ours = [[i for i in mailer.sent if i in stored] for mailer in mailers]
     assert sum(map(len, ours)) == BOOKINGS
-    assert sum(1 for sent in ours if sent) >= 2, f"one host did all the work: {[len(s) for s in ours]}"
+    if sharing_is_promised(db_url):
+        assert sum(1 for sent in ours if sent) >= 2, f"one host did all the work: {[len(s) for s in ours]}"
 
 
 async def test_three_hosts_cleaning_up_at_once_expire_each_lapsed_hold_once_and_share_the_work(
-    uows: UnitOfWorkFactory, hosts: list[UnitOfWorkFactory]
+    uows: UnitOfWorkFactory, hosts: list[UnitOfWorkFactory], db_url: str
 ) -> None:
     shop = await new_shop(uows, hold_ttl_seconds=1)
     for n in range(BOOKINGS):
@@ -92,4 +100,5 @@ async def test_three_hosts_cleaning_up_at_once_expire_each_lapsed_hold_once_and_
         audit = await uow.audit.entries(shop.business.id, limit=1000)
     expiries = Counter(entry.booking_id for entry in audit if entry.to_status == "expired")
     assert len(expiries) == BOOKINGS and set(expiries.values()) == {1}, "a hold was expired twice or not at all"
-    assert sum(1 for count in expired if count) >= 2, f"one host did all the work: {expired}"
+    if sharing_is_promised(db_url):
+        assert sum(1 for count in expired if count) >= 2, f"one host did all the work: {expired}"
