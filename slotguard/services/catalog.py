@@ -117,6 +117,7 @@ async def add_service(uows: UnitOfWorkFactory, service: Service) -> Service:
     async def change(uow: UnitOfWork) -> None:
         await check_resources_exist(uow, service.business_id, service.resource_ids)
         await uow.catalog.add_service(service)
+        await _audit_creation(uow, service.business_id, "service_created", serviceId=str(service.id), name=service.name)
 
     await _in_write_transaction(uows, change)
     return service
@@ -126,9 +127,15 @@ async def add_staff(uows: UnitOfWorkFactory, member: StaffMember) -> StaffMember
     async def change(uow: UnitOfWork) -> None:
         await check_services_exist(uow, member.business_id, member.service_ids)
         await uow.catalog.add_staff(member)
+        await _audit_creation(uow, member.business_id, "staff_created", staffId=str(member.id), name=member.name)
 
     await _in_write_transaction(uows, change)
     return member
+
+
+async def _audit_creation(uow: UnitOfWork, business_id: UUID, action: str, **details: str) -> None:
+    """Setting up is the owner's change too: audited as the owner's, at the server's time (setup takes no clock)."""
+    await uow.audit.record_change(business_id, action, "owner", details, datetime.now(UTC))
 
 
 async def _in_write_transaction(uows: UnitOfWorkFactory, change: Callable[[UnitOfWork], Awaitable[None]]) -> None:

@@ -58,6 +58,8 @@ async def add_slot(
             if not await uow.slots.add_unless_taken(slot, clock()):
                 detail = {"field": "startTime", "message": "this service already has a slot at this start"}
                 raise ValidationFailed("A slot of this service starts then already", [detail])
+            details = {"slotId": str(slot.id), "serviceId": str(service_id), "capacity": capacity}
+            await uow.audit.record_change(business.id, "slot_created", "owner", details, clock())
             await uow.commit()
             return slot
 

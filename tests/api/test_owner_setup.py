@@ -31,8 +31,18 @@ async def _book(client: httpx.AsyncClient, salon: Salon, start: str) -> Any:
 
 
 async def _owner_audit(client: httpx.AsyncClient, salon: Salon) -> list[dict[str, Any]]:
+    """The owner's entries since the salon was set up (its services and staff members being created)."""
     entries = await _ok(await client.get(f"{_base(salon)}/audit-log", headers=salon.owner))
-    return [e for e in entries if e["bookingId"] is None]
+    services = {("service_created", i) for i in salon.service_ids.values()}
+    setup = services | {("staff_created", i) for i in salon.staff_ids}
+    created = {(e["action"], _created_id(e)) for e in entries}
+    assert setup <= created, "setting up the salon is audited"
+    return [e for e in entries if e["bookingId"] is None and (e["action"], _created_id(e)) not in setup]
+
+
+def _created_id(entry: dict[str, Any]) -> str | None:
+    details: dict[str, Any] = entry["details"]
+    return details.get("serviceId") or details.get("staffId")
 
 
 async def test_the_owner_reads_every_setting_back_but_never_the_key(client: httpx.AsyncClient, salon: Salon) -> None:
@@ -169,3 +179,20 @@ async def test_a_service_patch_passes_every_create_field_through_resources_too(
     assert (await client.patch(service_url, json=unknown, headers=salon.owner)).status_code == 404
     cleared = await _ok(await client.patch(service_url, json={"resourceIds": []}, headers=salon.owner))
     assert cleared["resourceIds"] == []
+
+
+async def test_creating_a_service_a_staff_member_and_a_slot_is_audited_as_the_owners(client: httpx.AsyncClient) -> None:
+    salon = await new_salon(client, ADMIN_TOKEN)
+    tour = {"name": "Tour", "durationMinutes": 60}
+    service = await _ok(await client.post(f"{_base(salon)}/services", json=tour, headers=salon.owner), 201)
+    member = {"name": "Robin", "serviceIds": [service["id"]], "workingHours": {"mon": [["09:00", "17:00"]]}}
+    staff = await _ok(await client.post(f"{_base(salon)}/staff", json=member, headers=salon.owner), 201)
+    times = {"serviceId": service["id"], "startTime": local_time(5, 10), "endTime": local_time(5, 11), "capacity": 8}
+    slot = await _ok(await client.post(f"{_base(salon)}/slots", json=times, headers=salon.owner), 201)
+    entries = await _ok(await client.get(f"{_base(salon)}/audit-log", headers=salon.owner))
+    newest = [(e["action"], e["actor"], e["details"]) for e in entries[:3]]
+    assert newest == [
+        ("slot_created", "owner", {"slotId": slot["id"], "serviceId": service["id"], "capacity": 8}),
+        ("staff_created", "owner", {"staffId": staff["id"], "name": "Robin"}),
+        ("service_created", "owner", {"serviceId": service["id"], "name": "Tour"}),
+    ]
