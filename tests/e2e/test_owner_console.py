@@ -161,6 +161,7 @@ async def open_day(page: Page, day: str) -> None:
     await page.select_option("#view", "day")
     await page.fill("#date", day)
     await expect(page.locator("#days .day")).to_have_count(1)
+    await expect(page.locator(f'#days .lane-body[data-day="{day}"]').first).to_be_visible()  # that day, drawn
 
 
 @on_sqlite
@@ -178,6 +179,7 @@ async def test_desk_booking_with_a_conflict_then_reschedule_and_cancel(server: S
         lane = page.locator(f'.lane-body[data-lane="{salon.staff_ids[0]}"]')
         await lane.click(position={"x": 5, "y": 60 + 5})  # the grid starts at 08:00, a pixel a minute
         await expect(page.locator("#desk-booking")).to_be_visible()
+        await expect(page.locator("#desk-date")).to_have_value(day)
         await expect(page.locator("#desk-time")).to_have_value("09:00")
         await page.fill("#desk-time", "10:00")
         await page.fill("#desk-first", "Walk")

@@ -56,8 +56,13 @@ function legend() {
 
 const visibleDays = () => (state.mode === "week" ? Array.from({ length: 7 }, (_, i) => addDays(mondayOf(state.day), i)) : [state.day]);
 
+let latestDraw = 0;
+
 // Draw the visible days into `grid` (the one on the page unless given: a view renders before it is shown).
+// Draws overlap (a change of day while the last day's rows are still loading, a live update): only the
+// latest one is put on screen, so an earlier request that answers late never shows the day left behind.
 async function draw(ctx, grid = document.getElementById("days")) {
+  const turn = ++latestDraw;
   const days = visibleDays();
   const from = instantOf(days[0], 0, ctx.zone);
   const to = instantOf(addDays(days[days.length - 1], 1), 0, ctx.zone);
@@ -68,6 +73,7 @@ async function draw(ctx, grid = document.getElementById("days")) {
     state.staffId ? { status: 200, rows: [] } : listAll("/slots", { from, to }),
     listAll("/busy-times", { from, to }),
   ]);
+  if (turn !== latestDraw) return;
   if (bookings.status !== 200) return say("Could not load the calendar.", "error");
   if (!grid) return;
   const started = performance.now();
