@@ -1,9 +1,13 @@
 """Request limits enforced before anything parses the request: body size and time, and NUL characters.
 
 Pure ASGI: `BodySizeLimit` reads the body itself (declared length or chunked, at most `max_bytes`), answers
-413 when it is too large and 408 when it stops arriving for `body_timeout_seconds` (a client that sends a
-few bytes and then nothing would otherwise hold a connection and a worker's attention for ever), and
-otherwise replays it to the app. `NoNulCharacters` refuses a NUL in the path or query (PostgreSQL cannot
+413 when it is too large and 408 when it stops arriving: no part of it for `body_idle_seconds`, or not all of
+it within `body_total_seconds` (a client that sends a few bytes and then nothing, or a byte now and then, would
+otherwise hold a connection and a worker's attention for ever), and otherwise replays it to the app. The idle
+limit is per part, not for the whole body, and not too short: a buyer's small body can reach a busy server some
+seconds after its headers, and must not be refused for the server's own load.
+
+`NoNulCharacters` refuses a NUL in the path or query (PostgreSQL cannot
 store one in text, SQLite would cut strings at it); in JSON bodies the `In` models refuse them per field.
 """
 
@@ -17,10 +21,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
 class BodySizeLimit:
-    def __init__(self, app: ASGIApp, max_bytes: int, body_timeout_seconds: float = 5.0) -> None:
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, body_idle_seconds: float = 10.0, body_total_seconds: float = 30.0
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
-        self.body_timeout_seconds = body_timeout_seconds
+        self.body_idle_seconds = body_idle_seconds
+        self.body_total_seconds = body_total_seconds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
@@ -31,7 +38,7 @@ class BodySizeLimit:
             await self._refuse(send)
             return
         try:
-            async with asyncio.timeout(self.body_timeout_seconds):
+            async with asyncio.timeout(self.body_total_seconds):
                 chunks = await self._read(receive)
         except TimeoutError:
             await _answer(send, 408, "REQUEST_TIMEOUT", "The request body did not arrive in time")
@@ -57,7 +64,8 @@ class BodySizeLimit:
         chunks: list[bytes] = []
         size = 0
         while True:
-            message = await receive()
+            async with asyncio.timeout(self.body_idle_seconds):
+                message = await receive()
             if message["type"] != "http.request":
                 return None
             chunk = message.get("body", b"")
