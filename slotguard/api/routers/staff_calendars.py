@@ -13,9 +13,8 @@ from slotguard.api.bounds import Moment
 from slotguard.api.calendar_schemas import BusyTimeOut, CalendarConflictOut, CalendarIn, CalendarOut
 from slotguard.api.deps import CalendarsDep, OwnerBusiness
 from slotguard.api.openapi import OWNER_ERRORS
+from slotguard.api.pagination import time_window
 from slotguard.domain.calendars import CalendarAccess, CalendarKind
-from slotguard.domain.errors import ValidationFailed
-from slotguard.domain.intervals import Interval
 from slotguard.services.calendars import CalendarView
 
 router = APIRouter(prefix="/api/v1/businesses/{slug}", tags=["owner"], responses=OWNER_ERRORS)
@@ -58,9 +57,9 @@ async def get_busy_times(
 ) -> schemas.Ok[list[BusyTimeOut]]:
     """The synced busy times of every staff member's calendar between `from` and `to` (at most 62 days),
     as the owner's calendar draws them."""
-    if to <= from_:
-        raise ValidationFailed("Empty time window", [{"field": "to", "message": "must be after from"}])
-    busy = await calendars.busy_times(business, Interval(from_, to))
+    window = time_window(from_, to)
+    assert window is not None, "both ends are required"
+    busy = await calendars.busy_times(business, window)
     return schemas.Ok(data=[BusyTimeOut(staff_id=s, start_time=t.start_at, end_time=t.end_at) for s, t in busy])
 
 
