@@ -10,10 +10,20 @@ from pydantic import Field, StringConstraints
 from slotguard.api.schemas import BookingOut, Email, In, Name, Out, Phone, Utc
 
 
+class OccurrenceOut(Out):
+    """One occurrence of a repeat series, as its customer's manage page lists it."""
+
+    id: UUID
+    start_time: Utc
+    end_time: Utc
+    status: str
+
+
 class ManagedBookingOut(BookingOut):
     # The customer's cancel or move is refused from this moment on (TOO_LATE_TO_CHANGE).
     changeable_until: Utc
     language: str
+    series: list[OccurrenceOut] = Field(default_factory=list)  # its series' occurrences by start, this one too
 
 
 class WaitlistIn(In):

@@ -244,6 +244,7 @@ class PublicBusinessOut(Out):
     name: str
     timezone: str
     language: str = "en"  # the widget's language when neither ?lang= nor the browser's fits
+    repeat_bookings: bool = False  # the widget offers repeat appointments (SPEC §9)
     slot_interval_minutes: int
     services: list[ServiceOut]
     staff: list[PublicStaffOut]

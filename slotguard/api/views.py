@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel
 
-from slotguard.api import schemas, series_schemas
+from slotguard.api import after_sale_schemas, schemas, series_schemas
 from slotguard.api.owner_schemas import OwnerServiceOut, OwnerStaffOut, TimeOffOut
 from slotguard.domain.availability import Opening
 from slotguard.domain.bookings import Booking, Client
@@ -151,6 +151,13 @@ def _booking_fields(booking: Booking, now: datetime) -> _BookingFields:
 def series_out(series: SeriesBooked, now: datetime) -> series_schemas.SeriesOut:
     bookings = [booked_out(b.booking, now, b.manage_token) for b in series.booked]
     return series_schemas.SeriesOut(series_id=series.series_id, bookings=bookings)
+
+
+def occurrence_out(booking: Booking, now: datetime) -> after_sale_schemas.OccurrenceOut:
+    status = booking.effective_status(now).value
+    return after_sale_schemas.OccurrenceOut(
+        id=booking.id, start_time=booking.time.start_at, end_time=booking.time.end_at, status=status
+    )
 
 
 def opening_out(opening: Opening) -> schemas.OpeningOut:

@@ -5,9 +5,10 @@ import { chooseLanguage, locale, t, translatePage } from "./widget/i18n.js";
 import { showOffer } from "./widget/waitlist.js";
 import { call, humanError } from "./widget/api.js";
 import { appointments } from "./widget/appointments.js";
-import { cancelManaged, loadManaged, reschedule } from "./widget/manage.js";
+import { cancelManaged, cancelSeries, loadManaged, reschedule } from "./widget/manage.js";
 import { $, api, choiceButton, confirmed, embedded, hideAlternatives, offerAlternatives, showError, slug, state, when, zone, zoneNote } from "./widget/page.js";
 import { checkoutReturn, seats, sellsSlots, settled } from "./widget/seats.js";
+import { offersRepeat, repeatChanged } from "./widget/series.js";
 
 const params = new URLSearchParams(location.search);
 const flows = new Map(); // service id → appointments or seats, asked once per page
@@ -28,6 +29,7 @@ async function useService(serviceId, staffId) {
   state.flow = flow;
   $("staff-box").classList.toggle("hidden", flow === seats);
   $("party-box").classList.toggle("hidden", flow !== seats || state.rescheduling);
+  $("repeat-box").classList.toggle("hidden", flow !== appointments || !offersRepeat());
   await resetDay();
 }
 
@@ -163,10 +165,14 @@ async function start() {
   $("service").addEventListener("change", () => useService($("service").value));
   $("staff").addEventListener("change", resetDay);
   $("guests").addEventListener("change", () => seats.partyChanged(state.choice));
+  const relabel = () => { repeatChanged(); if (!state.rescheduling) $("book").textContent = state.flow.submitLabel(); };
+  $("repeat-every").addEventListener("change", relabel);
+  $("repeat-count").addEventListener("input", relabel);
   $("prev-month").addEventListener("click", () => shiftMonth(-1));
   $("next-month").addEventListener("click", () => shiftMonth(1));
   $("picker").addEventListener("submit", (event) => { event.preventDefault(); submit(state.choice); });
   $("cancel-booking").addEventListener("click", cancelManaged);
+  $("cancel-series").addEventListener("click", cancelSeries);
   $("start-reschedule").addEventListener("click", startReschedule);
   const checkout = params.get("checkout");
   state.manageToken = checkout ? await checkoutReturn(checkout) : params.get("manage");

@@ -16,6 +16,7 @@ from slotguard.domain.errors import OutsideAvailability, TimeConflict, Validatio
 from slotguard.domain.series import Every, Repeat
 from slotguard.services.booking import AppointmentRequest, book_appointment
 from slotguard.services.catalog import add_service, add_staff, create_business
+from slotguard.services.managing import managed_booking
 from slotguard.services.ports import UnitOfWorkFactory
 from slotguard.services.series import book_series, cancel_series
 from tests.conftest import unique_slug
@@ -150,3 +151,16 @@ async def test_cancelling_a_series_cancels_every_occurrence_not_yet_begun(uows: 
         uows, clock, business.slug, asked(service, member, series.booked[2].booking.time.start_at, 9)
     )
     assert again.booking.status is Status.CONFIRMED, "a cancelled occurrence's time is free again"
+
+
+async def test_the_manage_view_of_an_occurrence_lists_its_whole_series(uows: UnitOfWorkFactory) -> None:
+    business, service, member = await physio(uows)
+    first = local(next_monday())
+    series = await book_series(uows, clock, business.slug, asked(service, member, first), Repeat(WEEKLY, 3))
+    single = await book_appointment(uows, clock, business.slug, asked(service, member, local(next_monday(), 15), 1))
+
+    shown = await managed_booking(uows, series.booked[2].manage_token)
+
+    assert shown.booking.id == series.booked[2].booking.id
+    assert [b.id for b in shown.series] == [b.booking.id for b in series.booked]
+    assert (await managed_booking(uows, single.manage_token)).series == []

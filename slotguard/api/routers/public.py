@@ -34,6 +34,7 @@ async def get_business(slug: str, uows: UowsDep) -> schemas.Ok[schemas.PublicBus
             name=business.name,
             timezone=business.rules.timezone,
             language=business.rules.language,
+            repeat_bookings=business.rules.repeat_bookings,
             slot_interval_minutes=business.rules.slot_interval_minutes,
             services=[views.service_out(s) for s in services],
             staff=[schemas.PublicStaffOut(id=m.id, name=m.name, service_ids=sorted(m.service_ids)) for m in staff],
@@ -103,10 +104,12 @@ async def get_managed_booking(
 ) -> schemas.Ok[after_sale_schemas.ManagedBookingOut]:
     """The booking, and until when the customer may still cancel or move it here (`changeableUntil`)."""
     managed = await managed_booking(uows, manage_token)
-    shown = views.booking_out(managed.booking, clock()).model_dump()
+    now = clock()
+    shown = views.booking_out(managed.booking, now).model_dump()
+    series = [views.occurrence_out(b, now) for b in managed.series]
     return schemas.Ok(
         data=after_sale_schemas.ManagedBookingOut(
-            **shown, changeable_until=managed.changeable_until, language=managed.language
+            **shown, changeable_until=managed.changeable_until, language=managed.language, series=series
         )
     )
 

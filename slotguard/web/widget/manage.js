@@ -1,10 +1,12 @@
-// The customer's own booking, reached through the manage link (?manage=TOKEN): see it, cancel it, move it.
+// The customer's own booking, reached through the manage link (?manage=TOKEN): see it, cancel it, move it;
+// an occurrence of a repeat series also lists the whole series, and can cancel all of it still to come.
 // A move is atomic on the server: refused, the booking stays exactly as it was, and the page says so.
 import { call, humanError, post } from "./api.js";
-import { $, bookingsApi, confirmed, describe, showError, state, when } from "./page.js";
+import { $, bookingsApi, confirmed, describe, showError, showNotice, state, when } from "./page.js";
 import { t } from "./i18n.js";
 import { refusal as timeRefusal } from "./appointments.js";
 import { refusal as seatRefusal } from "./seats.js";
+import { showManagedSeries } from "./series.js";
 
 
 const path = (action) => bookingsApi + encodeURIComponent(state.manageToken) + (action ? "/" + action : "");
@@ -31,7 +33,15 @@ function show(booking) {
     policy = inTime ? t("manage.until", { when: when(booking.changeableUntil) }) : t("manage.too_late", { business: state.business.name });
   }
   $("manage-policy").textContent = policy;
+  if (booking.series || !booking.seriesId) showManagedSeries(booking, inTime);
+  else refreshSeries(inTime);
   $("manage").classList.remove("hidden");
+}
+
+// The replies of cancel and reschedule do not list the series: read it again to show it as it is now.
+async function refreshSeries(inTime) {
+  const reply = await call(path());
+  if (reply.status === 200) showManagedSeries(reply.body.data, inTime);
 }
 
 export async function cancelManaged() {
@@ -40,6 +50,17 @@ export async function cancelManaged() {
   if (reply.status !== 200) return showError(humanError(reply));
   show(reply.body.data);
   $("picker").classList.add("hidden");
+  $("manage").focus();
+}
+
+// Every occurrence of the series not yet begun, in one transaction on the server (`scope: "series"`).
+export async function cancelSeries() {
+  showError(""); showNotice("");
+  const reply = await post(path("cancel"), { scope: "series" });
+  if (reply.status !== 200) return showError(humanError(reply));
+  const n = reply.body.data.length;
+  await loadManaged();
+  showNotice(t(n === 1 ? "manage.series_cancelled_one" : "manage.series_cancelled", { n: n }));
   $("manage").focus();
 }
 

@@ -53,6 +53,8 @@ export function offerAlternatives(message, alternatives, labelOf, onPick) {
     button.setAttribute("aria-label", button.textContent + ", " + when(choice.startTime));
     return button;
   }));
+  $("alternatives").classList.remove("hidden");
+  $("series-conflicts").classList.add("hidden");
   $("alternatives-box").classList.remove("hidden");
   ($("alternatives").querySelector("button") || $("conflict")).focus();
 }
@@ -85,27 +87,33 @@ export function describe(booking) {
   return t(values.staff ? "summary.staff" : "summary.plain", values);
 }
 
-export function confirmed(booking, title) {
+// The confirmation of a booking; of a repeat series (`series`: all its bookings, `booking` the first), the
+// calendar file holds every occurrence, and the manage link opens the first.
+export function confirmed(booking, title, series) {
   $("picker").classList.add("hidden");
   $("manage").classList.add("hidden");
   $("paying").classList.add("hidden");
+  $("done-series").classList.add("hidden");
   $("done-title").textContent = title;
-  $("done-summary").textContent = t("done.summary", { summary: describe(booking), reference: booking.id.slice(0, 8) });
+  const values = { summary: describe(booking), reference: booking.id.slice(0, 8), count: series && series.length };
+  $("done-summary").textContent = t(series ? "done.series_summary" : "done.summary", values);
   const name = (service(booking.serviceId) || {}).name || "Booking";
-  $("ics").href = URL.createObjectURL(new Blob([ics(booking, name)], { type: "text/calendar" }));
+  $("ics").href = URL.createObjectURL(new Blob([ics(series || [booking], name)], { type: "text/calendar" }));
   const token = booking.manageToken || state.manageToken;
   $("manage-link").href = location.pathname + "?manage=" + encodeURIComponent(token);
   $("done").classList.remove("hidden");
   $("done").focus();
 }
 
-function ics(booking, name) {
+function ics(bookings, name) {
   const stamp = (iso) => new Date(iso).toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "");
   const text = (s) => s.replace(/[\\;,]/g, (c) => "\\" + c);
-  return ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//slotguard//widget//EN", "BEGIN:VEVENT",
+  const event = (booking) => ["BEGIN:VEVENT",
     "UID:" + booking.id + "@slotguard", "DTSTAMP:" + stamp(new Date().toISOString()),
     "DTSTART:" + stamp(booking.startTime), "DTEND:" + stamp(booking.endTime),
-    "SUMMARY:" + text(name + " at " + state.business.name), "END:VEVENT", "END:VCALENDAR", ""].join("\r\n");
+    "SUMMARY:" + text(name + " at " + state.business.name), "END:VEVENT"];
+  return ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//slotguard//widget//EN", ...bookings.flatMap(event),
+    "END:VCALENDAR", ""].join("\r\n");
 }
 
 export function zoneNote() {
