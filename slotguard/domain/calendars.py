@@ -7,6 +7,8 @@ expanded, in UTC) and takes `CalendarEvent`s (the bookings to write) back.
 from __future__ import annotations
 
 import enum
+from bisect import bisect_right
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from uuid import UUID
@@ -89,6 +91,66 @@ class FetchedCalendar:
 
     busy: list[BusyTime] | None
     version: CalendarVersion
+
+
+@dataclass(frozen=True, slots=True)
+class BusyParts:
+    """A staff member's busy times as they are stored: `blocking` is held to the no-overlap rule with
+    bookings; `over_claims` lies over time already claimed (a booking made before the busy time arrived),
+    which it cannot refuse after the fact: it is kept apart, flagged to the owner."""
+
+    blocking: list[Interval]
+    over_claims: list[Interval]
+
+
+def merged(intervals: Iterable[Interval]) -> list[Interval]:
+    """The union of `intervals` in time order, overlapping and touching ones joined."""
+    union: list[Interval] = []
+    for interval in sorted(intervals, key=lambda i: i.start_at):
+        if union and interval.start_at <= union[-1].end_at:
+            if interval.end_at > union[-1].end_at:
+                union[-1] = Interval(union[-1].start_at, interval.end_at)
+        else:
+            union.append(interval)
+    return union
+
+
+def busy_parts(busy: Iterable[Interval], claimed: Iterable[Interval], longest: timedelta) -> BusyParts:
+    """Cut the union of `busy` where it meets `claimed` (the staff member's time already taken), into
+    parts no longer than `longest` (the longest block a claim may keep)."""
+    taken = merged(claimed)
+    ends = [t.end_at for t in taken]  # in order too: merged intervals are apart
+    blocking: list[Interval] = []
+    over: list[Interval] = []
+    for block in merged(busy):
+        cursor = block.start_at
+        for claim in _meeting(taken, bisect_right(ends, block.start_at), block):
+            if claim.start_at > cursor:
+                blocking.append(Interval(cursor, claim.start_at))
+            cursor = min(claim.end_at, block.end_at)
+            over.append(Interval(max(claim.start_at, block.start_at), cursor))
+        if cursor < block.end_at:
+            blocking.append(Interval(cursor, block.end_at))
+    return BusyParts(_cut(blocking, longest), _cut(over, longest))
+
+
+def _meeting(taken: list[Interval], first: int, block: Interval) -> Iterator[Interval]:
+    """Those of `taken` (apart, in time order; none before index `first` reaches `block`) that meet `block`."""
+    for index in range(first, len(taken)):
+        if taken[index].start_at >= block.end_at:
+            return
+        yield taken[index]
+
+
+def _cut(intervals: list[Interval], longest: timedelta) -> list[Interval]:
+    pieces: list[Interval] = []
+    for interval in intervals:
+        start_at = interval.start_at
+        while interval.end_at - start_at > longest:
+            pieces.append(Interval(start_at, start_at + longest))
+            start_at += longest
+        pieces.append(Interval(start_at, interval.end_at))
+    return pieces
 
 
 def own_event_uid(booking_id: UUID) -> str:

@@ -1,7 +1,7 @@
 """Staff members' own calendars: connect one, sync it (on demand and periodically), disconnect it.
 
-Busy times read from a calendar are stored in the database and block the staff member's time like a
-booking (storage/dialects.py judges both in the same claim). A sync that cannot read the calendar keeps
+Busy times read from a calendar are stored in the database as claims of the staff member's time, held
+to the same no-overlap rule as bookings (storage/claims.py). A sync that cannot read the calendar keeps
 the last busy times, records the reason, and is retried with backoff. A busy time that arrives over an
 active booking cannot refuse it after the fact: the booking is flagged to the owner (`conflicts` in the
 calendar's reply, and a `booking.calendar_conflict` webhook event), once per booking.
@@ -162,7 +162,7 @@ class StaffCalendars:
         """Replace the busy times (unless unchanged), flag new conflicts, record the sync as ok."""
         busy_count = calendar.busy_count
         if fetched.busy is not None:
-            busy_count = await _replace_busy(uow, business, calendar.staff_id, fetched.busy, now)
+            busy_count = await _replace_busy(uow, business, calendar, fetched.busy, now)
         synced = replace(
             calendar,
             status=CalendarStatus.OK,
@@ -212,13 +212,14 @@ async def _staff_member(uows: UnitOfWorkFactory, business: Business, staff_id: U
 
 
 async def _replace_busy(
-    uow: UnitOfWork, business: Business, staff_id: UUID, busy: list[BusyTime], now: datetime
+    uow: UnitOfWork, business: Business, calendar: ConnectedCalendar, busy: list[BusyTime], now: datetime
 ) -> int:
-    """Store `busy` under the staff member's time lock; queue a webhook for each booking newly under a busy time.
-    Returns how many busy times lie within the horizon."""
-    await uow.calendars.lock_staff_time(staff_id)
+    """Store `busy`; queue a webhook for each booking newly under a busy time. Returns how many busy times
+    lie within the horizon."""
+    staff_id = calendar.staff_id
+    await uow.calendars.take_turn(staff_id)
     flagged_before = {booking_id for booking_id, _ in await uow.calendars.busy_over_bookings(staff_id, now)}
-    over = await uow.calendars.replace_busy(staff_id, busy, now)
+    over = await uow.calendars.replace_busy(calendar, busy, now)
     endpoint = await uow.webhooks.get(business.id)
     for booking_id in set(over) - flagged_before:
         booking = await uow.bookings.get(business.id, booking_id)

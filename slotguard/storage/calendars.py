@@ -1,11 +1,12 @@
 """Connected calendars and the busy times read from them.
 
-A sync replaces a staff member's busy times in one transaction that first locks the staff member's time
-(`lock_staff_time`): on PostgreSQL a transaction advisory lock taken alone, which waits for every booking
-transaction of that staff member still in flight (each holds it shared, see dialects.py) and holds off new
-ones until the sync commits. So a booking either sees the new busy times and is refused, or was committed
-first and the sync sees it and flags the busy time that arrived over it. On SQLite the file's write lock
-serializes the two.
+A staff member's busy times are rows of `claims` (kind "busy", no booking; storage/claims.py), so the
+database's no-overlap rule holds them apart from bookings: a sync replaces them in one transaction,
+inserting each part with `ON CONFLICT DO NOTHING` on PostgreSQL. A part that meets a booking committed
+meanwhile does not go in; the booking's time is read again and that part stored `flagged` (outside the
+rule, shown to the owner) while the rest goes in as blocking. So a booking racing a sync ends with one
+of the two holding the time, never both: the booking is refused, or the busy time is flagged over it.
+On SQLite the file's write lock orders the two. Syncs of one calendar take turns on its row's lock.
 
 Due syncs are claimed like outbox rows (storage/leases.py): their due time pushed forward in a short
 transaction, `FOR UPDATE SKIP LOCKED` on PostgreSQL, under the write lock on SQLite; whichever worker on
@@ -20,7 +21,8 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy import and_, delete, insert, select, update
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from slotguard.domain.calendars import (
@@ -29,12 +31,21 @@ from slotguard.domain.calendars import (
     CalendarStatus,
     CalendarVersion,
     ConnectedCalendar,
+    busy_parts,
+    merged,
 )
+from slotguard.domain.catalog import MAX_BLOCK_MINUTES
+from slotguard.domain.errors import TransientStorageFailure
 from slotguard.domain.intervals import Interval
 from slotguard.storage.bookings import active_at
-from slotguard.storage.dialects import staff_time_lock_key
+from slotguard.storage.claims import BLOCKING, BUSY, FLAGGED
 from slotguard.storage.leases import lease_due
-from slotguard.storage.schema import bookings, calendar_busy, staff, staff_calendars
+from slotguard.storage.schema import bookings, claims, staff_calendars
+
+LONGEST = timedelta(minutes=MAX_BLOCK_MINUTES)
+# How many times a sync stores again the parts that bookings committed meanwhile kept out, before it
+# gives up and the whole transaction is retried.
+ROUNDS = 5
 
 
 class CalendarStore:
@@ -57,63 +68,116 @@ class CalendarStore:
         await self._conn.execute(insert(staff_calendars), _row(calendar) | {"password": password, "due_at": due_at})
 
     async def remove(self, staff_id: UUID) -> bool:
-        await self._conn.execute(delete(calendar_busy).where(calendar_busy.c.staff_id == staff_id))
+        await self._conn.execute(delete(claims).where(_busy_of(staff_id)))
         result = await self._conn.execute(delete(staff_calendars).where(staff_calendars.c.staff_id == staff_id))
         return result.rowcount == 1
 
-    async def lock_staff_time(self, staff_id: UUID) -> None:
-        """Hold off bookings of this staff member until this transaction ends (see the module docstring)."""
-        if self._conn.dialect.name == "postgresql":
-            await self._conn.execute(_LOCK_STAFF_TIME, {"key": staff_time_lock_key(staff_id)})
+    async def take_turn(self, staff_id: UUID) -> None:
+        """Wait for any other transaction syncing this calendar to end, and hold off the next until this
+        one does (a lock on the calendar's row: syncs of one calendar take turns)."""
+        await self._conn.execute(select(staff_calendars.c.staff_id).where(_calendar_of(staff_id)).with_for_update())
 
-    async def replace_busy(self, staff_id: UUID, busy: Sequence[BusyTime], now: datetime) -> dict[UUID, Interval]:
-        """Store `busy` as the staff member's busy times; returns the active bookings (by id) that a busy time
-        now overlaps, each with the first such busy time. Call `lock_staff_time` first."""
-        await self._conn.execute(delete(calendar_busy).where(calendar_busy.c.staff_id == staff_id))
-        rows = [
-            {"staff_id": staff_id, "uid": b.uid[:255], "start_at": b.time.start_at, "end_at": b.time.end_at}
-            for b in busy
-        ]
-        if rows:
-            await self._conn.execute(insert(calendar_busy), rows)
+    async def replace_busy(
+        self, calendar: ConnectedCalendar, busy: Sequence[BusyTime], now: datetime
+    ) -> dict[UUID, Interval]:
+        """Store `busy` as the staff member's busy times, in place of the last ones; returns the active
+        bookings (by id) that a busy time now lies over, each with that busy time. Call `take_turn` first."""
+        staff_id = calendar.staff_id
+        await self._conn.execute(delete(claims).where(_busy_of(staff_id)))
+        parts = busy_parts([b.time for b in busy], await self._claimed(staff_id, [b.time for b in busy]), LONGEST)
+        flagged = list(parts.over_claims)
+        for _ in range(ROUNDS):
+            refused = await self._insert_busy(calendar, parts.blocking, "confirmed")
+            if not refused:
+                break
+            parts = busy_parts(refused, await self._claimed(staff_id, refused), LONGEST)
+            flagged += parts.over_claims
+        else:
+            raise TransientStorageFailure("bookings kept arriving under the calendar's busy times")
+        await self._insert_busy(calendar, flagged, FLAGGED)
         return dict(await self.busy_over_bookings(staff_id, now))
+
+    async def _claimed(self, staff_id: UUID, busy: Sequence[Interval]) -> list[Interval]:
+        """The staff member's time claimed by bookings (and holds) that `busy` may meet."""
+        if not busy:
+            return []
+        span = Interval(min(b.start_at for b in busy), max(b.end_at for b in busy))
+        query = select(claims.c.block_start_at, claims.c.block_end_at).where(
+            claims.c.unit_id == staff_id,
+            claims.c.kind != BUSY,
+            claims.c.status.in_(BLOCKING),
+            claims.c.block_start_at < span.end_at,
+            claims.c.block_end_at > span.start_at,
+            claims.c.block_start_at > span.start_at - LONGEST,
+        )
+        return [Interval(start_at, end_at) for start_at, end_at in await self._conn.execute(query)]
+
+    async def _insert_busy(self, calendar: ConnectedCalendar, parts: Sequence[Interval], status: str) -> list[Interval]:
+        """Insert `parts` as busy claims with `status`; returns those a claim committed meanwhile kept out
+        (PostgreSQL; SQLite's write lock lets none in meanwhile, and its triggers would refuse it)."""
+        rows = [
+            {
+                "business_id": calendar.business_id,
+                "kind": BUSY,
+                "unit_id": calendar.staff_id,
+                "block_start_at": part.start_at,
+                "block_end_at": part.end_at,
+                "status": status,
+            }
+            for part in parts
+        ]
+        if not rows:
+            return []
+        if self._conn.dialect.name != "postgresql" or status == FLAGGED:
+            await self._conn.execute(insert(claims), rows)
+            return []
+        statement = postgresql.insert(claims).on_conflict_do_nothing().returning(claims.c.block_start_at)
+        stored = set((await self._conn.execute(statement, rows)).scalars())
+        return [part for part in parts if part.start_at not in stored]
 
     async def busy_times(self, business_id: UUID, window: Interval) -> list[tuple[UUID, Interval]]:
         """The busy times of the business's staff calendars that meet `window`, by staff member and start: what
-        the owner's calendar draws. Bounded on both ends (`end_at` by the index, `start_at` by the window)."""
-        query = (
-            select(calendar_busy.c.staff_id, calendar_busy.c.start_at, calendar_busy.c.end_at)
-            .select_from(calendar_busy.join(staff, staff.c.id == calendar_busy.c.staff_id))
-            .where(
-                staff.c.business_id == business_id,
-                calendar_busy.c.end_at > window.start_at,
-                calendar_busy.c.start_at < window.end_at,
-            )
-            .order_by(calendar_busy.c.staff_id, calendar_busy.c.start_at)
+        the owner's calendar draws (the parts they are stored in joined again)."""
+        query = select(claims.c.unit_id, claims.c.block_start_at, claims.c.block_end_at).where(
+            claims.c.business_id == business_id,
+            claims.c.kind == BUSY,
+            claims.c.block_start_at < window.end_at,
+            claims.c.block_end_at > window.start_at,
+            claims.c.block_start_at > window.start_at - LONGEST,
         )
-        rows = await self._conn.execute(query)
-        return [(staff_id, Interval(start_at, end_at)) for staff_id, start_at, end_at in rows]
+        by_staff: dict[UUID, list[Interval]] = {}
+        for staff_id, start_at, end_at in await self._conn.execute(query):
+            by_staff.setdefault(staff_id, []).append(Interval(start_at, end_at))
+        return [(staff_id, busy) for staff_id in sorted(by_staff) for busy in merged(by_staff[staff_id])]
 
     async def busy_over_bookings(self, staff_id: UUID, now: datetime) -> list[tuple[UUID, Interval]]:
-        """Active bookings that a busy time overlaps, each with the first such busy time, in time order.
+        """Active bookings that a busy time lies over, each with that busy time, in time order.
 
         A booking is never made over a stored busy time, so each of these is one a busy time arrived over
-        after it was made: the owner must sort it out."""
+        after it was made (stored `flagged`): the owner must sort it out."""
         query = (
-            select(bookings.c.id, calendar_busy.c.start_at, calendar_busy.c.end_at)
-            .select_from(calendar_busy.join(bookings, bookings.c.staff_id == calendar_busy.c.staff_id))
+            select(bookings.c.id, claims.c.block_start_at, claims.c.block_end_at)
+            .select_from(claims.join(bookings, bookings.c.staff_id == claims.c.unit_id))
             .where(
-                calendar_busy.c.staff_id == staff_id,
+                _busy_of(staff_id),
+                claims.c.status == FLAGGED,
                 active_at(now),
-                bookings.c.block_start_at < calendar_busy.c.end_at,
-                bookings.c.block_end_at > calendar_busy.c.start_at,
+                bookings.c.block_start_at < claims.c.block_end_at,
+                bookings.c.block_end_at > claims.c.block_start_at,
             )
-            .order_by(bookings.c.start_at, calendar_busy.c.start_at)
+            .order_by(bookings.c.start_at, claims.c.block_start_at)
         )
         over: dict[UUID, Interval] = {}
         for booking_id, start_at, end_at in await self._conn.execute(query):
             over.setdefault(booking_id, Interval(start_at, end_at))
-        return list(over.items())
+        if not over:
+            return []
+        whole = await self._whole_busy_times(staff_id)  # the part over the booking, as the calendar has it
+        return [(booking_id, next(b for b in whole if b.contains(part))) for booking_id, part in over.items()]
+
+    async def _whole_busy_times(self, staff_id: UUID) -> list[Interval]:
+        query = select(claims.c.block_start_at, claims.c.block_end_at).where(_busy_of(staff_id))
+        return merged(Interval(start_at, end_at) for start_at, end_at in await self._conn.execute(query))
 
     async def record_sync(self, calendar: ConnectedCalendar, due_at: datetime) -> None:
         """Store the outcome of a sync (status, error, version, counts) and when the next one is due."""
@@ -136,13 +200,13 @@ class CalendarStore:
         )
         return [row["staff_id"] for row in rows]
 
-    async def busy_count(self, staff_id: UUID, window: Interval) -> int:
-        query = select(func.count()).where(
-            calendar_busy.c.staff_id == staff_id,
-            calendar_busy.c.end_at > window.start_at,
-            calendar_busy.c.start_at < window.end_at,
-        )
-        return int(await self._conn.scalar(query) or 0)
+
+def _calendar_of(staff_id: UUID) -> Any:
+    return staff_calendars.c.staff_id == staff_id
+
+
+def _busy_of(staff_id: UUID) -> Any:
+    return and_(claims.c.unit_id == staff_id, claims.c.kind == BUSY)
 
 
 def _row(calendar: ConnectedCalendar) -> dict[str, Any]:
@@ -177,5 +241,3 @@ def _calendar(row: Any) -> ConnectedCalendar:
         failures=row["failures"],
     )
 
-
-_LOCK_STAFF_TIME = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")

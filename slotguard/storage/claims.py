@@ -6,22 +6,24 @@ The design (schema: table `claims`, created by the claims migration):
   member's or resource's id; ids never collide), the buffered block, and `status`/`expires_at`, which a
   database trigger keeps equal to the booking's own on every UPDATE of it (so a cancel, an expiry or a
   reschedule frees or moves its claims in the same statement, whatever code makes it).
-- A claim without a booking (`booking_id` NULL, e.g. an external calendar's busy time) is held to the
-  same rule: insert it with status `confirmed` (blocking) and change its status to stop it blocking.
+- A claim without a booking (`booking_id` NULL) is a busy time of a staff member's own calendar (`kind`
+  "busy", storage/calendars.py), held to the same rule: stored with status `confirmed`, it blocks like a
+  booking, so a booking and a sync racing for the same time end with exactly one of them. The part of a
+  busy time over time already claimed when it arrived is stored `flagged`: outside the rule (a booking
+  made first cannot be refused after the fact), shown to the owner, and still refusing new claims (read
+  by the claim, not judged by the constraint: it only exists over a claim the constraint already keeps).
 - The rule itself: on PostgreSQL the exclusion constraint `claims_no_overlap` over (unit_id,
   tstzrange(block)) of rows whose status blocks; on SQLite triggers refuse the same rows.
 - Taking: on PostgreSQL one statement inserts every claim with `ON CONFLICT DO NOTHING` (racers wait
   for the winner's commit and then see the conflict, where a plain INSERT deadlocks) and, in the same
-  statement, the bookings only if every claim went in; the claims that went in are returned, so the
-  taken ones are known. On SQLite the caller's transaction holds the write lock (BEGIN IMMEDIATE), so
-  one read finds the taken units and, if there are none, the rows are inserted.
+  statement, the bookings only if every claim went in and no flagged busy time meets them; the claims
+  that went in are returned, so the taken ones are known. On SQLite the caller's transaction holds the
+  write lock (BEGIN IMMEDIATE), so one read finds the taken units and, if there are none, the rows are
+  inserted.
 - A row whose hold lapsed but was not yet marked expired still blocks in the database; the caller
   expires such rows (`lapsed_on`) and tries once more.
-- The busy times of a staff member's external calendar (`calendar_busy`, storage/calendars.py) block that
-  staff member's time too. On PostgreSQL a booking takes a shared transaction lock on each staff member's
-  time it claims (`share_staff_time`) and the claim statement inserts the bookings only if no busy time
-  meets them; a calendar sync takes that lock alone while it replaces the busy times, so neither misses
-  the other's rows. On SQLite the write lock already orders them.
+- Every block is at most MAX_BLOCK_MINUTES long (a longer busy time is stored in pieces), so a lookup of
+  the claims meeting a time scans the index on (unit_id, block_start_at) from that far back only.
 """
 
 from __future__ import annotations
@@ -43,8 +45,6 @@ from sqlalchemy import (
     insert,
     or_,
     select,
-    text,
-    union_all,
     values,
 )
 from sqlalchemy.dialects import postgresql
@@ -54,9 +54,14 @@ from slotguard.domain.bookings import BLOCKING_STATUSES, EXPIRING_STATUSES, Book
 from slotguard.domain.catalog import MAX_BLOCK_MINUTES
 from slotguard.domain.claims import Claim, StaffTime, TimeUnit, time_units_of
 from slotguard.domain.intervals import Interval
-from slotguard.storage.schema import bookings, calendar_busy, claims
+from slotguard.storage.schema import bookings, claims
 
-_BLOCKING = [s.value for s in BLOCKING_STATUSES]
+# A claim's kind for a busy time of a staff member's own calendar (its unit is the staff member's time),
+# and the status of the part of one that arrived over time already claimed.
+BUSY = "busy"
+FLAGGED = "flagged"
+BLOCKING = [s.value for s in BLOCKING_STATUSES]
+_REFUSING = [*BLOCKING, FLAGGED]  # what a new claim may not meet
 _EXPIRING = [s.value for s in EXPIRING_STATUSES]
 _CLAIM_COLUMNS = (
     "business_id",
@@ -87,7 +92,6 @@ async def insert_claimed(conn: AsyncConnection, claim: Claim, rows: list[dict[st
             await conn.execute(bookings.insert(), rows)
             await conn.execute(claims.insert(), kept)
         return taken
-    await share_staff_time(conn, units)
     staff = [unit for unit in units if isinstance(unit, StaffTime)]
     params = {f"c{i}_{k}": v for i, row in enumerate(kept) for k, v in row.items()} | _overlap_params(staff)
     params |= {f"b{i}_{k}": row.get(k) for i, row in enumerate(rows) for k in _BOOKING_COLUMNS}
@@ -98,44 +102,30 @@ async def insert_claimed(conn: AsyncConnection, claim: Claim, rows: list[dict[st
         await conn.execute(delete(claims).where(claims.c.booking_id.in_([b.id for b in claim.bookings])))
     stored = {(r.unit_id, r.block_start_at) for r in result}
     taken = [unit for unit in units if (unit.unit_id, unit.block.start_at) not in stored]
-    return taken or await taken_by_busy_times(conn, staff) or list(units)
+    return taken or await taken_by_flagged(conn, staff) or list(units)
 
 
 async def taken_units(
     conn: AsyncConnection, units: Sequence[TimeUnit], other_than: UUID | None = None
 ) -> list[TimeUnit]:
-    """Those of `units` that meet an active claim (not one of booking `other_than`'s) or a busy time."""
+    """Those of `units` that meet an active claim (not one of booking `other_than`'s) or a flagged busy time."""
     if not units:
         return []
     params = _overlap_params(units) | {"other_than": other_than}
-    rows = await conn.execute(_taken_statement(len(units)), params)
-    found = [(row.unit_id, Interval(row.block_start_at, row.block_end_at)) for row in rows]
-    taken = [u for u in units if any(uid == u.unit_id and block.overlaps(u.block) for uid, block in found)]
-    busy = await taken_by_busy_times(conn, [u for u in units if u not in taken])
-    return [u for u in units if u in taken or u in busy]
+    return _met(units, await conn.execute(_taken_statement(len(units)), params))
 
 
-async def taken_by_busy_times(conn: AsyncConnection, units: Sequence[TimeUnit]) -> list[TimeUnit]:
-    """Those of the staff times in `units` that a busy time of the staff member's calendar meets."""
+async def taken_by_flagged(conn: AsyncConnection, units: Sequence[TimeUnit]) -> list[TimeUnit]:
+    """Those of the staff times in `units` that a flagged busy time meets (the rule does not judge those)."""
     staff = [u for u in units if isinstance(u, StaffTime)]
     if not staff:
         return []
-    rows = await conn.execute(_busy_statement(len(staff)), _overlap_params(staff))
-    found = [(row.staff_id, Interval(row.start_at, row.end_at)) for row in rows]
-    return [u for u in staff if any(uid == u.unit_id and block.overlaps(u.block) for uid, block in found)]
+    return _met(staff, await conn.execute(_flagged_statement(len(staff)), _overlap_params(staff)))
 
 
-async def share_staff_time(conn: AsyncConnection, units: Sequence[TimeUnit]) -> None:
-    """PostgreSQL: a shared transaction lock on the time of each staff member in `units`. Bookings share it
-    with each other; a calendar sync takes it alone (storage/calendars.py), so the two never miss each
-    other's rows."""
-    keys = sorted({staff_time_lock_key(u.unit_id) for u in units if isinstance(u, StaffTime)})
-    for key in keys:  # sorted: a fixed order for every taker
-        await conn.execute(_SHARE_STAFF_TIME, {"key": key})
-
-
-def staff_time_lock_key(staff_id: Any) -> str:
-    return f"staff-time:{staff_id}"
+def _met(units: Sequence[TimeUnit], rows: Any) -> list[TimeUnit]:
+    found = [(row.unit_id, Interval(row.block_start_at, row.block_end_at)) for row in rows]
+    return [u for u in units if any(uid == u.unit_id and block.overlaps(u.block) for uid, block in found)]
 
 
 def lapsed_on(conn: AsyncConnection, units: Sequence[TimeUnit], now: datetime) -> tuple[Any, dict[str, Any]]:
@@ -155,7 +145,7 @@ async def busy_blocks(
         "earliest": window.start_at - timedelta(minutes=MAX_BLOCK_MINUTES),
     }
     busy: dict[UUID, list[Interval]] = {}
-    for row in await conn.execute(_BUSY, params):  # active claims and calendars' busy times, in one read
+    for row in await conn.execute(_BUSY_BLOCKS, params):  # active claims and calendars' busy times
         busy.setdefault(row.unit_id, []).append(Interval(row.block_start_at, row.block_end_at))
     return busy
 
@@ -193,15 +183,16 @@ def _overlap_params(units: Sequence[TimeUnit]) -> dict[str, Any]:
 
 
 @cache
-def _overlapping(count: int) -> ColumnElement[bool]:
-    """Claims that meet any of `count` units given as parameters (`_overlap_params`)."""
+def _overlapping(count: int, source: Any = claims) -> ColumnElement[bool]:
+    """Claims (of `source`: the table or an alias of it) that meet any of `count` units given as
+    parameters (`_overlap_params`)."""
     return or_(
         *(
             and_(
-                claims.c.unit_id == bindparam(f"u{i}_id", type_=claims.c.unit_id.type),
-                claims.c.block_start_at < bindparam(f"u{i}_end", type_=claims.c.block_end_at.type),
-                claims.c.block_end_at > bindparam(f"u{i}_start", type_=claims.c.block_start_at.type),
-                claims.c.block_start_at > bindparam(f"u{i}_earliest", type_=claims.c.block_start_at.type),
+                source.c.unit_id == bindparam(f"u{i}_id", type_=claims.c.unit_id.type),
+                source.c.block_start_at < bindparam(f"u{i}_end", type_=claims.c.block_end_at.type),
+                source.c.block_end_at > bindparam(f"u{i}_start", type_=claims.c.block_start_at.type),
+                source.c.block_start_at > bindparam(f"u{i}_earliest", type_=claims.c.block_start_at.type),
             )
             for i in range(count)
         )
@@ -214,7 +205,7 @@ def _taken_statement(count: int) -> Any:
     other_than = bindparam("other_than", type_=claims.c.booking_id.type)
     other = or_(claims.c.booking_id.is_(None), other_than.is_(None), claims.c.booking_id != other_than)
     columns = (claims.c.unit_id, claims.c.block_start_at, claims.c.block_end_at)
-    return select(*columns).where(_overlapping(count), claims.c.status.in_(_BLOCKING), other)
+    return select(*columns).where(_overlapping(count), claims.c.status.in_(_REFUSING), other)
 
 
 @cache
@@ -227,32 +218,15 @@ def _lapsed_statement(count: int, dialect: str) -> Any:
 
 
 @cache
-def _busy_statement(count: int) -> Any:
-    """Busy times of a calendar that meet any of `count` staff times given as in `_overlapping`."""
-    return select(calendar_busy.c.staff_id, calendar_busy.c.start_at, calendar_busy.c.end_at).where(
-        _busy_overlapping(count)
-    )
-
-
-@cache
-def _busy_overlapping(count: int) -> ColumnElement[bool]:
-    # Busy times may be long, so they are looked up by their end: only the ones still to come.
-    return or_(
-        *(
-            and_(
-                calendar_busy.c.staff_id == bindparam(f"u{i}_id", type_=calendar_busy.c.staff_id.type),
-                calendar_busy.c.end_at > bindparam(f"u{i}_start", type_=calendar_busy.c.end_at.type),
-                calendar_busy.c.start_at < bindparam(f"u{i}_end", type_=calendar_busy.c.start_at.type),
-            )
-            for i in range(count)
-        )
-    )
+def _flagged_statement(count: int) -> Any:
+    columns = (claims.c.unit_id, claims.c.block_start_at, claims.c.block_end_at)
+    return select(*columns).where(_overlapping(count), claims.c.status == FLAGGED)
 
 
 @cache
 def _claim_statement(booking_count: int, claim_count: int, staff_count: int) -> Any:
     """PostgreSQL: insert the claims (ON CONFLICT DO NOTHING), then the bookings only if every claim went
-    in and no busy time meets a staff time, in one statement; the rows are the claims that went in, each
+    in and no flagged busy time meets a staff time, in one statement; the rows are the claims that went in, each
     with whether the bookings were stored."""
     claim_values = [
         {k: bindparam(f"c{i}_{k}", type_=claims.c[k].type) for k in _CLAIM_COLUMNS} for i in range(claim_count)
@@ -266,7 +240,10 @@ def _claim_statement(booking_count: int, claim_count: int, staff_count: int) -> 
     )
     every_claim_in = select(func.count()).select_from(claimed).scalar_subquery() == claim_count
     if staff_count:
-        every_claim_in = and_(every_claim_in, ~exists().where(_busy_overlapping(staff_count)))
+        flagged = claims.alias("flagged")
+        every_claim_in = and_(
+            every_claim_in, ~exists().where(_overlapping(staff_count, flagged), flagged.c.status == FLAGGED)
+        )
     if booking_count == 1:
         source = select(*(bindparam(f"b0_{k}", type_=bookings.c[k].type) for k in _BOOKING_COLUMNS))
     else:  # a series: its rows as one VALUES list, the condition judged once
@@ -283,18 +260,11 @@ def _claim_statement(booking_count: int, claim_count: int, staff_count: int) -> 
     return select(claimed.c.unit_id, claimed.c.block_start_at, stored.label("booked"))
 
 
-_SHARE_STAFF_TIME = text("SELECT pg_advisory_xact_lock_shared(hashtextextended(:key, 0))")
-_CALENDAR_BUSY = select(calendar_busy.c.staff_id, calendar_busy.c.start_at, calendar_busy.c.end_at).where(
-    calendar_busy.c.staff_id.in_(bindparam("unit_ids", expanding=True)),
-    calendar_busy.c.end_at > bindparam("window_start", type_=calendar_busy.c.end_at.type),
-    calendar_busy.c.start_at < bindparam("window_end", type_=calendar_busy.c.start_at.type),
-)
 _BUSY_BLOCKS = select(claims.c.unit_id, claims.c.block_start_at, claims.c.block_end_at).where(
     claims.c.unit_id.in_(bindparam("unit_ids", expanding=True)),
-    claims.c.status.in_(_BLOCKING),
+    claims.c.status.in_(_REFUSING),
     or_(claims.c.expires_at.is_(None), claims.c.expires_at > bindparam("now", type_=claims.c.expires_at.type)),
     claims.c.block_start_at < bindparam("window_end", type_=claims.c.block_start_at.type),
     claims.c.block_end_at > bindparam("window_start", type_=claims.c.block_start_at.type),
     claims.c.block_start_at > bindparam("earliest", type_=claims.c.block_start_at.type),
 )
-_BUSY = union_all(_BUSY_BLOCKS, _CALENDAR_BUSY)

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from slotguard.domain.claims import TimeUnit
 from slotguard.domain.errors import TransientStorageFailure
-from slotguard.storage.claims import share_staff_time, staff_time_lock_key, taken_by_busy_times, taken_units
+from slotguard.storage.claims import taken_by_flagged, taken_units
 from slotguard.storage.schema import bookings
 
 # serialization_failure, deadlock_detected, lock_not_available, query_canceled (lock/statement
@@ -55,18 +55,16 @@ async def update_unless_overlapping(
     """Update a booking still in `from_status`; False if one of its new times (`units`) is taken by
     another claim. Its own claims follow the UPDATE (the claims migration's trigger).
 
-    PostgreSQL: the busy times of the staff member's calendar are read under the shared lock on their
-    time (storage/calendars.py), then the exclusion constraint judges inside a savepoint, so a refusal
-    leaves the surrounding transaction usable. SQLite: check-then-update under the write lock, the
-    trigger as backstop. A row
-    that left `from_status` meanwhile raises TransientStorageFailure, so the caller reads it again.
+    PostgreSQL: the exclusion constraint judges inside a savepoint, so a refusal leaves the surrounding
+    transaction usable (flagged busy times, which it does not judge, are read first). SQLite:
+    check-then-update under the write lock, the trigger as backstop. A row that left `from_status`
+    meanwhile raises TransientStorageFailure, so the caller reads it again.
     `reassign`, run first in the same savepoint, moves a claim to another unit (the trigger that makes
     claims follow their booking follows its time, not a change of staff member).
     """
     statement = update(bookings).where(bookings.c.id == booking_id, bookings.c.status == from_status).values(values)
     if units and conn.dialect.name == "postgresql":
-        await share_staff_time(conn, units)
-        if await taken_by_busy_times(conn, units):
+        if await taken_by_flagged(conn, units):
             return False
         try:
             async with conn.begin_nested():
@@ -88,4 +86,4 @@ async def update_unless_overlapping(
     return True
 
 
-__all__ = ["is_transient", "staff_time_lock_key", "update_unless_overlapping"]
+__all__ = ["is_transient", "update_unless_overlapping"]

@@ -444,17 +444,3 @@ staff_calendars = Table(
     Column("due_at", UtcDateTime, nullable=False, index=True),
     _created_at(),
 )
-
-# The busy times last read from each staff member's calendar, expanded, in UTC. They block like bookings
-# (storage/dialects.py).
-calendar_busy = Table(
-    "calendar_busy",
-    metadata,
-    Column("id", BigId, primary_key=True, autoincrement=True),
-    Column("staff_id", Uuid, ForeignKey("staff.id"), nullable=False),
-    Column("uid", String(255), nullable=False),
-    Column("start_at", UtcDateTime, nullable=False),
-    Column("end_at", UtcDateTime, nullable=False),
-    # Overlap checks look for rows of one staff member ending after a time: only the future ones.
-    Index(None, "staff_id", "end_at"),
-)

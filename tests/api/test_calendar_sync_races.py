@@ -3,7 +3,8 @@
 Two transactions on two connections, interleaved by hand (cosmicpython's test_uow.py): one claims a staff
 member's time and waits before committing, the other replaces that staff member's busy times. Whichever
 comes first, the other sees it: the booking is refused, or the busy time is recorded as over the booking
-(flagged to the owner). The control shows the race is real when the sync skips the staff-time lock.
+(flagged to the owner). No lock orders them: the busy time is a claim of the staff member's time, and the
+control shows that the database's own rule refuses a booking written over it with no check before.
 """
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ from datetime import UTC, datetime, timedelta
 from uuid import UUID, uuid4
 
 import httpx
+import pytest
+from sqlalchemy.exc import IntegrityError
 
 from slotguard.domain.bookings import Booking, Kind, Status
-from slotguard.domain.calendars import BusyTime
+from slotguard.domain.calendars import BusyTime, CalendarKind, CalendarStatus, CalendarVersion, ConnectedCalendar
 from slotguard.domain.claims import Claim
 from slotguard.domain.intervals import Interval
 from slotguard.services.ports import UnitOfWorkFactory
@@ -50,11 +53,22 @@ async def claim_and_wait(uows: UnitOfWorkFactory, booking: Booking, claimed: asy
         return stored
 
 
-async def sync_busy(uows: UnitOfWorkFactory, staff_id: UUID, busy: BusyTime, *, lock: bool = True) -> set[UUID]:
+def calendar_of(business_id: UUID, staff_id: UUID) -> ConnectedCalendar:
+    return ConnectedCalendar(
+        staff_id, business_id, CalendarKind.ICS, "https://example.org/c.ics", None, CalendarStatus.OK, None, None, 0,
+        CalendarVersion(),
+    )  # fmt: skip
+
+
+async def sync_busy(
+    uows: UnitOfWorkFactory, calendar: ConnectedCalendar, busy: BusyTime, synced: asyncio.Event | None = None
+) -> set[UUID]:
+    """Replace the staff member's busy times with `busy`; with `synced`, set it and wait before committing."""
     async with uows(write=True) as uow:
-        if lock:
-            await uow.calendars.lock_staff_time(staff_id)
-        over = await uow.calendars.replace_busy(staff_id, [busy], datetime.now(UTC))
+        over = await uow.calendars.replace_busy(calendar, [busy], datetime.now(UTC))
+        if synced is not None:
+            synced.set()
+            await asyncio.sleep(HALF_A_SECOND)  # the booking tries now, before the busy time is committed
         await uow.commit()
         return set(over)
 
@@ -68,7 +82,9 @@ async def test_a_sync_during_a_booking_sees_it_and_flags_the_busy_time(
     claimed = asyncio.Event()
     booking_task = asyncio.create_task(claim_and_wait(uows, booking, claimed))
     await claimed.wait()
-    over = await sync_busy(uows, staff_id, BusyTime("dentist", Interval.of_minutes(start, 60)))
+    over = await sync_busy(
+        uows, calendar_of(business_id, staff_id), BusyTime("dentist", Interval.of_minutes(start, 60))
+    )
     assert await booking_task is True
     assert over == {booking.id}, "the busy time arrived over a committed booking: it is flagged"
 
@@ -78,38 +94,27 @@ async def test_a_booking_during_a_sync_sees_the_busy_time_and_is_refused(
 ) -> None:
     business_id, service_id, staff_id = await salon_ids(client, uows)
     start = datetime.now(UTC).replace(microsecond=0) + timedelta(days=3)
-    locked = asyncio.Event()
-
-    async def slow_sync() -> set[UUID]:
-        async with uows(write=True) as uow:
-            await uow.calendars.lock_staff_time(staff_id)
-            over = await uow.calendars.replace_busy(
-                staff_id, [BusyTime("dentist", Interval.of_minutes(start, 60))], datetime.now(UTC)
-            )
-            locked.set()
-            await asyncio.sleep(HALF_A_SECOND)  # the booking tries now, before the busy time is committed
-            await uow.commit()
-            return set(over)
-
-    sync_task = asyncio.create_task(slow_sync())
-    await locked.wait()
+    synced = asyncio.Event()
+    busy = BusyTime("dentist", Interval.of_minutes(start, 60))
+    sync_task = asyncio.create_task(sync_busy(uows, calendar_of(business_id, staff_id), busy, synced))
+    await synced.wait()
     async with uows(write=True) as uow:
         stored = not await uow.bookings.claim(Claim.of(appointment(business_id, service_id, staff_id, start), None))
         await uow.commit()
     assert (stored, await sync_task) == (False, set())
 
 
-async def test_control_without_the_staff_time_lock_only_sqlites_file_lock_keeps_them_apart(
-    client: httpx.AsyncClient, uows: UnitOfWorkFactory, db_url: str
+async def test_control_a_booking_written_over_a_busy_time_with_no_check_is_refused_by_the_database(
+    client: httpx.AsyncClient, uows: UnitOfWorkFactory
 ) -> None:
     business_id, service_id, staff_id = await salon_ids(client, uows)
     start = datetime.now(UTC).replace(microsecond=0) + timedelta(days=3)
-    booking = appointment(business_id, service_id, staff_id, start)
-    claimed = asyncio.Event()
-    booking_task = asyncio.create_task(claim_and_wait(uows, booking, claimed))
-    await claimed.wait()
-    over = await sync_busy(uows, staff_id, BusyTime("dentist", Interval.of_minutes(start, 60)), lock=False)
-    if db_url.startswith("postgresql"):
-        assert (await booking_task, over) == (True, set()), "the race is real: the lock is what closes it"
-    else:
-        assert (await booking_task, over) == (True, {booking.id}), "SQLite: one writer at a time, lock or not"
+    synced = asyncio.Event()
+    busy = BusyTime("dentist", Interval.of_minutes(start, 60))
+    sync_task = asyncio.create_task(sync_busy(uows, calendar_of(business_id, staff_id), busy, synced))
+    await synced.wait()
+    booking = appointment(business_id, service_id, staff_id, start + timedelta(minutes=15))
+    async with uows(write=True) as uow:
+        with pytest.raises(IntegrityError, match="claims_no_overlap"):  # PostgreSQL's constraint, SQLite's trigger
+            await uow.bookings.add(booking, None)  # straight in: no look at the busy times first
+    assert await sync_task == set()

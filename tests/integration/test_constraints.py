@@ -199,3 +199,41 @@ async def test_a_claim_of_a_taken_resource_names_it_and_stores_nothing(uows: Uni
         busy = await uow.bookings.busy_blocks([other.id, room.id], window, START)
     assert other.id not in busy, "the other staff member's claim was taken out again with the booking"
     assert len(busy[room.id]) == 1
+
+
+async def test_database_refuses_a_busy_time_over_a_bookings_claim_and_lets_a_flagged_one_lie_over_it(
+    uows: UnitOfWorkFactory,
+) -> None:
+    business, service, member = await _staffed_business(uows)
+    async with uows(write=True) as uow:
+        await uow.bookings.add(_appointment(business, service, member, 0, Status.CONFIRMED), None)
+        await uow.commit()
+
+    async def insert_busy(status: str) -> None:
+        async with uows(write=True) as uow:
+            assert isinstance(uow, SqlUnitOfWork)
+            await uow.connection.execute(
+                text(
+                    "INSERT INTO claims (business_id, kind, unit_id, block_start_at, block_end_at, status)"
+                    " VALUES (:b, 'busy', :staff, :start, :end, :status)"
+                ),
+                {
+                    "b": _id_param(uow, business.id),
+                    "staff": _id_param(uow, member.id),
+                    "start": _time_param(uow, START + timedelta(minutes=20)),
+                    "end": _time_param(uow, START + timedelta(hours=2)),
+                    "status": status,
+                },
+            )
+            await uow.commit()
+
+    with pytest.raises(IntegrityError, match="claims_no_overlap"):  # PostgreSQL's constraint, SQLite's trigger
+        await insert_busy("confirmed")
+    await insert_busy("flagged")  # over a booking made first: kept outside the rule, for the owner to see
+    window = Interval(START, START + timedelta(hours=3))
+    async with uows(write=True) as uow:
+        assert len((await uow.bookings.busy_blocks([member.id], window, START))[member.id]) == 2
+        refused = await uow.bookings.claim(
+            Claim.of(_appointment(business, service, member, 90, Status.CONFIRMED), None)
+        )
+    assert refused, "a flagged busy time still refuses a new booking"
