@@ -1,17 +1,22 @@
 """The randomized invariant checker behind `slotguard verify`.
 
 Concurrent clients run a random mix of the public operations against a fixture business: book a time
-(named or any staff), hold a time and book it with the hold, hold seats, book seats (with or without a
-hold), pay-later checkouts of seats and of times, signed payment webhooks (completed or expired, some
-delivered twice or three times, some after the checkout lapsed), cancels and reschedules by manage token,
-and reads of the shown seats. Meanwhile opt-in faults terminate the server's PostgreSQL connections,
-SIGKILL worker processes (which the server's supervisor restarts) and restart the database server with
-the operator's own command. Every request and reply is logged, and so is every database restart.
+(named or any staff; of a service that needs only staff, or one that needs a lift of a set too), book a
+repeat series of such times and cancel the rest of a series, hold a time and book it with the hold,
+hold seats, book seats (with or without a hold), pay-later checkouts of seats and of times, signed
+payment webhooks (completed or expired, some delivered twice or three times, some after the checkout
+lapsed), cancels and reschedules by manage token, and reads of the shown seats. Meanwhile opt-in faults
+terminate the server's PostgreSQL connections, SIGKILL worker processes (which the server's supervisor
+restarts) and restart the database server with the operator's own command. Every request and reply is
+logged, and so is every database restart.
 
 Afterwards (once every hold and checkout has lapsed) the stored state is read through the owner API,
 the clean-up job is run, and it is read again; the judge holds it against the log:
 
-- no two active appointments of one staff member overlap, no slot has more guests than seats;
+- no two active appointments of one staff member overlap, nor of one resource; no slot has more guests
+  than seats;
+- every acknowledged series is stored whole, every stored series was taken at once with one staff
+  member, and cancelling the rest of a series cancels every occurrence still active;
 - the `remaining` shown is capacity minus the guests of active bookings, before and after clean-up; the
   stored counter never exceeds it, and equals it once clean-up has run;
 - every acknowledged booking is stored, in the status and place the log explains (each reply applied in

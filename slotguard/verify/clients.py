@@ -1,5 +1,9 @@
 """The fixture business of `slotguard verify` and the clients that race on it.
 
+The fixture sells two appointment services to the same staff: one needs only a staff member, the other
+also one lift of a set of fewer lifts than staff, so lifts run out before staff do; and customers book
+repeat series of either, which race single bookings for their first occurrence and each other for the rest.
+
 Each client is a customer who acts only on bookings it made itself (cancel, reschedule, book with its
 hold, pay or abandon its checkout), so the log holds the requests about one booking in order. A booking
 whose request got no reply is left alone afterwards: what happened to it is the judge's to find out.
@@ -29,22 +33,26 @@ PAID, ABANDONED = "checkout.session.completed", "checkout.session.expired"
 WEIGHTS = {
     "book": 10, "hold": 7, "book_hold": 7, "checkout_time": 6, "seat_hold": 7, "slot_book": 8,
     "slot_book_hold": 7, "checkout": 9, "webhook": 12, "cancel": 15, "reschedule": 8, "look": 3,
-    "wait": 5, "accept": 6,
+    "wait": 5, "accept": 6, "book_series": 6, "cancel_series": 3,
 }  # fmt: skip
-CREATING = ("book", "hold", "checkout_time", "seat_hold", "slot_book", "checkout")
+CREATING = ("book", "hold", "checkout_time", "seat_hold", "slot_book", "checkout", "book_series")
 SLOT_CAPACITIES = (1, 1, 5, 8)  # two garage slots (one car each) and two tours
 STALE_AFTER_SECONDS = 30.0  # a hold lapsed this long is forgotten: a long run keeps its lists short
+LIFTS = 2  # the resources the lift service needs one of: fewer than the staff (3 by default)
+REPEATS = (("week", 2), ("week", 3), ("2weeks", 2))  # every occurrence within 15 days of the first
+SERIES_DAYS = 15
 
 
 @dataclass(frozen=True)
 class Fixture:
     slug: str
     api_key: str
-    service_id: str
+    service_id: str  # of the slots too
+    lift_service_id: str  # needs one of the lifts besides a staff member
     staff_ids: list[str]
     times: list[str]  # contested start times of 30-minute appointments, 15 minutes apart
     slots: dict[str, int]  # slot id -> capacity
-    window: tuple[str, str]  # from/to around every time and slot, to read the calendar back
+    window: tuple[str, str]  # from/to around every time, slot and series, to read the calendar back
 
     @property
     def owner(self) -> dict[str, str]:
@@ -52,7 +60,8 @@ class Fixture:
 
 
 async def create_fixture(client: httpx.AsyncClient, admin_token: str, staff: int, hold_ttl_seconds: int) -> Fixture:
-    """A UTC business open all day, with a priced 30-minute service, `staff` members and four slots."""
+    """A UTC business open all day that takes repeat bookings, with a priced 30-minute service, another that
+    needs one of LIFTS lifts too, `staff` members for both, and four slots."""
     slug = f"verify-{uuid.uuid4().hex[:12]}"
     business = {"slug": slug, "name": "Verify fixture", "timezone": "UTC", "minNoticeMinutes": 0,
                 "holdTtlSeconds": hold_ttl_seconds}  # fmt: skip
@@ -60,14 +69,22 @@ async def create_fixture(client: httpx.AsyncClient, admin_token: str, staff: int
     api_key = reply_data(reply, "create the fixture business")["apiKey"]
     owner = {"Authorization": f"Bearer {api_key}"}
     # Its clients all come from this one address: the public rate limit (on by default) is off for this business.
-    reply = await client.patch(f"/api/v1/businesses/{slug}", json={"rateLimit": "off"}, headers=owner)
-    reply_data(reply, "turn the fixture business's rate limit off")
-    service = {"name": "V", "durationMinutes": 30, "priceCents": 2500, "currency": "EUR"}
-    reply = await client.post(f"/api/v1/businesses/{slug}/services", json=service, headers=owner)
-    service_id = reply_data(reply, "create the fixture service")["id"]
+    settings = {"rateLimit": "off", "repeatBookings": True}
+    reply = await client.patch(f"/api/v1/businesses/{slug}", json=settings, headers=owner)
+    reply_data(reply, "turn the fixture business's rate limit off and its repeat bookings on")
+    lift_ids = []
+    for n in range(LIFTS):
+        reply = await client.post(f"/api/v1/businesses/{slug}/resources", json={"name": f"Lift {n}"}, headers=owner)
+        lift_ids.append(reply_data(reply, "create the fixture lifts")["id"])
+    service_ids = []
+    for name, lifts in (("V", []), ("Lift", lift_ids)):
+        service = {"name": name, "durationMinutes": 30, "priceCents": 2500, "currency": "EUR", "resourceIds": lifts}
+        reply = await client.post(f"/api/v1/businesses/{slug}/services", json=service, headers=owner)
+        service_ids.append(reply_data(reply, "create the fixture services")["id"])
+    service_id, lift_service_id = service_ids
     staff_ids = []
     for n in range(staff):
-        member = {"name": f"Verify {n}", "serviceIds": [service_id], "workingHours": ALL_DAY}
+        member = {"name": f"Verify {n}", "serviceIds": service_ids, "workingHours": ALL_DAY}
         reply = await client.post(f"/api/v1/businesses/{slug}/staff", json=member, headers=owner)
         staff_ids.append(reply_data(reply, "create the fixture staff")["id"])
     day = datetime.combine(datetime.now(UTC).date() + timedelta(days=2), datetime.min.time(), UTC)
@@ -79,7 +96,8 @@ async def create_fixture(client: httpx.AsyncClient, admin_token: str, staff: int
                 "capacity": capacity}  # fmt: skip
         reply = await client.post(f"/api/v1/businesses/{slug}/slots", json=body, headers=owner)
         slots[reply_data(reply, "create the fixture slots")["id"]] = capacity
-    return Fixture(slug, api_key, service_id, staff_ids, times, slots, (_z(day), _z(day + timedelta(days=1))))
+    window = (_z(day), _z(day + timedelta(days=SERIES_DAYS)))
+    return Fixture(slug, api_key, service_id, lift_service_id, staff_ids, times, slots, window)
 
 
 def _z(moment: datetime) -> str:
@@ -112,6 +130,7 @@ class Mine:
     expires_at: float | None = None
     place: dict[str, Any] = field(default_factory=dict)  # serviceId/staffId/startTime, or slotId
     session_id: str | None = None  # a checkout's; its payment event is sent once (maybe delivered twice)
+    series_id: str | None = None  # an occurrence of a repeat series
     left_alone: bool = False  # a request about it got no reply
 
     def lapsed(self) -> bool:
@@ -159,7 +178,8 @@ class Customer:
         return {"firstName": "Verify", "lastName": f"Op{n}", "email": f"verify-{self.run_id}-{n}@example.com"}
 
     def _time(self) -> dict[str, str]:
-        body = {"serviceId": self.fixture.service_id, "startTime": self.rng.choice(self.fixture.times)}
+        service_id = self.fixture.lift_service_id if self.rng.random() < 0.4 else self.fixture.service_id
+        body = {"serviceId": service_id, "startTime": self.rng.choice(self.fixture.times)}
         if self.rng.random() < 0.7:
             body["staffId"] = self.rng.choice(self.fixture.staff_ids)
         return body
@@ -170,6 +190,13 @@ class Customer:
 
     async def book(self, n: int) -> bool:
         await self._create("book", f"/api/v1/public/{self.fixture.slug}/book", self._time() | self._person(n))
+        return True
+
+    async def book_series(self, n: int) -> bool:
+        """A repeat series from one of the contested times: all its occurrences, or none."""
+        every, count = self.rng.choice(REPEATS)
+        body = self._time() | self._person(n) | {"repeat": {"every": every, "count": count}}
+        await self._create("book_series", f"/api/v1/public/{self.fixture.slug}/book", body)
         return True
 
     async def checkout_time(self, n: int) -> bool:
@@ -206,13 +233,21 @@ class Customer:
         self._remember(entry, body, slot_id)
 
     def _remember(self, entry: Entry, body: dict[str, Any], slot_id: str | None) -> None:
-        """A booking a 201 made, to act on later."""
+        """A booking a 201 made (every occurrence of a series), to act on later."""
         op = entry.op
         if entry.status != 201:
             return
         data = entry.reply
+        if "bookings" in data:
+            entry.booking_id = str(data["seriesId"])
+            for b in data["bookings"]:
+                place = {k: b.get(k) for k in ("serviceId", "staffId", "startTime")}
+                self.mine.append(Mine(str(b["id"]), "appointment", CREATES[op], b.get("manageToken"), None, place,
+                                      series_id=entry.booking_id))  # fmt: skip
+            return
         entry.booking_id = str(data.get("id") or data.get("holdId") or data.get("bookingId"))
-        place = {"slotId": slot_id} if slot_id else {k: data.get(k) or body.get(k) for k in ("staffId", "startTime")}
+        keys = ("serviceId", "staffId", "startTime")
+        place = {"slotId": slot_id} if slot_id else {k: data.get(k) or body.get(k) for k in keys}
         self.mine.append(
             Mine(entry.booking_id, "slot" if slot_id else "appointment", CREATES[op], entry.manage_token,
                  unix(data.get("expiresAt")), place, data.get("sessionId"))
@@ -298,6 +333,19 @@ class Customer:
         entry = await self._about(booking, Entry("cancel", {}), f"/api/v1/public/bookings/{booking.token}/cancel")
         if entry.status in (200, 409):
             booking.status = "cancelled" if entry.status == 200 else "expired"
+        return True
+
+    async def cancel_series(self, _n: int) -> bool:
+        """Cancel every occurrence not yet begun of one of my series, through one occurrence's token."""
+        named = self._pick(lambda m: m.series_id is not None and m.token is not None and m.status == "confirmed")
+        if named is None:
+            return False
+        path, body = f"/api/v1/public/bookings/{named.token}/cancel", {"scope": "series"}
+        entry = await self._about(named, Entry("cancel_series", body), path, body)
+        for m in (m for m in self.mine if m.series_id == named.series_id):
+            if entry.status == 200:
+                m.status = "cancelled"
+            m.left_alone = m.left_alone or entry.undecided  # each may or may not be cancelled now
         return True
 
     async def reschedule(self, _n: int) -> bool:
@@ -403,11 +451,16 @@ def _read_reply(entry: Entry, reply: httpx.Response) -> None:
         entry.code = (payload.get("error") or {}).get("code") if isinstance(payload, dict) else None
         return
     data = payload.get("data")
+    if entry.op == "cancel_series":  # the occurrences it cancelled
+        entry.reply = {"cancelled": [str(b.get("id")) for b in data]}
+        return
     if isinstance(data, list):
         entry.reply = {"slots": [{k: s.get(k) for k in ("id", "capacity", "remaining")} for s in data]}
         return
     entry.manage_token = data.get("manageToken")
     entry.reply = {k: v for k, v in data.items() if k not in ("client", "manageToken", "checkoutUrl")}
+    if "bookings" in data:  # a series: each occurrence with its own manage token
+        entry.reply["bookings"] = [{k: v for k, v in b.items() if k != "client"} for b in data["bookings"]]
 
 
 def _event(checkout: Mine, event_type: str) -> dict[str, Any]:

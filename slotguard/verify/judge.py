@@ -53,6 +53,7 @@ class Expected:
     email: str | None = None
     # (status, place, email) that a request without reply may have left instead
     maybe: list[tuple[str, Place, str | None]] = field(default_factory=list)
+    series_id: str | None = None  # an occurrence of this repeat series
 
 
 def judge(
@@ -96,14 +97,17 @@ def replay(log: list[Entry]) -> tuple[dict[str, Expected], list[str]]:
     for e in log:
         if e.op in CREATES:
             if e.status == 201 and e.booking_id:
-                expected[e.booking_id] = _created(e)
-                if e.reply.get("status", CREATES[e.op]) != CREATES[e.op]:
-                    violations.append(f"{e.op} acknowledged {e.booking_id} as {e.reply['status']}")
+                for booking_id, data in _acknowledged(e):
+                    expected[booking_id] = _created(e, data)
+                    if data.get("status", CREATES[e.op]) != CREATES[e.op]:
+                        violations.append(f"{e.op} acknowledged {booking_id} as {data['status']}")
             continue
         x = expected.get(e.booking_id or "")
         if x is None:
             continue
-        if e.undecided:
+        if e.op == "cancel_series":
+            violations += _cancel_series(e, x, expected)
+        elif e.undecided:
             x.maybe += _maybe_after(e, x)
         elif (e.status, e.code) in NOTHING_WRITTEN:
             continue
@@ -112,8 +116,14 @@ def replay(log: list[Entry]) -> tuple[dict[str, Expected], list[str]]:
     return expected, violations
 
 
-def _created(e: Entry) -> Expected:
-    data = e.reply
+def _acknowledged(e: Entry) -> list[tuple[str, dict[str, Any]]]:
+    """The bookings a 201 made, each with its part of the reply: every occurrence of a series."""
+    if "bookings" in e.reply:
+        return [(str(b["id"]), b | {"seriesId": e.reply.get("seriesId")}) for b in e.reply["bookings"]]
+    return [(str(e.booking_id), e.reply)]
+
+
+def _created(e: Entry, data: dict[str, Any]) -> Expected:
     guests = int(data.get("guests") or e.request.get("guests") or 1)
     if e.op in SLOT_OPS:
         place = {"slotId": str(data.get("slotId") or e.slot_id)}
@@ -121,8 +131,11 @@ def _created(e: Entry) -> Expected:
         place = {"startTime": str(data.get("startTime") or e.request["startTime"])}
         if staff_id := data.get("staffId") or e.request.get("staffId"):
             place["staffId"] = str(staff_id)
+        if resource_id := data.get("resourceId"):  # kept by a move, as the staff member is
+            place["resourceId"] = str(resource_id)
     kind = "slot" if e.op in SLOT_OPS else "appointment"
-    return Expected(kind, CREATES[e.op], guests, place, unix(data.get("expiresAt")), email_of(e.request))
+    series_id = str(data["seriesId"]) if data.get("seriesId") else None
+    return Expected(kind, CREATES[e.op], guests, place, unix(data.get("expiresAt")), email_of(e.request), [], series_id)
 
 
 def email_of(body: dict[str, Any]) -> str | None:
@@ -219,6 +232,28 @@ def _expiry_outcomes(e: Entry, x: Expected) -> dict[str, str | None]:
     if not pending or not _live(e, x):
         allowed["nothing_to_release"] = None  # e.g. a lapsed checkout a racer already expired
     return allowed
+
+
+def _cancel_series(e: Entry, named: Expected, expected: dict[str, Expected]) -> list[str]:
+    """`{scope: "series"}`: every occurrence of the named one's series not yet begun (all of the fixture's
+    are days ahead) is cancelled by a 200, and its reply lists exactly those that were still active."""
+    members = {booking_id: x for booking_id, x in expected.items() if x.series_id and x.series_id == named.series_id}
+    if (e.status, e.code) in NOTHING_WRITTEN and not e.undecided:
+        return []
+    if e.undecided or e.status != 200:
+        for x in members.values():
+            x.maybe += [("cancelled", p, m) for _s, p, m in [(x.status, x.place, x.email), *x.maybe]]
+        return []
+    cancelled = set(e.reply.get("cancelled", ()))
+    found = [f"cancel_series of {e.booking_id} cancelled {b}, not of its series" for b in cancelled - set(members)]
+    for booking_id, x in members.items():
+        surely_active = x.status in ACTIVE and not x.maybe
+        if surely_active and booking_id not in cancelled:
+            found.append(f"cancel_series of {e.booking_id} left {booking_id} of its series {x.status}")
+        if x.status not in ACTIVE and not x.maybe and booking_id in cancelled:
+            found.append(f"cancel_series of {e.booking_id} cancelled {booking_id}, which was {x.status}")
+        x.status, x.maybe = "cancelled", [("cancelled", p, m) for _s, p, m in x.maybe]
+    return found
 
 
 APPLY: dict[str, Callable[[Entry, Expected], str | None]] = {

@@ -32,6 +32,8 @@ EXPECTED: dict[str, set[tuple[int, str | None]]] = {
     "look": {(200, None)},
     "wait": {(201, None), (409, "SEATS_AVAILABLE")},
     "accept": {(201, None), (409, "HOLD_EXPIRED")},
+    "book_series": {(201, None), (409, "TIME_CONFLICT")},
+    "cancel_series": {(200, None)},
 }
 NOTHING_WRITTEN = {(503, "SERVICE_UNAVAILABLE"), (429, "RATE_LIMITED")}
 # The status each creating operation acknowledges.
@@ -43,6 +45,7 @@ CREATES = {
     "checkout_time": "pending_payment",
     "checkout": "pending_payment",
     "accept": "pending_payment",  # a waitlist offer of the fixture's priced service opens its checkout
+    "book_series": "confirmed",  # every occurrence
 }
 SLOT_OPS = {"seat_hold", "slot_book", "slot_book_hold", "checkout", "accept"}
 ACTIVE = ("confirmed", "pending_payment", "held")

@@ -76,6 +76,9 @@ class VerifyReport:
             "requestsInDoubt": sum(e.in_doubt for e in self.log),  # 503s during a database restart
             "storedBookings": len(self.stored),
             "storedStatuses": dict(sorted(Counter(b["status"] for b in self.stored).items())),
+            # What the resource and series checks had to judge.
+            "storedWithResource": sum(1 for b in self.stored if b.get("resourceId")),
+            "storedSeries": len({b["seriesId"] for b in self.stored if b.get("seriesId")}),
             "expiredByCleanup": self.expired_by_cleanup,
             "checks": self.checks,
             "violations": self.violations,

@@ -49,9 +49,14 @@ def test_random_operations_under_faults_keep_every_invariant(
     replies = summary["replies"]
     sent = {key.split()[0] for key in replies}
     assert sent == {"book", "hold", "book_hold", "checkout_time", "seat_hold", "slot_book", "slot_book_hold",
-                    "checkout", "webhook", "cancel", "reschedule", "look", "wait", "accept"}  # fmt: skip
-    for acknowledged in ("book 201", "slot_book 201", "cancel 200", "reschedule 200", "wait 201", "accept 201"):
+                    "checkout", "webhook", "cancel", "reschedule", "look", "wait", "accept", "book_series",
+                    "cancel_series"}  # fmt: skip
+    for acknowledged in ("book 201", "slot_book 201", "cancel 200", "reschedule 200", "wait 201", "accept 201",
+                         "book_series 201", "cancel_series 200"):  # fmt: skip
         assert replies.get(acknowledged, 0) > 0, (acknowledged, replies)
+    assert replies.get("book_series 409 TIME_CONFLICT", 0) > 0, replies
+    # The judge's resource and series checks had real bookings to judge.
+    assert summary["storedWithResource"] > 0 and summary["storedSeries"] > 0, summary
     assert replies.get("slot_book 409 SLOT_UNAVAILABLE", 0) > 10, replies
     assert replies.get("book 409 TIME_CONFLICT", 0) > 10, replies
     assert sum(n for key, n in replies.items() if key.startswith("webhook 200")) > 0, replies

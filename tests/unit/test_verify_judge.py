@@ -80,6 +80,58 @@ def test_a_series_stored_from_two_transactions_is_caught() -> None:
     )
 
 
+T1130 = "2030-01-07T11:30:00Z"
+
+
+def series_booked(*occurrences: tuple[str, str], series_id: str = "r1", email: str = "r@example.com") -> Entry:
+    """book_series acknowledged: (id, start) of each occurrence, all with staff s1."""
+    bookings = [{"id": b, "status": "confirmed", "startTime": start, "staffId": "s1", "manageToken": f"t-{b}"}
+                for b, start in occurrences]  # fmt: skip
+    reply = {"seriesId": series_id, "bookings": bookings}
+    return Entry("book_series", {"startTime": occurrences[0][1], "email": email}, 201, None, series_id, reply=reply)
+
+
+def in_series(booking_id: str, start: str, end: str, status: str = "confirmed") -> dict[str, Any]:
+    return stored(booking_id, start, end, status, email="r@example.com", seriesId="r1", createdAt=T10)
+
+
+def test_a_series_stored_whole_and_cancelled_whole_has_no_violations() -> None:
+    cancel = Entry("cancel_series", {"scope": "series"}, 200, booking_id="b", reply={"cancelled": ["a", "b"]})
+    log = [series_booked(("a", T10), ("b", T11)), cancel]
+    state = [in_series("a", T10, T1030, "cancelled"), in_series("b", T11, T1130, "cancelled")]
+    assert judge(log, state) == []
+
+
+def test_an_occurrence_a_series_cancel_left_active_is_caught() -> None:
+    cancel = Entry("cancel_series", {"scope": "series"}, 200, booking_id="a", reply={"cancelled": ["a"]})
+    log = [series_booked(("a", T10), ("b", T11)), cancel]
+    state = [in_series("a", T10, T1030, "cancelled"), in_series("b", T11, T1130)]
+    problems = judge(log, state)
+    assert "cancel_series of a left b of its series confirmed" in problems
+    assert any(p.startswith("booking b is confirmed") for p in problems)
+
+
+def test_an_unanswered_series_cancel_may_or_may_not_have_cancelled() -> None:
+    cancel = Entry("cancel_series", {"scope": "series"}, None, booking_id="a", error="ReadTimeout")
+    log = [series_booked(("a", T10), ("b", T11)), cancel]
+    for status in ("confirmed", "cancelled"):
+        state = [in_series("a", T10, T1030, status), in_series("b", T11, T1130, status)]
+        assert judge(log, state, drops_allowed=True) == []
+
+
+def test_a_series_refused_but_stored_is_caught() -> None:
+    refused = Entry("book_series", {"startTime": T10, "email": "r@example.com"}, 409, "TIME_CONFLICT")
+    problems = judge([refused], [in_series("a", T10, T1030)])
+    assert problems == ["booking a is stored for a 409 TIME_CONFLICT reply to book_series"]
+
+
+def test_a_booking_moved_off_its_resource_is_caught() -> None:
+    log = [booked("a")]
+    log[0].reply["resourceId"] = "lift1"
+    assert judge(log, [stored("a", resourceId="lift1")]) == []
+    assert judge(log, [stored("a", resourceId="lift2")]) != []
+
+
 def test_back_to_back_and_other_staff_are_not_overlaps() -> None:
     log = [booked("a"), booked("b", T1030), booked("c", staff="s2")]
     state = [stored("a"), stored("b", T1030, T11), stored("c", staff="s2")]
