@@ -5,8 +5,12 @@ Every request goes through the outgoing-request guard (SPEC §10.1) with this mo
 read must finish within `READ_SECONDS` and a reply stay under `MAX_CALENDAR_BYTES`, so a feed that is huge,
 slow or not iCalendar ends in `CalendarUnreadable` with a plain reason, never in a hung worker.
 
-Incremental where the server allows: a feed is fetched with `If-None-Match` (its last `ETag`), a CalDAV
-collection's `getctag` is asked first; an unchanged calendar is not downloaded again.
+Incremental where the server allows: a feed is fetched with `If-None-Match` (its last `ETag`); a CalDAV
+collection's `getctag` and `sync-token` are asked first, an unchanged calendar is not downloaded again,
+and a changed one that keeps sync-tokens (RFC 6578) is asked only for the objects changed since the last
+read (`sync-collection`). A token the server no longer accepts, or a server without tokens, means the
+whole calendar is read again (`calendar-query` over the window), as it is when the last whole read no
+longer covers the window (`CalendarVersion.reads_in`).
 
 A small client on httpx rather than the `caldav` package: that package is synchronous (it would need a
 thread per request) and would bypass the guard's transport; the four requests needed here are short.
@@ -20,6 +24,7 @@ from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
 from xml.etree import ElementTree
+from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -44,10 +49,17 @@ DAV = "{DAV:}"
 CALDAV = "{urn:ietf:params:xml:ns:caldav}"
 CALSERVER = "{http://calendarserver.org/ns/}"
 
-_CTAG_BODY = """<?xml version="1.0" encoding="utf-8"?>
+_STATE_BODY = """<?xml version="1.0" encoding="utf-8"?>
 <d:propfind xmlns:d="DAV:" xmlns:cs="http://calendarserver.org/ns/">
-  <d:prop><d:resourcetype/><cs:getctag/></d:prop>
+  <d:prop><d:resourcetype/><cs:getctag/><d:sync-token/></d:prop>
 </d:propfind>"""
+
+_CHANGES_BODY = """<?xml version="1.0" encoding="utf-8"?>
+<d:sync-collection xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav">
+  <d:sync-token>{token}</d:sync-token>
+  <d:sync-level>1</d:sync-level>
+  <d:prop><d:getetag/><c:calendar-data/></d:prop>
+</d:sync-collection>"""
 
 _QUERY_BODY = """<?xml version="1.0" encoding="utf-8"?>
 <c:calendar-query xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav">
@@ -107,7 +119,7 @@ class RemoteCalendars:
 async def _read_feed(
     client: httpx.AsyncClient, url: str, window: Interval, zone: ZoneInfo, known: CalendarVersion
 ) -> FetchedCalendar:
-    headers = {"If-None-Match": known.etag} if known.etag else {}
+    headers = {"If-None-Match": known.etag} if known.etag and known.reads_in(window) else {}
     reply = await client.get(url, headers=headers)
     if reply.status_code == 304:
         return FetchedCalendar(None, known)
@@ -116,21 +128,66 @@ async def _read_feed(
     if content_type and content_type not in ICS_TYPES:
         raise CalendarUnreadable(f"the URL returned {content_type}, not an iCalendar feed (text/calendar)")
     busy = await _parsed_apart(reply.content, window, zone)
-    return FetchedCalendar(busy, CalendarVersion(etag=reply.headers.get("etag")))
+    return FetchedCalendar.of_feed(busy, CalendarVersion(etag=reply.headers.get("etag"), expanded_until=window.end_at))
 
 
 async def _read_collection(
     client: httpx.AsyncClient, url: str, window: Interval, zone: ZoneInfo, known: CalendarVersion
 ) -> FetchedCalendar:
-    ctag = await _collection_ctag(client, url)
-    if ctag is not None and ctag == known.ctag:
-        return FetchedCalendar(None, known)
+    state = await _collection_state(client, url)
+    if known.reads_in(window):
+        if (state.sync_token or state.ctag) and (state.sync_token, state.ctag) == (known.sync_token, known.ctag):
+            return FetchedCalendar(None, known)
+        if state.sync_token and known.sync_token:
+            changes = await _changes_since(client, url, known, window, zone)
+            if changes is not None:
+                return replace(changes, version=replace(changes.version, ctag=state.ctag))
     body = _QUERY_BODY.format(start=_caldav_time(window.start_at), end=_caldav_time(window.end_at))
     reply = await client.request("REPORT", url, content=body, headers=_xml_headers(depth="1"))
     _expect(reply, "reading the calendar's events")
-    objects = [data.text or "" for data in _multistatus(reply).iter(f"{CALDAV}calendar-data")]
-    busy = await _parsed_apart("\r\n".join(text.strip() for text in objects if text.strip()).encode(), window, zone)
-    return FetchedCalendar(busy, CalendarVersion(ctag=ctag))
+    objects = await _parsed_objects(_changed_objects(_multistatus(reply)), window, zone)
+    version = replace(state, expanded_until=window.end_at)
+    return FetchedCalendar(objects, version)
+
+
+async def _changes_since(
+    client: httpx.AsyncClient, url: str, known: CalendarVersion, window: Interval, zone: ZoneInfo
+) -> FetchedCalendar | None:
+    """The objects changed and removed since `known.sync_token`; None if the server no longer accepts it."""
+    body = _CHANGES_BODY.format(token=escape(known.sync_token or ""))
+    reply = await client.request("REPORT", url, content=body, headers=_xml_headers(depth="0"))
+    if reply.status_code in (403, 409) and b"valid-sync-token" in reply.content:
+        return None  # RFC 6578 §3.2: the token expired or is unknown, so read everything again
+    _expect(reply, "reading what changed in the calendar")
+    tree = _multistatus(reply)
+    token = tree.findtext(f"{DAV}sync-token")
+    removed = frozenset(
+        response.findtext(f"{DAV}href") or ""
+        for response in tree.iter(f"{DAV}response")
+        if " 404 " in (response.findtext(f"{DAV}status") or "")
+    )
+    objects = await _parsed_objects(_changed_objects(tree), window, zone)
+    version = replace(known, sync_token=token or None)
+    return FetchedCalendar(objects, version, whole=False, removed=removed)
+
+
+def _changed_objects(tree: ElementTree.Element) -> dict[str, str]:
+    """Each calendar object of a multistatus answer that carries its data, by href."""
+    found: dict[str, str] = {}
+    for response in tree.iter(f"{DAV}response"):
+        data = response.findtext(f".//{CALDAV}calendar-data")
+        if data is not None and data.strip():
+            found[response.findtext(f"{DAV}href") or ""] = data.strip()
+    return found
+
+
+async def _parsed_objects(objects: dict[str, str], window: Interval, zone: ZoneInfo) -> dict[str, list[BusyTime]]:
+    """`busy_times` of each object, in a thread (see `_parsed_apart`)."""
+    if not objects:
+        return {}
+    return await asyncio.to_thread(
+        lambda: {href: busy_times(text.encode(), window, zone) for href, text in objects.items()}
+    )
 
 
 async def _parsed_apart(data: bytes, window: Interval, zone: ZoneInfo) -> list[BusyTime]:
@@ -141,15 +198,17 @@ async def _parsed_apart(data: bytes, window: Interval, zone: ZoneInfo) -> list[B
     return await asyncio.to_thread(busy_times, data, window, zone)
 
 
-async def _collection_ctag(client: httpx.AsyncClient, url: str) -> str | None:
-    """The collection's `getctag` (None if the server keeps none); refuses a URL that is no calendar."""
-    reply = await client.request("PROPFIND", url, content=_CTAG_BODY, headers=_xml_headers(depth="0"))
+async def _collection_state(client: httpx.AsyncClient, url: str) -> CalendarVersion:
+    """The collection's `getctag` and `sync-token` (None where the server keeps none); refuses a URL that
+    is no calendar."""
+    reply = await client.request("PROPFIND", url, content=_STATE_BODY, headers=_xml_headers(depth="0"))
     _expect(reply, "opening the calendar")
     tree = _multistatus(reply)
     if tree.find(f".//{DAV}resourcetype/{CALDAV}calendar") is None:
         raise CalendarUnreadable("the URL is not a CalDAV calendar collection (use the calendar's own URL)")
-    ctag = tree.find(f".//{CALSERVER}getctag")
-    return ctag.text if ctag is not None and ctag.text else None
+    ctag = tree.findtext(f".//{CALSERVER}getctag")
+    token = tree.findtext(f".//{DAV}sync-token")
+    return CalendarVersion(ctag=ctag or None, sync_token=token or None)
 
 
 def _auth(access: CalendarAccess) -> httpx.BasicAuth | None:

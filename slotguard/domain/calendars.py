@@ -20,6 +20,9 @@ from slotguard.domain.intervals import Interval
 OWN_UID_SUFFIX = "@slotguard"
 # After this many failed syncs in a row, a calendar is retried no more often than the longest backoff.
 LONGEST_BACKOFF = timedelta(hours=1)
+# A calendar is read (and its recurring events expanded) up to a day past the booking horizon; it is read
+# whole again once the horizon has moved half that day on, so no occurrence entering the horizon is missed.
+REREAD_WHOLE_AFTER = timedelta(hours=12)
 
 
 class CalendarKind(enum.StrEnum):
@@ -63,11 +66,20 @@ class CalendarEvent:
 
 @dataclass(frozen=True, slots=True)
 class CalendarVersion:
-    """What a server told us about the calendar's version, to skip a download that would change nothing:
-    an HTTP `ETag` (feeds), a CalDAV `getctag`."""
+    """What a server told us about the calendar's version, to skip a download that would change nothing
+    or to ask only for what changed: an HTTP `ETag` (feeds), a CalDAV `getctag` or `sync-token` (RFC 6578).
+    `expanded_until`: the end of the window the calendar was last read whole in (recurring events are
+    expanded up to it)."""
 
     etag: str | None = None
     ctag: str | None = None
+    sync_token: str | None = None
+    expanded_until: datetime | None = None
+
+    def reads_in(self, window: Interval) -> bool:
+        """Whether what was read whole still covers `window`, up to a margin inside the horizon's extra
+        day; when not, the calendar is read whole again, however unchanged its server says it is."""
+        return self.expanded_until is not None and window.end_at - self.expanded_until <= REREAD_WHOLE_AFTER
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,10 +99,23 @@ class ConnectedCalendar:
 
 @dataclass(frozen=True, slots=True)
 class FetchedCalendar:
-    """A calendar as read from its server; `busy` is None when the server said it had not changed."""
+    """A calendar as read from its server, by calendar object (a CalDAV href; a feed is one object, "").
 
-    busy: list[BusyTime] | None
+    `objects`: each object's busy times: every object's (`whole`), or only those that changed since the
+    version last read, with the hrefs `removed` since; None when the server said nothing changed."""
+
+    objects: dict[str, list[BusyTime]] | None
     version: CalendarVersion
+    whole: bool = True
+    removed: frozenset[str] = frozenset()
+
+    @classmethod
+    def of_feed(cls, busy: list[BusyTime], version: CalendarVersion) -> FetchedCalendar:
+        return cls({"": busy}, version)
+
+    @property
+    def busy(self) -> list[BusyTime]:
+        return [b for busy in (self.objects or {}).values() for b in busy]
 
 
 @dataclass(frozen=True, slots=True)

@@ -161,8 +161,10 @@ class StaffCalendars:
     ) -> None:
         """Replace the busy times (unless unchanged), flag new conflicts, record the sync as ok."""
         busy_count = calendar.busy_count
-        if fetched.busy is not None:
-            busy_count = await _replace_busy(uow, business, calendar, fetched.busy, now)
+        if fetched.objects is not None:
+            await uow.calendars.take_turn(calendar.staff_id)
+            busy = await uow.calendars.busy_of(calendar.staff_id, fetched)
+            busy_count = await _replace_busy(uow, business, calendar, busy, now)
         synced = replace(
             calendar,
             status=CalendarStatus.OK,
@@ -214,10 +216,9 @@ async def _staff_member(uows: UnitOfWorkFactory, business: Business, staff_id: U
 async def _replace_busy(
     uow: UnitOfWork, business: Business, calendar: ConnectedCalendar, busy: list[BusyTime], now: datetime
 ) -> int:
-    """Store `busy`; queue a webhook for each booking newly under a busy time. Returns how many busy times
-    lie within the horizon."""
+    """Store `busy` (in the calendar's turn); queue a webhook for each booking newly under a busy time.
+    Returns how many busy times lie within the horizon."""
     staff_id = calendar.staff_id
-    await uow.calendars.take_turn(staff_id)
     flagged_before = {booking_id for booking_id, _ in await uow.calendars.busy_over_bookings(staff_id, now)}
     over = await uow.calendars.replace_busy(calendar, busy, now)
     endpoint = await uow.webhooks.get(business.id)

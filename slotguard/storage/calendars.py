@@ -16,6 +16,7 @@ lease ends.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -31,6 +32,7 @@ from slotguard.domain.calendars import (
     CalendarStatus,
     CalendarVersion,
     ConnectedCalendar,
+    FetchedCalendar,
     busy_parts,
     merged,
 )
@@ -40,7 +42,7 @@ from slotguard.domain.intervals import Interval
 from slotguard.storage.bookings import active_at
 from slotguard.storage.claims import BLOCKING, BUSY, FLAGGED
 from slotguard.storage.leases import lease_due
-from slotguard.storage.schema import bookings, claims, staff_calendars
+from slotguard.storage.schema import bookings, calendar_objects, claims, staff_calendars
 
 LONGEST = timedelta(minutes=MAX_BLOCK_MINUTES)
 # How many times a sync stores again the parts that bookings committed meanwhile kept out, before it
@@ -69,8 +71,29 @@ class CalendarStore:
 
     async def remove(self, staff_id: UUID) -> bool:
         await self._conn.execute(delete(claims).where(_busy_of(staff_id)))
+        await self._conn.execute(delete(calendar_objects).where(calendar_objects.c.staff_id == staff_id))
         result = await self._conn.execute(delete(staff_calendars).where(staff_calendars.c.staff_id == staff_id))
         return result.rowcount == 1
+
+    async def busy_of(self, staff_id: UUID, fetched: FetchedCalendar) -> list[BusyTime]:
+        """The whole calendar's busy times after `fetched`: the objects it read, with those it did not (a
+        read of only the changed ones) as stored. Keeps each object's busy times for the next such read
+        when the calendar has a sync-token; only then can a read be of the changed ones."""
+        objects = calendar_objects.c
+        if fetched.whole:
+            await self._conn.execute(delete(calendar_objects).where(objects.staff_id == staff_id))
+        else:
+            gone = [*(fetched.objects or {}), *fetched.removed]
+            await self._conn.execute(
+                delete(calendar_objects).where(objects.staff_id == staff_id, objects.href.in_(gone))
+            )
+        if fetched.version.sync_token is not None and fetched.objects:
+            rows = [{"staff_id": staff_id, "href": href, "busy": _json(busy)} for href, busy in fetched.objects.items()]
+            await self._conn.execute(insert(calendar_objects), rows)
+        if fetched.whole:
+            return fetched.busy
+        query = select(objects.busy).where(objects.staff_id == staff_id)
+        return [busy for text in (await self._conn.execute(query)).scalars() for busy in _busy(text)]
 
     async def take_turn(self, staff_id: UUID) -> None:
         """Wait for any other transaction syncing this calendar to end, and hold off the next until this
@@ -201,6 +224,17 @@ class CalendarStore:
         return [row["staff_id"] for row in rows]
 
 
+def _json(busy: list[BusyTime]) -> str:
+    return json.dumps([[b.uid, b.time.start_at.isoformat(), b.time.end_at.isoformat()] for b in busy])
+
+
+def _busy(text: str) -> list[BusyTime]:
+    return [
+        BusyTime(uid, Interval(datetime.fromisoformat(start_at), datetime.fromisoformat(end_at)))
+        for uid, start_at, end_at in json.loads(text)
+    ]
+
+
 def _calendar_of(staff_id: UUID) -> Any:
     return staff_calendars.c.staff_id == staff_id
 
@@ -222,6 +256,8 @@ def _row(calendar: ConnectedCalendar) -> dict[str, Any]:
         "busy_count": calendar.busy_count,
         "etag": calendar.version.etag,
         "ctag": calendar.version.ctag,
+        "sync_token": calendar.version.sync_token,
+        "expanded_until": calendar.version.expanded_until,
         "failures": calendar.failures,
     }
 
@@ -237,7 +273,6 @@ def _calendar(row: Any) -> ConnectedCalendar:
         last_synced_at=row["last_synced_at"],
         error=row["error"],
         busy_count=row["busy_count"],
-        version=CalendarVersion(etag=row["etag"], ctag=row["ctag"]),
+        version=CalendarVersion(row["etag"], row["ctag"], row["sync_token"], row["expanded_until"]),
         failures=row["failures"],
     )
-

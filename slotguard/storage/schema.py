@@ -440,7 +440,21 @@ staff_calendars = Table(
     Column("busy_count", Integer, nullable=False),
     Column("etag", String(255)),
     Column("ctag", String(255)),
+    Column("sync_token", String(1000)),
+    Column("expanded_until", UtcDateTime),
     Column("failures", Integer, nullable=False),
     Column("due_at", UtcDateTime, nullable=False, index=True),
     _created_at(),
+)
+
+# The busy times of each object of a CalDAV calendar that keeps sync-tokens, as last read (JSON: a list of
+# [uid, start, end] in ISO UTC): a sync that reads only the changed objects recomputes the staff member's
+# busy times from these. The busy times themselves are claims (storage/calendars.py).
+calendar_objects = Table(
+    "calendar_objects",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("staff_id", Uuid, ForeignKey("staff.id"), nullable=False, index=True),
+    Column("href", String(2000), nullable=False),
+    Column("busy", Text, nullable=False),
 )

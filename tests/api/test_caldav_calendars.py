@@ -186,3 +186,21 @@ async def test_a_booking_moved_to_another_staff_member_leaves_the_first_ones_cal
     assert moved.status_code == 200, moved.text
     await deliver(db_url, uows)
     assert written(dav) == {}, "the booking is now another staff member's: it left this calendar"
+
+
+async def test_a_sync_by_sync_token_adds_changes_and_removes_busy_times_and_keeps_the_unchanged_ones(
+    client: httpx.AsyncClient, dav: Radicale
+) -> None:
+    salon = await new_salon(client, ADMIN_TOKEN)
+    course, dentist, gym = local_time(5, 10), local_time(5, 13), local_time(5, 15)
+    dav.put("course.ics", ics(busy_at("course", course, 60)))
+    dav.put("dentist.ics", ics(busy_at("dentist", dentist, 60)))
+    assert (await connect(client, salon, caldav_body(dav))).status_code == 200
+    dav.delete("dentist.ics")
+    dav.put("gym.ics", ics(busy_at("gym", gym, 60)))
+    data = (await client.post(calendar_path(salon) + "/sync", headers=salon.owner)).json()["data"]
+    assert (data["status"], data["busyCount"]) == ("ok", 2)
+    times = await open_times(client, salon, course[:10])
+    assert course not in times, "unchanged on the server, kept from the last read"
+    assert dentist in times, "removed on the server"
+    assert gym not in times, "added on the server"

@@ -189,6 +189,10 @@ class Radicale:
         reply = httpx.put(self.calendar_url + name, content=text, headers=headers, auth=self.auth, timeout=10)
         assert reply.status_code in (201, 204), reply.text
 
+    def delete(self, name: str) -> None:
+        reply = httpx.delete(self.calendar_url + name, auth=self.auth, timeout=10)
+        assert reply.status_code in (200, 204), reply.text
+
     def events(self) -> dict[str, str]:
         """Every calendar object in the collection, by name, read with a CalDAV REPORT."""
         body = (
