@@ -90,6 +90,8 @@ def _warn_about_unsafe_settings(settings: Settings) -> None:
         console.print("[yellow]no payment provider is configured[/]: paid checkouts answer 502")
     if settings.rate_limit.strip().lower() == "off":
         console.print("[yellow]SLOTGUARD_RATE_LIMIT=off[/]: the public routes are not rate limited")
+    if settings.secret_key is None:
+        console.print("[yellow]no SLOTGUARD_SECRET_KEY is set[/]: CalDAV passwords are stored unencrypted")
 
 
 @app.command()

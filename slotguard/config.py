@@ -55,5 +55,8 @@ class Settings(BaseSettings):
     outbound_allow_private: bool = False
     # How often each connected staff calendar is read again (SPEC §8).
     calendar_sync_seconds: int = 60
+    # The key calendar passwords are encrypted with in the database (any long random string; keep it
+    # outside the database and its backups). Unset: they are stored as given, and `serve` warns.
+    secret_key: SecretStr | None = None
     # Test-only switches (e.g. to prove a race is real); never set in production.
     test_hooks: bool = False

@@ -17,6 +17,7 @@ from slotguard.adapters.outbound import OutboundGuard, OutboundPolicy
 from slotguard.adapters.payments.local import LocalPaymentProvider
 from slotguard.adapters.payments.stripe import StripePaymentProvider
 from slotguard.adapters.rate_limits import InProcessBuckets
+from slotguard.adapters.sealing import PasswordSeal
 from slotguard.adapters.sms import TwilioSms
 from slotguard.adapters.webhooks import HttpWebhookPoster
 from slotguard.api import errors
@@ -246,7 +247,7 @@ def outbound_guard(settings: Settings) -> OutboundGuard:
 def calendars_of(settings: Settings, uows: UnitOfWorkFactory, clock: Clock, guard: OutboundGuard) -> StaffCalendars:
     """Staff members' own calendars, read and written through the outgoing-request guard."""
     every = timedelta(seconds=settings.calendar_sync_seconds)
-    return StaffCalendars(uows, clock, RemoteCalendars(guard.policy), guard, every)
+    return StaffCalendars(uows, clock, RemoteCalendars(guard.policy), guard, every, PasswordSeal(settings.secret_key))
 
 
 def _periodic_jobs(
@@ -283,7 +284,7 @@ def outbox_senders(
     webhooks = HttpWebhookPoster(guard)
     senders: dict[str, Sender] = {
         "webhook": SignedWebhooks(uows, webhooks),
-        "calendar": CalendarEvents(uows, clock, RemoteCalendars(guard.policy)),
+        "calendar": CalendarEvents(uows, clock, RemoteCalendars(guard.policy), PasswordSeal(settings.secret_key)),
     }
     if settings.smtp_url:
         senders["email"] = SmtpMailer(settings.smtp_url, settings.smtp_from)

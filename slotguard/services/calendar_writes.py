@@ -18,7 +18,7 @@ from slotguard.domain.calendars import CalendarAccess, CalendarKind, CalendarUnr
 from slotguard.domain.intervals import Interval
 from slotguard.domain.messages import DeliveryFailed, MessageKind, OutgoingMessage
 from slotguard.services.feeds import FEED_MAX_EVENTS, booking_event
-from slotguard.services.ports import Clock, RemoteCalendars, UnitOfWork, UnitOfWorkFactory
+from slotguard.services.ports import Clock, PasswordSeal, RemoteCalendars, UnitOfWork, UnitOfWorkFactory
 
 CHANNEL = "calendar"
 # Bookings further ahead than this are not written when a calendar is connected (no horizon is that long).
@@ -68,27 +68,28 @@ async def queue_existing_bookings(uow: UnitOfWork, business_id: UUID, staff_id: 
 class CalendarEvents:
     """The outbox's `calendar` channel: puts or deletes one booking's event in a staff member's calendar."""
 
-    def __init__(self, uows: UnitOfWorkFactory, clock: Clock, remote: RemoteCalendars) -> None:
+    def __init__(self, uows: UnitOfWorkFactory, clock: Clock, remote: RemoteCalendars, seal: PasswordSeal) -> None:
         self._uows = uows
         self._clock = clock
         self._remote = remote
+        self._seal = seal
 
     async def send(self, message: OutgoingMessage) -> int | None:
         assert message.booking_id is not None, "a calendar write names its booking"
         staff_id = UUID(message.recipient)
         async with self._uows(write=False) as uow:
             calendar = await uow.calendars.get(staff_id)
-            password = await uow.calendars.password(staff_id)
+            stored_password = await uow.calendars.password(staff_id)
             booking = await uow.bookings.get(message.business_id, message.booking_id)
             names = {s.id: s.name for s in await uow.catalog.services(message.business_id)}
         if calendar is None or calendar.kind is not CalendarKind.CALDAV:
             return None  # disconnected since: nothing to write
-        access = CalendarAccess(calendar.kind, calendar.url, calendar.username, password)
         now = self._clock()
         shown = (
             booking is not None and booking.staff_id == staff_id and booking.effective_status(now) is Status.CONFIRMED
         )
         try:
+            access = CalendarAccess(calendar.kind, calendar.url, calendar.username, self._seal.open(stored_password))
             if (
                 booking is not None
                 and shown

@@ -31,7 +31,14 @@ from slotguard.domain.intervals import Interval
 from slotguard.domain.messages import calendar_conflict_webhook
 from slotguard.services.calendar_writes import queue_existing_bookings
 from slotguard.services.periodic import claim_batch
-from slotguard.services.ports import Clock, RemoteCalendars, UnitOfWork, UnitOfWorkFactory, UrlGuard
+from slotguard.services.ports import (
+    Clock,
+    PasswordSeal,
+    RemoteCalendars,
+    UnitOfWork,
+    UnitOfWorkFactory,
+    UrlGuard,
+)
 from slotguard.services.retry import with_retries
 
 log = logging.getLogger("slotguard.calendars")
@@ -55,13 +62,20 @@ class StaffCalendars:
     """Built once in `create_app`: what connecting and syncing calendars needs, passed to the routes."""
 
     def __init__(
-        self, uows: UnitOfWorkFactory, clock: Clock, remote: RemoteCalendars, guard: UrlGuard, every: timedelta
+        self,
+        uows: UnitOfWorkFactory,
+        clock: Clock,
+        remote: RemoteCalendars,
+        guard: UrlGuard,
+        every: timedelta,
+        seal: PasswordSeal,
     ) -> None:
         self.uows = uows
         self.clock = clock
         self.remote = remote
         self.guard = guard
         self.every = every
+        self.seal = seal
 
     async def connect(self, business: Business, staff_id: UUID, access: CalendarAccess) -> CalendarView:
         """Read the calendar once (422 with the reason if it cannot be read), then store it and its busy times."""
@@ -87,7 +101,7 @@ class StaffCalendars:
 
         async def attempt(_number: int) -> None:
             async with self.uows(write=True) as uow:
-                await uow.calendars.put(calendar, access.password, now + self.every)
+                await uow.calendars.put(calendar, self.seal.seal(access.password), now + self.every)
                 await self._store(uow, business, calendar, fetched, now)
                 if access.kind is CalendarKind.CALDAV:
                     await queue_existing_bookings(uow, business.id, staff_id, now)
@@ -130,13 +144,13 @@ class StaffCalendars:
         """Read the calendar again and store what it says; on failure keep the busy times and back off."""
         async with self.uows(write=False) as uow:
             calendar = await uow.calendars.get(staff_id)
-            password = await uow.calendars.password(staff_id)
+            stored_password = await uow.calendars.password(staff_id)
             business = await uow.catalog.business_by_id(calendar.business_id) if calendar else None
         if calendar is None or business is None:
             return
         now = self.clock()
-        access = CalendarAccess(calendar.kind, calendar.url, calendar.username, password)
         try:
+            access = CalendarAccess(calendar.kind, calendar.url, calendar.username, self.seal.open(stored_password))
             fetched = await self.remote.read(access, sync_window(business, now), business.rules.zone, calendar.version)
         except CalendarUnreadable as exc:
             await self._record_failure(calendar, str(exc), now)

@@ -331,6 +331,14 @@ class UrlGuard(Protocol):
     async def check_url(self, url: str, field: str = "url") -> None: ...
 
 
+class PasswordSeal(Protocol):
+    """Calendar passwords sealed at rest with a key kept outside the database (adapters/sealing.py);
+    `open` raises `CalendarUnreadable` with a plain reason when the key cannot open what was stored."""
+
+    def seal(self, password: str | None) -> str | None: ...
+    def open(self, stored: str | None) -> str | None: ...
+
+
 class RemoteCalendars(Protocol):
     """Staff members' own calendars on other servers (adapters/calendars.py); failures raise
     `CalendarUnreadable` with a reason in plain words."""

@@ -433,7 +433,7 @@ staff_calendars = Table(
     Column("kind", String(10), nullable=False),
     Column("url", String(2000), nullable=False),
     Column("username", String(254)),
-    Column("password", String(1000)),
+    Column("password", Text),  # sealed (adapters/sealing.py) when the server has a secret key
     Column("status", String(10), nullable=False),
     Column("error", Text),
     Column("last_synced_at", UtcDateTime),

@@ -14,6 +14,9 @@ from slotguard.config import Settings
 ADMIN_TOKEN = "api-test-admin"
 
 
+SECRET_KEY = "a-test-key-kept-outside-the-database"
+
+
 def api_settings(db_url: str, **overrides: object) -> Settings:
     """What these tests rely on, set explicitly rather than taken from the (safer) defaults: the webhook
     receivers they start listen on loopback over plain http, checkouts are paid through the built-in local
@@ -25,6 +28,7 @@ def api_settings(db_url: str, **overrides: object) -> Settings:
         "rate_limit": "off",
         "outbound_allow_http": True,
         "outbound_allow_private": True,
+        "secret_key": SecretStr(SECRET_KEY),
     }
     return Settings(**(values | overrides))  # type: ignore[arg-type]
 

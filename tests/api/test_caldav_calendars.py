@@ -5,21 +5,31 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from uuid import UUID
 from zoneinfo import ZoneInfo
 
 import httpx
 import icalendar
 import pytest
+from pydantic import SecretStr
+from sqlalchemy import select
 
+from slotguard.adapters.calendars import RemoteCalendars
+from slotguard.adapters.outbound import OutboundGuard, OutboundPolicy
+from slotguard.adapters.sealing import PasswordSeal
 from slotguard.api.app import outbox_senders
+from slotguard.services.calendars import StaffCalendars
 from slotguard.services.notifications import drain_all
 from slotguard.services.ports import UnitOfWorkFactory
+from slotguard.storage.schema import staff_calendars
+from slotguard.storage.unit_of_work import SqlUnitOfWork
 from tests.api.conftest import ADMIN_TOKEN, api_settings
 from tests.api.test_staff_calendars import calendar_path, connect, open_times
 from tests.calendars.servers import Radicale, busy_at, ics, radicale
 from tests.e2e.salon import TIMEZONE, Salon, booking_body, local_time, new_salon
 
 ZONE = ZoneInfo(TIMEZONE)
+LOOPBACK = OutboundPolicy(allow_http=True, allow_private=True)
 
 
 @pytest.fixture
@@ -204,3 +214,27 @@ async def test_a_sync_by_sync_token_adds_changes_and_removes_busy_times_and_keep
     assert course not in times, "unchanged on the server, kept from the last read"
     assert dentist in times, "removed on the server"
     assert gym not in times, "added on the server"
+
+
+async def test_the_stored_password_is_sealed_and_a_server_with_another_key_cannot_use_it(
+    client: httpx.AsyncClient, uows: UnitOfWorkFactory, dav: Radicale
+) -> None:
+    salon = await new_salon(client, ADMIN_TOKEN)
+    dav.put("course.ics", ics(busy_at("course", local_time(5, 10), 90)))
+    reply = await connect(client, salon, caldav_body(dav))
+    assert reply.status_code == 200 and dav.password not in reply.text
+    async with uows(write=False) as uow:
+        assert isinstance(uow, SqlUnitOfWork)
+        query = select(staff_calendars.c.password).where(staff_calendars.c.staff_id == UUID(salon.staff_ids[0]))
+        stored = await uow.connection.scalar(query)
+    assert stored.startswith("fernet:") and dav.password not in stored
+    data = (await client.post(calendar_path(salon) + "/sync", headers=salon.owner)).json()["data"]
+    assert data["status"] == "ok", "this server's key opens it"
+
+    other = StaffCalendars(
+        uows, lambda: datetime.now(UTC), RemoteCalendars(LOOPBACK), OutboundGuard(LOOPBACK), timedelta(minutes=1),
+        PasswordSeal(SecretStr("another-key")),
+    )  # fmt: skip
+    await other.sync(UUID(salon.staff_ids[0]))
+    data = (await client.get(calendar_path(salon), headers=salon.owner)).json()["data"]
+    assert data["status"] == "error" and "SLOTGUARD_SECRET_KEY" in data["error"] and data["busyCount"] == 1

@@ -6,12 +6,14 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 import httpx
+from pydantic import SecretStr
 
 from slotguard.adapters.calendars import RemoteCalendars
 from slotguard.adapters.outbound import OutboundGuard, OutboundPolicy
+from slotguard.adapters.sealing import PasswordSeal
 from slotguard.services.calendars import StaffCalendars
 from slotguard.services.ports import UnitOfWorkFactory
-from tests.api.conftest import ADMIN_TOKEN
+from tests.api.conftest import ADMIN_TOKEN, SECRET_KEY
 from tests.api.test_staff_calendars import calendar_path, connect
 from tests.calendars.servers import busy_at, ics, ics_feed
 from tests.e2e.salon import local_time, new_salon
@@ -22,7 +24,8 @@ EVERY = timedelta(seconds=60)
 
 def worker(uows: UnitOfWorkFactory, at: datetime) -> StaffCalendars:
     """One server process's calendar sync, with its clock at `at`."""
-    return StaffCalendars(uows, lambda: at, RemoteCalendars(LOOPBACK), OutboundGuard(LOOPBACK), EVERY)
+    seal = PasswordSeal(SecretStr(SECRET_KEY))
+    return StaffCalendars(uows, lambda: at, RemoteCalendars(LOOPBACK), OutboundGuard(LOOPBACK), EVERY, seal)
 
 
 async def sync_all_due(calendars: StaffCalendars) -> int:

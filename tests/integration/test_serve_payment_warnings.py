@@ -19,6 +19,7 @@ def served(tmp_path: Path, *flags: str) -> tuple[str, str]:
     port = free_port()
     env = os.environ | {"SLOTGUARD_DATABASE_URL": f"sqlite:///{tmp_path / 'serve.db'}"}
     env.pop("SLOTGUARD_PAYMENT_PROVIDER", None)  # the default is what is tested
+    env.pop("SLOTGUARD_SECRET_KEY", None)
     command = [sys.executable, "-m", "slotguard", "serve", "--port", str(port), *flags]
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     try:
@@ -40,3 +41,4 @@ def test_serve_warns_about_the_payment_provider_it_runs_with(tmp_path: Path, dem
     else:
         assert "no payment provider is configured" in printed and "WITHOUT ANY PAYMENT" not in printed
         assert pay == "payment provider 'local' not found"
+    assert "no SLOTGUARD_SECRET_KEY is set: CalDAV passwords are stored unencrypted" in printed

@@ -1,6 +1,6 @@
 """Incremental CalDAV sync (RFC 6578): each calendar's sync-token and the end of the window it was last
 read whole in, and the busy times of each calendar object, so that a sync reading only what changed can
-recompute the rest.
+recompute the rest. And room for a sealed password (a Fernet token is longer than the password it seals).
 
 Revision ID: 0018
 Revises: 0017
@@ -31,9 +31,13 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_calendar_objects")),
     )
     op.create_index(op.f("ix_calendar_objects_staff_id"), "calendar_objects", ["staff_id"])
+    if op.get_bind().dialect.name == "postgresql":  # SQLite does not hold a VARCHAR to its length
+        op.alter_column("staff_calendars", "password", type_=sa.Text(), existing_type=sa.String(length=1000))
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.alter_column("staff_calendars", "password", type_=sa.String(length=1000), existing_type=sa.Text())
     op.drop_table("calendar_objects")
     with op.batch_alter_table("staff_calendars") as batch:  # no triggers on this table to lose
         batch.drop_column("expanded_until")
