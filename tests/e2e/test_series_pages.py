@@ -1,7 +1,7 @@
 """Repeat appointments in the widget and on the manage page, in Debian's Chromium with axe, against
 `slotguard serve --workers 2` on each engine: the "repeat" control only where the business allows it, a
 refusal naming the taken occurrence in plain words, the series booked whole, and its manage page listing
-every occurrence and cancelling the rest of the series."""
+every occurrence, cancelling one of them, and cancelling the rest of the series."""
 
 from __future__ import annotations
 
@@ -83,8 +83,11 @@ async def test_a_weekly_series_is_refused_naming_the_taken_week_then_booked_and_
         await screenshot(page, "series-manage")
         await page.goto(page.url + "&lang=de")
         await expect(page.locator("#cancel-series")).to_have_text("Alle kommenden Termine dieser Serie stornieren")
+        await page.click("#cancel-booking")  # this occurrence alone first: the list follows
+        await expect(listed.first).to_contain_text("Storniert (diese Buchung)")
+        await expect(listed.nth(1)).to_contain_text("Bestätigt")
         await page.click("#cancel-series")
-        await expect(page.locator("#notice")).to_have_text("2 Termine storniert.")
+        await expect(page.locator("#notice")).to_have_text("1 Termin storniert.")
         await expect(listed.filter(has_text="Storniert")).to_have_count(2)
         await expect(page.locator("#cancel-series")).to_be_disabled()
 
