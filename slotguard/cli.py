@@ -434,6 +434,15 @@ def verify_command(
         ),
     ] = None,
     restart_interval: Annotated[float, typer.Option(min=0.1, help="Seconds between database restarts.")] = 10.0,
+    fault_failover_database: Annotated[
+        str | None,
+        typer.Option(
+            help="Fail the database over to its standby every --failover-interval with this shell command, e.g. "
+            "'pg_autoctl perform failover'; then wait until --database-url (all hosts, "
+            "target_session_attrs=read-write) reaches a writable primary."
+        ),
+    ] = None,
+    failover_interval: Annotated[float, typer.Option(min=0.1, help="Seconds between failovers.")] = 20.0,
     outside_kills: Annotated[
         bool,
         typer.Option(
@@ -446,15 +455,20 @@ def verify_command(
 ) -> None:
     """A random mix of bookings, holds, seats, checkouts, webhooks, cancels and reschedules, optionally under
     faults; judged against the stored state before and after clean-up. Exit 1 on any broken invariant."""
-    if fault_terminate_connections and not (database_url or "").startswith("postgresql"):
-        raise typer.BadParameter("--fault-terminate-connections needs --database-url postgresql://…")
-    if fault_restart_database and not (database_url or "").startswith("postgresql"):
-        raise typer.BadParameter("--fault-restart-database needs --database-url postgresql://…")
+    postgres = (database_url or "").startswith(("postgresql:", "postgres:"))
+    needing_postgres = {
+        "terminate-connections": fault_terminate_connections,
+        "restart-database": fault_restart_database,
+        "failover-database": fault_failover_database,
+    }
+    for name, wanted in needing_postgres.items():
+        if wanted and not postgres:
+            raise typer.BadParameter(f"--fault-{name} needs --database-url postgresql://…")
     if fault_kill_workers and server_pid is None:
         raise typer.BadParameter("--fault-kill-workers needs --server-pid")
     faults = verify.FaultPlan(
         database_url, fault_terminate_connections, terminate_interval, server_pid, fault_kill_workers, kill_interval,
-        fault_restart_database, restart_interval, outside_kills,
+        fault_restart_database, restart_interval, fault_failover_database, failover_interval, outside_kills,
     )  # fmt: skip
     plan = verify.VerifyPlan(
         url.rstrip("/"), admin_token, operations, clients, seed=seed, database_url=database_url,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from asyncpg import TargetServerAttributeNotMatched
 from sqlalchemy import update
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -26,13 +27,19 @@ def is_transient(exc: BaseException) -> bool:
         return True
     if not isinstance(exc, DBAPIError):
         return False
-    if exc.connection_invalidated or isinstance(exc, InterfaceError):
+    if exc.connection_invalidated or isinstance(exc, InterfaceError) or _no_writable_host(exc):
         return True
     sqlstate = _sqlstate(exc)
     if sqlstate is not None:
         return sqlstate in _TRANSIENT_SQLSTATES or sqlstate.startswith("08")
     message = str(exc.orig).lower()
     return isinstance(exc, OperationalError) and ("locked" in message or "busy" in message or "connection" in message)
+
+
+def _no_writable_host(exc: DBAPIError) -> bool:
+    """A URL of several hosts (`target_session_attrs=read-write`) reached none that is writable: a failover
+    is under way, and a standby is about to be promoted."""
+    return isinstance(exc.orig, Exception) and isinstance(exc.orig.__cause__, TargetServerAttributeNotMatched)
 
 
 def _sqlstate(exc: DBAPIError) -> str | None:

@@ -1,5 +1,9 @@
 """Connections: an asyncpg pool for PostgreSQL, or a WAL-mode SQLite file with `BEGIN IMMEDIATE` writes.
 
+A PostgreSQL URL may name several hosts, as libpq and `pg_autoctl show uri` write them
+(`postgres://h1:5432,h2:5433/db?target_session_attrs=read-write`): each new connection tries them in turn
+and keeps the first that is writable, so after a failover the pool reconnects to the new primary by itself.
+
 A PostgreSQL URL may name a transaction-mode pooler (PgBouncer) with `?pgbouncer=true`: the pooler hands
 each transaction to whichever server connection is free, so nothing may outlive a transaction there. No
 statement is kept prepared (each is parsed unnamed, with its execution), and the session settings below ride
@@ -9,11 +13,14 @@ packet, which PgBouncer refuses.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import event
+from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -40,12 +47,14 @@ MAX_WAIT_SECONDS = 45.0
 
 def async_url(url: str) -> str:
     """Accept the plain URLs users write (`postgresql://…`, `sqlite:///…`) and pick the async driver."""
-    parsed = make_url(url)
+    parsed = make_url(hosts_as_parameters(url))
     driver = {"postgresql": "postgresql+asyncpg", "postgres": "postgresql+asyncpg", "sqlite": "sqlite+aiosqlite"}
     backend = parsed.drivername.split("+")[0]
     if backend not in driver:
         raise ValueError(f"unsupported database URL {url!r}: use sqlite:///PATH or postgresql://…")
     parsed = parsed.set(drivername=driver[backend])
+    if "sslmode" in parsed.query:  # libpq's name; asyncpg takes the same modes as `ssl`
+        parsed = parsed.difference_update_query(["sslmode"]).update_query_dict({"ssl": parsed.query["sslmode"]})
     if behind_pooler(url):
         # SQLAlchemy's own cache of prepared statements would keep them across transactions.
         parsed = parsed.difference_update_query([POOLER_PARAMETER]).update_query_dict(
@@ -54,9 +63,37 @@ def async_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
+def hosts_as_parameters(url: str) -> str:
+    """A URL with several hosts in libpq's form (`postgres://user@h1:5432,h2:5433/db?…`) in the form
+    SQLAlchemy parses, one `host=name:port` parameter each (`postgres://user@/db?host=h1:5432&host=h2:5433&…`);
+    any other URL unchanged. A host without a port gets PostgreSQL's 5432 (SQLAlchemy needs all or none)."""
+    found = re.fullmatch(r"(?P<scheme>[^:/?#]+://)(?P<user>[^/?#]*@)?(?P<hosts>[^/?#@]*,[^/?#@]*)(?P<rest>.*)", url)
+    if found is None:
+        return url
+    hosts = []
+    for host in found["hosts"].split(","):
+        if not host or "[" in host:
+            raise ValueError(f"unsupported host list {found['hosts']!r}: write name:port,name:port (no IPv6 literals)")
+        hosts.append(host if ":" in host else f"{host}:5432")
+    path, _, query = found["rest"].partition("?")
+    parameters = "&".join(f"host={quote(host, safe=':')}" for host in hosts)
+    return f"{found['scheme']}{found['user'] or ''}{path or '/'}?{parameters}{'&' + query if query else ''}"
+
+
 def behind_pooler(url: str) -> bool:
     """Whether the URL names a transaction-mode pooler (`?pgbouncer=true`)."""
-    return make_url(url).query.get(POOLER_PARAMETER, "false") in ("true", "1", "yes")
+    return make_url(hosts_as_parameters(url)).query.get(POOLER_PARAMETER, "false") in ("true", "1", "yes")
+
+
+def postgres_connect_kwargs(url: str) -> dict[str, Any]:
+    """What `asyncpg.connect` needs for the URL, as the engine connects (several hosts, `ssl`, the
+    options below): for tools that connect without the engine (`slotguard verify`'s faults)."""
+    dialect = PGDialect_asyncpg()  # type: ignore[no-untyped-call]  # SQLAlchemy's dialects are unannotated
+    _, parsed = dialect.create_connect_args(make_url(async_url(url)))  # type: ignore[no-untyped-call]
+    kwargs: dict[str, Any] = dict(parsed) | postgres_connect_args(url)
+    for engine_only in ("prepared_statement_cache_size", "prepared_statement_name_func"):
+        kwargs.pop(engine_only, None)
+    return kwargs
 
 
 def postgres_connect_args(url: str) -> dict[str, Any]:

@@ -7,8 +7,8 @@ hold seats, book seats (with or without a hold), pay-later checkouts of seats an
 payment webhooks (completed or expired, some delivered twice or three times, some after the checkout
 lapsed), cancels and reschedules by manage token, and reads of the shown seats. Meanwhile opt-in faults
 terminate the server's PostgreSQL connections, SIGKILL worker processes (which the server's supervisor
-restarts) and restart the database server with the operator's own command. Every request and reply is
-logged, and so is every database restart.
+restarts), and restart the database server or fail it over to its standby with the operator's own
+command. Every request and reply is logged, and so is every database restart and failover.
 
 Afterwards (once every hold and checkout has lapsed) the stored state is read through the owner API,
 the clean-up job is run, and it is read again; the judge holds it against the log:

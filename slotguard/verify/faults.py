@@ -4,11 +4,14 @@
 - SIGKILL one worker process of `slotguard serve --workers N` every interval, and wait until the
   server's supervisor has started its replacement (reading /proc: Linux only);
 - restart the database server every interval with the user's own shell command (verify cannot know how
-  their PostgreSQL is run), and wait until it accepts connections again.
+  their PostgreSQL is run), and wait until it accepts connections again;
+- fail the database over to its standby every interval, also with the user's own command (their failover
+  manager's, e.g. `pg_autoctl perform failover`, or a script that kills the primary's host), and wait until
+  the database URL (of several hosts, `target_session_attrs=read-write`) reaches a writable primary again.
 
 They take turns (one lock): from a kill, nothing else happens until the replacement worker has finished
 its start-up (as it reports in the server's metrics files, whether or not a request has reached it), and
-from a database restart until the database accepts connections again. A worker whose start-up cannot reach the
+from a database restart or failover until the database accepts writes again. A worker whose start-up cannot reach the
 database fails to start, and uvicorn's supervisor then stops the whole server: a worker restart during a
 database outage, which these faults do not set out to combine. Terminating connections needs the
 database up, too.
@@ -30,6 +33,8 @@ from pathlib import Path
 import asyncpg
 from prometheus_client.multiprocess import MultiProcessCollector
 
+from slotguard.storage.engine import postgres_connect_kwargs
+
 RESTART_TIMEOUT_SECONDS = 30.0
 DATABASE_READY_TIMEOUT_SECONDS = 60.0  # after the restart command, for the database to accept connections
 RESTART_COMMAND_TIMEOUT_SECONDS = 120.0
@@ -45,6 +50,8 @@ class FaultPlan:
     kill_interval_seconds: float = 3.0
     restart_database_command: str | None = None  # a shell command that restarts the server's database
     restart_interval_seconds: float = 10.0
+    failover_database_command: str | None = None  # a shell command that fails the primary over to a standby
+    failover_interval_seconds: float = 20.0
     # Server processes are killed by something else during the run (one host of several behind a load
     # balancer, stopped and started again): a request without reply is undecided, not a violation.
     outside_kills: bool = False
@@ -54,17 +61,22 @@ class FaultPlan:
         return self.kill_workers or self.outside_kills
 
 
+RESTART = "database_restart"
+FAILOVER = "database_failover"
+
+
 @dataclass
 class DatabaseRestart:
-    """One run of the restart command: from just before it started until the database accepted
-    connections again (`ready_at` stays None while it restarts, or if it never came back)."""
+    """One run of the restart (or failover) command: from just before it started until the database accepted
+    writes again (`ready_at` stays None while it restarts, or if it never came back)."""
 
     started_at: float
     ready_at: float | None = None
     exit_code: int | None = None
+    kind: str = RESTART  # or FAILOVER
 
     def as_log_line(self) -> dict[str, object]:
-        return {"fault": "database_restart", "started_at": self.started_at, "ready_at": self.ready_at,
+        return {"fault": self.kind, "started_at": self.started_at, "ready_at": self.ready_at,
                 "exit_code": self.exit_code}  # fmt: skip
 
 
@@ -89,15 +101,21 @@ class FaultInjector:
         if self.plan.kill_workers:
             loops.append(self._kill_workers())
         if self.plan.restart_database_command:
-            loops.append(self._restart_database())
+            loops.append(self._switch_database(self.plan.restart_database_command, self.plan.restart_interval_seconds))
+        if self.plan.failover_database_command:
+            command, interval = self.plan.failover_database_command, self.plan.failover_interval_seconds
+            loops.append(self._switch_database(command, interval, FAILOVER))
         await asyncio.gather(*loops)
 
     def summary(self) -> dict[str, int]:
+        kinds = [r.kind for r in self.database_restarts]
         return {"connectionsTerminated": self.terminated, "workersKilled": self.killed,
-                "workersRestarted": self.restarted, "databaseRestarts": len(self.database_restarts)}  # fmt: skip
+                "workersRestarted": self.restarted, "databaseRestarts": kinds.count(RESTART),
+                "databaseFailovers": kinds.count(FAILOVER)}  # fmt: skip
 
     def restarting_between(self, since: float, until: float) -> bool:
-        """Whether the database was (or may have been) restarting at some moment from `since` to `until`."""
+        """Whether the database was (or may have been) restarting or failing over at some moment from `since`
+        to `until`."""
         restarts = self.database_restarts
         return any(r.started_at <= until and (r.ready_at is None or r.ready_at >= since) for r in restarts)
 
@@ -133,13 +151,13 @@ class FaultInjector:
             self.problems.append(f"worker {replacement} did not finish its start-up")
         return True
 
-    async def _restart_database(self) -> None:
+    async def _switch_database(self, command: str, interval_seconds: float, kind: str = RESTART) -> None:
+        """Every interval, restart the database (or fail it over) with the operator's command."""
         while True:
-            await asyncio.sleep(self.plan.restart_interval_seconds)
+            await asyncio.sleep(interval_seconds)
             async with self.turn:
-                self._restarting = DatabaseRestart(time.time())
+                self._restarting = DatabaseRestart(time.time(), kind=kind)
                 self.database_restarts.append(self._restarting)
-                command = self.plan.restart_database_command or ""
                 self._restart_command = await asyncio.create_subprocess_shell(
                     command, stdin=DEVNULL, stdout=PIPE, stderr=STDOUT, start_new_session=True
                 )
@@ -147,7 +165,7 @@ class FaultInjector:
                     return
 
     async def _await_restart(self) -> bool:
-        """Wait for the restart command, then for the database to accept connections; False if it did not."""
+        """Wait for the restart command, then for the database to accept writes; False if it did not."""
         assert self._restarting is not None and self._restart_command is not None
         # `_restarting` is cleared only once the database is back: when the run ends (this task cancelled)
         # mid-restart, `finish()` calls this again to wait for the rest before the stored state is read.
@@ -161,12 +179,12 @@ class FaultInjector:
             restart.exit_code = await process.wait()
             if restart.exit_code != 0:
                 said = output.decode(errors="replace").strip()[-500:]
-                self.problems.append(f"the restart command exited with {restart.exit_code}: {said}")
-        back = await accepts_connections(self.plan.database_url or "", DATABASE_READY_TIMEOUT_SECONDS)
+                self.problems.append(f"the {restart.kind} command exited with {restart.exit_code}: {said}")
+        back = await accepts_writes(self.plan.database_url or "", DATABASE_READY_TIMEOUT_SECONDS)
         self._restarting = None
         if not back:
-            self.problems.append(f"the database did not accept connections {DATABASE_READY_TIMEOUT_SECONDS:.0f} s "
-                                 "after the restart command")  # fmt: skip
+            self.problems.append(f"the database did not accept writes {DATABASE_READY_TIMEOUT_SECONDS:.0f} s "
+                                 f"after the {restart.kind} command")  # fmt: skip
             return False
         restart.ready_at = time.time()
         return True
@@ -256,18 +274,21 @@ def reported_started(folder: str, worker: int) -> bool:
     )
 
 
-async def accepts_connections(database_url: str, timeout_seconds: float) -> bool:
-    """Wait until a query on a new connection succeeds (the server may still refuse while it starts)."""
+async def accepts_writes(database_url: str, timeout_seconds: float) -> bool:
+    """Wait until a new connection reaches a primary (the server may still refuse while it starts, and a
+    URL of several hosts may find only a standby while one is being promoted)."""
     deadline = time.monotonic() + timeout_seconds
     while time.monotonic() < deadline:
         try:
-            conn = await asyncpg.connect(database_url, timeout=5)
-        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
+            conn = await asyncpg.connect(**postgres_connect_kwargs(database_url))
+        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError,
+                asyncpg.TargetServerAttributeNotMatched):  # fmt: skip
             await asyncio.sleep(0.1)
             continue
         try:
-            await conn.fetchval("SELECT 1")
-            return True
+            if await conn.fetchval("SELECT NOT pg_is_in_recovery()"):
+                return True
+            await asyncio.sleep(0.1)
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
             await asyncio.sleep(0.1)
         finally:
@@ -277,7 +298,7 @@ async def accepts_connections(database_url: str, timeout_seconds: float) -> bool
 
 async def terminate_backends(database_url: str) -> int:
     """Terminate every other client connection to the database; how many were terminated."""
-    conn = await asyncpg.connect(database_url)
+    conn = await asyncpg.connect(**postgres_connect_kwargs(database_url))
     try:
         rows = await conn.fetch(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "

@@ -7,7 +7,7 @@ import contextlib
 import json
 
 from slotguard.verify import Entry, FaultPlan, log_lines
-from slotguard.verify.faults import DatabaseRestart, FaultInjector
+from slotguard.verify.faults import FAILOVER, DatabaseRestart, FaultInjector
 
 
 def test_a_request_overlapping_a_restart_counts_as_during_it_even_while_it_goes_on() -> None:
@@ -41,3 +41,15 @@ async def test_a_run_ending_mid_restart_waits_for_the_database_before_the_state_
     [restart] = faults.database_restarts
     assert restart.exit_code == 0 and restart.ready_at is not None and restart.ready_at > restart.started_at
     assert faults.problems == []
+
+
+def test_failovers_are_counted_logged_and_make_the_503s_during_them_undecided() -> None:
+    faults = FaultInjector(FaultPlan())
+    faults.database_restarts = [DatabaseRestart(10.0, 12.0, 0, kind=FAILOVER), DatabaseRestart(30.0, 31.0, 0)]
+
+    assert faults.summary()["databaseFailovers"] == 1 and faults.summary()["databaseRestarts"] == 1
+    assert faults.restarting_between(11.0, 11.5) and not faults.restarting_between(12.5, 29.0)
+    [failover, restart] = [
+        json.loads(line) for line in log_lines([], [r.as_log_line() for r in faults.database_restarts]).splitlines()
+    ]
+    assert failover["fault"] == "database_failover" and restart["fault"] == "database_restart"
