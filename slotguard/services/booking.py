@@ -185,7 +185,7 @@ async def _claim_fairly(uow: UnitOfWork, draft: AppointmentDraft, watch: Watch) 
             claimed_at = moment()
             refusal = await claim_time(uow, Claim.of(booking, draft.ticket.manage_token_hash), now)
             if refusal is None:
-                await record(uow, [booking], draft.terms.actor, now, business.name)
+                await record(uow, [booking], draft.terms.actor, now, business)
                 return booking
             watch.saw_taken(claimed_at)
             if any(isinstance(unit, StaffTime) for unit in refusal.units):
@@ -216,7 +216,7 @@ async def _book_hold(uow: UnitOfWork, draft: AppointmentDraft) -> Booking:
 
     hold_id, token_hash, now = request.hold_id, draft.ticket.manage_token_hash, draft.now
     booking = await use_hold(uow, business.id, hold_id, fits, made, token_hash, now, draft.terms.actor)
-    await announce(uow, booking, now, business.name)
+    await announce(uow, booking, now, business)
     return booking
 
 

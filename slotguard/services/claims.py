@@ -91,18 +91,21 @@ async def take_seats(uow: UnitOfWork, seats: Seats, now: datetime) -> bool:
     return await uow.slots.take_seats(seats)
 
 
-async def record(uow: UnitOfWork, bookings: list[Booking], actor: str, now: datetime, business_name: str) -> None:
+async def record(uow: UnitOfWork, bookings: list[Booking], actor: str, now: datetime, business: Business) -> None:
     """The audit entries of new bookings, and the confirmation of each confirmed one."""
     await uow.audit.record([StatusChanged.created(booking, actor) for booking in bookings], now)
     for booking in bookings:
-        await announce(uow, booking, now, business_name)
+        await announce(uow, booking, now, business)
 
 
-async def announce(uow: UnitOfWork, booking: Booking, now: datetime, business_name: str) -> None:
+async def announce(uow: UnitOfWork, booking: Booking, now: datetime, business: Business) -> None:
     if booking.status is Status.CONFIRMED:
-        await notify(uow, booking, MessageKind.CONFIRMATION, now, business_name)
+        await notify(uow, booking, MessageKind.CONFIRMATION, now, business)
 
 
-async def notify(uow: UnitOfWork, booking: Booking, kind: MessageKind, now: datetime, business_name: str = "") -> None:
-    """Queue the booking's messages in its own transaction: sent only if it commits."""
-    await queue_notifications(uow, booking, kind, now, business_name)
+async def notify(
+    uow: UnitOfWork, booking: Booking, kind: MessageKind, now: datetime, business: Business | None = None
+) -> None:
+    """Queue the booking's messages in its own transaction: sent only if it commits. `business`: the
+    booking's, as the caller read it in this transaction (read here if not given)."""
+    await queue_notifications(uow, booking, kind, now, business)

@@ -81,7 +81,7 @@ async def reschedule_at_desk(
             if not await uow.bookings.move(booking, target, now):
                 return None
             await uow.audit.record([_moved(booking, target)], now)
-            await notify(uow, target, MessageKind.RESCHEDULE, now, business.name)
+            await notify(uow, target, MessageKind.RESCHEDULE, now, business)
             await queue_staff_change(uow, booking, target, now)
             await uow.commit()
             return target

@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 
 from slotguard.domain.bookings import Booking
 from slotguard.domain.calendars import CalendarKind
+from slotguard.domain.catalog import Business
 from slotguard.domain.messages import (
     DeliveryFailed,
     Letterhead,
@@ -58,13 +59,14 @@ def retry_delay(attempts: int) -> timedelta:
 
 
 async def queue_notifications(
-    uow: UnitOfWork, booking: Booking, kind: MessageKind, now: datetime, business_name: str = ""
+    uow: UnitOfWork, booking: Booking, kind: MessageKind, now: datetime, business: Business | None = None
 ) -> None:
     """The client's email and SMS, the business's webhook event and the staff member's calendar event, in
     the booking's own transaction: they are sent only if it commits. The customer reads them in the
     business's language and zone."""
-    business = await uow.catalog.business_by_id(booking.business_id)
-    letterhead = Letterhead.of(business) if business is not None else Letterhead(business_name)
+    if business is None:
+        business = await uow.catalog.business_by_id(booking.business_id)
+    letterhead = Letterhead.of(business) if business is not None else Letterhead("")
     messages = [booking_email(booking, kind, letterhead), booking_sms(booking, kind, letterhead)]
     endpoint = await uow.webhooks.get(booking.business_id)
     if endpoint is not None:

@@ -83,7 +83,7 @@ async def reschedule_booking(
                     toStartTime=outcome.time.start_at.isoformat(),
                 )
                 await uow.audit.record([audit], now)
-                await notify(uow, outcome, MessageKind.RESCHEDULE, now, business.name)
+                await notify(uow, outcome, MessageKind.RESCHEDULE, now, business)
                 await uow.commit()
             return outcome if isinstance(outcome, Booking) else (outcome[0], business, booking, outcome[1])
 

@@ -86,7 +86,7 @@ async def _settle_bookings(uow: UnitOfWork, business: Business, active: list[Boo
             raise TransientStorageFailure("booking changed concurrently")  # read again and decide again
         await uow.audit.record([StatusChanged.moved(booking, "slot_cancelled", to_status, OWNER)], now)
         if booking.client is not None:
-            await notify(uow, booking, MessageKind.CANCELLATION, now, business.name)
+            await notify(uow, booking, MessageKind.CANCELLATION, now, business)
         settled.append(replace(booking, status=to_status, expires_at=None))
     await give_back_seats(uow, active)
     return settled

@@ -235,7 +235,7 @@ async def _claim_seats(uow: UnitOfWork, draft: _SeatDraft, watch: Watch) -> Book
     decrement until the commit that follows it, and no longer."""
     booking, now = draft.booking(draft.request.party), draft.now
     await claim_time(uow, Claim.of(booking, draft.ticket.manage_token_hash), now)  # a slot keeps no staff time
-    await record(uow, [booking], draft.terms.actor, now, draft.business.name)
+    await record(uow, [booking], draft.terms.actor, now, draft.business)
     tried_at = moment()
     if not await take_seats(uow, Seats(draft.slot.id, booking.guests), now):
         # Fewer than the party's seats were left (expired holds already given back); the winner's own
@@ -261,7 +261,7 @@ async def _book_hold(uow: UnitOfWork, draft: _SeatDraft) -> Booking:
     booking = await use_hold(
         uow, draft.business.id, request.hold_id, fits, lambda hold: draft.booking(hold.guests), token_hash, now, actor
     )
-    await announce(uow, booking, now, draft.business.name)
+    await announce(uow, booking, now, draft.business)
     return booking
 
 

@@ -58,7 +58,7 @@ async def settle_unreserved_payment(uow: UnitOfWork, event: PaymentEvent, now: d
         details["reason"] = f"paid for {guests} seat(s) that were no longer available"
     await uow.audit.record([StatusChanged.created(booking, "system", **details)], now)
     if seated:
-        await notify(uow, booking, MessageKind.CONFIRMATION, now, business.name)
+        await notify(uow, booking, MessageKind.CONFIRMATION, now, business)
     return "confirmed_unreserved" if seated else "needs_refund"
 
 
