@@ -15,11 +15,18 @@ from sqlalchemy.engine.interfaces import CacheStats
 
 from slotguard.domain.bookings import Client
 from slotguard.domain.catalog import BookingRules, Service, StaffMember, WorkingHours
+from slotguard.domain.intervals import Interval
 from slotguard.services.booking import AppointmentRequest, book_appointment
 from slotguard.services.catalog import add_service, add_staff, create_business
+from slotguard.services.slots import SeatRequest, add_slot, book_seats
 from slotguard.storage.engine import create_database
 from slotguard.storage.unit_of_work import SqlUnitOfWork
 from tests.conftest import unique_slug
+
+
+def clock() -> datetime:
+    return datetime.now(UTC)
+
 
 HOURS = {day: [["08:00", "20:00"]] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
 
@@ -41,7 +48,7 @@ def uncached_statements(engine: Any) -> Iterator[list[str]]:
         event.remove(engine, "after_cursor_execute", seen)
 
 
-async def test_a_second_booking_compiles_no_statement(db_url: str) -> None:
+async def test_a_second_booking_or_seat_booking_compiles_no_statement(db_url: str) -> None:
     database = create_database(db_url, pool_size=2)
 
     def uows(*, write: bool) -> SqlUnitOfWork:
@@ -62,11 +69,19 @@ async def test_a_second_booking_compiles_no_statement(db_url: str) -> None:
             start = datetime.combine(day, time(hour), tzinfo=UTC)
             client = Client("C", str(hour), f"c{hour}@example.com")
             request = AppointmentRequest(service.id, start, client, staff_id=member.id)
-            await book_appointment(uows, lambda: datetime.now(UTC), slug, request)
+            await book_appointment(uows, clock, slug, request)
 
         await book(9)  # compiles what this process has not sent before
         with uncached_statements(database.engine.sync_engine) as compiled:
             await book(10)
         assert compiled == []
+
+        start = datetime.combine(day, time(15), tzinfo=UTC)
+        slot = await add_slot(uows, clock, business, service.id, Interval(start, start + timedelta(hours=1)), 5)
+        for n, compiling in enumerate([True, False]):
+            client = Client("S", str(n), f"s{n}@example.com")
+            with uncached_statements(database.engine.sync_engine) as compiled:
+                await book_seats(uows, clock, slug, SeatRequest(slot.id, client, 1))
+            assert compiling or compiled == []
     finally:
         await database.dispose()
