@@ -41,7 +41,7 @@ async def test_a_weekly_series_is_refused_naming_the_taken_week_then_booked_and_
     third_week = local_time(DAYS_AHEAD + 14, 10)
     async with httpx.AsyncClient(base_url=server.url, timeout=30) as client, chromium() as browser:
         salon = await new_salon(client, server.admin_token)
-        page = await open_page(browser, f"{server.url}/book/{salon.slug}")
+        page = await open_page(browser, f"{server.url}/book/{salon.slug}", viewport={"width": 375, "height": 740})
         await expect(page.locator("#repeat-box")).to_be_hidden()  # the business has not allowed it yet
 
         await allow_repeat_bookings(client, salon)
@@ -49,9 +49,12 @@ async def test_a_weekly_series_is_refused_naming_the_taken_week_then_booked_and_
         assert taken.status_code == 201, taken.text
         await page.reload()
         await choose_time(page, start)
+        await ask_for_series(page, "week", 60)
+        await fill_client(page, 1)
+        await page.click("#book")
+        await expect(page.locator("#error")).to_have_text("Please choose between 2 and 52 appointments.")
         await ask_for_series(page, "week", 4)
         await expect(page.locator("#book")).to_have_text("Book 4 appointments")
-        await fill_client(page, 1)
         await page.click("#book")
 
         await expect(page.locator("#conflict")).to_have_text(
@@ -62,6 +65,7 @@ async def test_a_weekly_series_is_refused_naming_the_taken_week_then_booked_and_
         await expect(named).to_have_count(1)
         await expect(named).to_contain_text(f"{spoken(third_week)} is already taken. Nearest free: ")
         await expect(page.locator("#conflict")).to_be_focused()
+        assert await page.evaluate("document.documentElement.scrollWidth") <= 375, "fits a phone's width"
         assert await serious_accessibility_violations(page) == []
         await screenshot(page, "series-refused")
 
