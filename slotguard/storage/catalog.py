@@ -17,7 +17,7 @@ from typing import Any
 from uuid import UUID, uuid4
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import Engine, RowMapping, bindparam, delete, func, or_, select, update
+from sqlalchemy import Engine, RowMapping, bindparam, delete, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from slotguard.domain.bookings import Client
@@ -349,6 +349,9 @@ class CatalogStore:
             "phone": client.phone,
             "created_at": datetime.now(UTC),
         }
+        if self._conn.dialect.name == "postgresql":  # one round trip: the read and the insert in one statement
+            found: UUID = await self._conn.scalar(_SAME_OR_ADDED_CLIENT, values)
+            return found
         same: UUID | None = await self._conn.scalar(_SAME_CLIENT, values)
         if same is not None:
             return same
@@ -394,6 +397,23 @@ _SAME_CLIENT = (
     )
     .limit(1)
 )
+# PostgreSQL: the same read, and the insert only if it found nothing (its rows are not visible to the read).
+_SAME_OR_ADDED_CLIENT = text(
+    """
+    WITH same AS (
+        SELECT id FROM clients
+        WHERE business_id = :business_id AND email = :email AND first_name = :first_name
+          AND last_name = :last_name AND phone IS NOT DISTINCT FROM :phone AND erased_at IS NULL
+        LIMIT 1
+    ), added AS (
+        INSERT INTO clients (id, business_id, email, first_name, last_name, phone, created_at)
+        SELECT :id, :business_id, :email, :first_name, :last_name, :phone, :created_at
+        WHERE NOT EXISTS (SELECT FROM same)
+        RETURNING id
+    )
+    SELECT id FROM same UNION ALL SELECT id FROM added
+    """
+).bindparams(*(bindparam(name, type_=clients.c[name].type) for name in _CLIENT_FIELDS))
 _BUSINESS_BY_SLUG = select(businesses).where(businesses.c.slug == bindparam("slug"))
 
 

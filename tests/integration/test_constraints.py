@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
-from slotguard.domain.bookings import Booking, Kind, Status
+from slotguard.domain.bookings import Booking, Client, Kind, Status
 from slotguard.domain.catalog import BookingRules, Business, Resource, Service, StaffMember, WorkingHours
 from slotguard.domain.claims import Claim, ResourceTime
 from slotguard.domain.intervals import Interval
@@ -237,3 +237,23 @@ async def test_database_refuses_a_busy_time_over_a_bookings_claim_and_lets_a_fla
             Claim.of(_appointment(business, service, member, 90, Status.CONFIRMED), None)
         )
     assert refused, "a flagged busy time still refuses a new booking"
+
+
+async def test_a_client_is_found_by_exactly_their_details_and_added_otherwise(uows: UnitOfWorkFactory) -> None:
+    """One statement on PostgreSQL, a read then an insert on SQLite: the same answers."""
+    business, _, _ = await _staffed_business(uows)
+    ana = Client("Ana", "Lima", "Ana@Example.com", None)
+    async with uows(write=True) as uow:
+        first = await uow.catalog.upsert_client(business.id, ana)
+        again = await uow.catalog.upsert_client(business.id, replace(ana, email="ana@example.com"))
+        with_phone = await uow.catalog.upsert_client(business.id, replace(ana, phone="+351 912 345 678"))
+        same_phone = await uow.catalog.upsert_client(business.id, replace(ana, phone="+351 912 345 678"))
+        renamed = await uow.catalog.upsert_client(business.id, replace(ana, last_name="Costa"))
+        await uow.commit()
+    assert first == again and with_phone == same_phone
+    assert len({first, with_phone, renamed}) == 3
+    async with uows(write=True) as uow:
+        await uow.erasure.erase_clients([first], datetime.now(UTC))
+        after_erasure = await uow.catalog.upsert_client(business.id, ana)
+        await uow.commit()
+    assert after_erasure != first  # an erased client is never handed out again
