@@ -118,6 +118,7 @@ class StaffMember:
     working_hours: WorkingHours
     time_off: tuple[Interval, ...] = ()
     retired_at: datetime | None = None  # no longer bookable; their bookings stay
+    writes_to_calendar: bool = False  # their bookings are written into their own (CalDAV) calendar
 
     def offers(self, service_id: UUID) -> bool:
         return service_id in self.service_ids

@@ -40,10 +40,7 @@ def calendar_write(booking: Booking, staff_id: UUID, kind: MessageKind) -> Outgo
 
 async def queue_calendar_write(uow: UnitOfWork, booking: Booking, kind: MessageKind, now: datetime) -> None:
     """In the booking change's transaction: write it into its staff member's CalDAV calendar, if there is one."""
-    if booking.staff_id is None:
-        return
-    calendar = await uow.calendars.get(booking.staff_id)
-    if calendar is not None and calendar.kind is CalendarKind.CALDAV:
+    if booking.staff_id is not None and await writes_to_calendar(uow, booking.business_id, booking.staff_id):
         await uow.outbox.add([calendar_write(booking, booking.staff_id, kind)], now)
 
 
@@ -51,9 +48,18 @@ async def queue_staff_change(uow: UnitOfWork, before: Booking, after: Booking, n
     """A booking moved to another staff member: its event leaves the first one's calendar too."""
     if before.staff_id is None or before.staff_id == after.staff_id:
         return
-    calendar = await uow.calendars.get(before.staff_id)
-    if calendar is not None and calendar.kind is CalendarKind.CALDAV:
+    if await writes_to_calendar(uow, before.business_id, before.staff_id):
         await uow.outbox.add([calendar_write(after, before.staff_id, MessageKind.RESCHEDULE)], now)
+
+
+async def writes_to_calendar(uow: UnitOfWork, business_id: UUID, staff_id: UUID) -> bool:
+    """Whether the staff member's bookings are written into their own CalDAV calendar: known from the
+    catalog in memory (connecting or disconnecting a calendar changes its version), read from the
+    calendar's row only for a staff member the catalog no longer holds (retired)."""
+    for member in await uow.catalog.staff(business_id, staff_id=staff_id):
+        return member.writes_to_calendar
+    calendar = await uow.calendars.get(staff_id)
+    return calendar is not None and calendar.kind is CalendarKind.CALDAV
 
 
 async def queue_existing_bookings(uow: UnitOfWork, business_id: UUID, staff_id: UUID, now: datetime) -> None:

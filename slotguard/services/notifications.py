@@ -23,7 +23,6 @@ from itertools import groupby
 from urllib.parse import urlsplit
 
 from slotguard.domain.bookings import Booking
-from slotguard.domain.calendars import CalendarKind
 from slotguard.domain.catalog import Business
 from slotguard.domain.messages import (
     DeliveryFailed,
@@ -34,7 +33,7 @@ from slotguard.domain.messages import (
     booking_sms,
     booking_webhook,
 )
-from slotguard.services.calendar_writes import calendar_write, queue_calendar_write
+from slotguard.services.calendar_writes import calendar_write, queue_calendar_write, writes_to_calendar
 from slotguard.services.periodic import PeriodicJob, claim_batch
 from slotguard.services.ports import Clock, Sender, UnitOfWork, UnitOfWorkFactory
 from slotguard.services.retry import with_retries
@@ -88,11 +87,9 @@ async def queue_many_notifications(uow: UnitOfWork, bookings: list[Booking], kin
         messages += [booking_email(booking, kind, letterhead), booking_sms(booking, kind, letterhead)]
         if endpoint is not None:
             messages.append(booking_webhook(booking, kind, endpoint.url, now))
-    calendars = {staff_id: await uow.calendars.get(staff_id) for staff_id in {b.staff_id for b in bookings} if staff_id}
-    for booking in bookings:
-        calendar = calendars.get(booking.staff_id) if booking.staff_id else None
-        if booking.staff_id and calendar is not None and calendar.kind is CalendarKind.CALDAV:
-            messages.append(calendar_write(booking, booking.staff_id, kind))
+    staff_ids = {b.staff_id for b in bookings if b.staff_id}
+    written = {staff_id for staff_id in staff_ids if await writes_to_calendar(uow, bookings[0].business_id, staff_id)}
+    messages += [calendar_write(b, b.staff_id, kind) for b in bookings if b.staff_id and b.staff_id in written]
     await uow.outbox.add([m for m in messages if m is not None], now)
 
 

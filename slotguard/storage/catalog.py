@@ -3,7 +3,8 @@
 A business's services and staff are read on every booking and availability request and change rarely,
 so each process keeps them in memory (`CatalogCache`) under the business's `catalog_version`. The
 version comes with the business row, which a request reads anyway; database triggers bump it on every
-change to services, staff, their links and time off (migration 0008), so a change committed anywhere
+change to services, staff, their links and time off (migration 0008), and when a staff calendar is
+connected or disconnected (0019), so a change committed anywhere
 is seen by the next request on every worker, at the cost of no extra round trip.
 """
 
@@ -21,6 +22,7 @@ from sqlalchemy import Engine, RowMapping, bindparam, delete, func, or_, select,
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from slotguard.domain.bookings import Client
+from slotguard.domain.calendars import CalendarKind
 from slotguard.domain.catalog import BookingRules, Business, Resource, Service, StaffMember, WorkingHours
 from slotguard.domain.intervals import Interval
 from slotguard.storage.schema import (
@@ -30,6 +32,7 @@ from slotguard.storage.schema import (
     service_resources,
     services,
     staff,
+    staff_calendars,
     staff_services,
     time_off,
 )
@@ -287,7 +290,12 @@ class CatalogStore:
         staff_id: UUID | None = None,
         include_retired: bool = False,
     ) -> list[StaffMember]:
-        query = select(staff).where(staff.c.business_id == business_id).order_by(staff.c.created_at, staff.c.id)
+        query = (
+            select(staff, staff_calendars.c.kind.label("calendar_kind"))
+            .outerjoin(staff_calendars, staff_calendars.c.staff_id == staff.c.id)
+            .where(staff.c.business_id == business_id)
+            .order_by(staff.c.created_at, staff.c.id)
+        )
         if not include_retired:
             query = query.where(staff.c.retired_at.is_(None))
         if staff_id is not None:
@@ -491,6 +499,7 @@ def _staff(row: RowMapping, service_ids: set[UUID], offs: list[Interval]) -> Sta
         working_hours=WorkingHours.parse(row["working_hours"]),
         time_off=tuple(offs),
         retired_at=row["retired_at"],
+        writes_to_calendar=row["calendar_kind"] == CalendarKind.CALDAV.value,
     )
 
 

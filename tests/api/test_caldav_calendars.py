@@ -21,7 +21,7 @@ from slotguard.api.app import outbox_senders
 from slotguard.services.calendars import StaffCalendars
 from slotguard.services.notifications import drain_all
 from slotguard.services.ports import UnitOfWorkFactory
-from slotguard.storage.schema import staff_calendars
+from slotguard.storage.schema import outbox, staff_calendars
 from slotguard.storage.unit_of_work import SqlUnitOfWork
 from tests.api.conftest import ADMIN_TOKEN, api_settings
 from tests.api.test_staff_calendars import calendar_path, connect, open_times
@@ -238,3 +238,19 @@ async def test_the_stored_password_is_sealed_and_a_server_with_another_key_canno
     await other.sync(UUID(salon.staff_ids[0]))
     data = (await client.get(calendar_path(salon), headers=salon.owner)).json()["data"]
     assert data["status"] == "error" and "SLOTGUARD_SECRET_KEY" in data["error"] and data["busyCount"] == 1
+
+
+async def test_once_the_calendar_is_disconnected_bookings_are_no_longer_queued_for_it(
+    client: httpx.AsyncClient, uows: UnitOfWorkFactory, dav: Radicale
+) -> None:
+    salon = await new_salon(client, ADMIN_TOKEN)
+    await book(client, salon, local_time(3, 10))  # the catalog in memory, before any calendar
+    assert (await connect(client, salon, caldav_body(dav))).status_code == 200
+    first = await book(client, salon, local_time(3, 14))
+    assert (await client.delete(calendar_path(salon), headers=salon.owner)).status_code == 204
+    second = await book(client, salon, local_time(3, 16), n=1)
+    async with uows(write=False) as uow:
+        assert isinstance(uow, SqlUnitOfWork)
+        query = select(outbox.c.booking_id).where(outbox.c.channel == "calendar")
+        queued = set((await uow.connection.execute(query)).scalars())
+    assert UUID(first["id"]) in queued and UUID(second["id"]) not in queued
