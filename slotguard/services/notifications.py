@@ -67,9 +67,9 @@ async def queue_notifications(
         business = await uow.catalog.business_by_id(booking.business_id)
     letterhead = Letterhead.of(business) if business is not None else Letterhead("")
     messages = [booking_email(booking, kind, letterhead), booking_sms(booking, kind, letterhead)]
-    endpoint = await uow.webhooks.get(booking.business_id)
-    if endpoint is not None:
-        messages.append(booking_webhook(booking, kind, endpoint.url, now))
+    webhook_url = await uow.catalog.webhook_url(booking.business_id)  # from memory, as the staff are
+    if webhook_url is not None:
+        messages.append(booking_webhook(booking, kind, webhook_url, now))
     await uow.outbox.add([m for m in messages if m is not None], now)
     await queue_calendar_write(uow, booking, kind, now)
 
@@ -81,12 +81,12 @@ async def queue_many_notifications(uow: UnitOfWork, bookings: list[Booking], kin
         return
     business = await uow.catalog.business_by_id(bookings[0].business_id)
     letterhead = Letterhead.of(business) if business is not None else Letterhead("")
-    endpoint = await uow.webhooks.get(bookings[0].business_id)
+    webhook_url = await uow.catalog.webhook_url(bookings[0].business_id)
     messages = []
     for booking in bookings:
         messages += [booking_email(booking, kind, letterhead), booking_sms(booking, kind, letterhead)]
-        if endpoint is not None:
-            messages.append(booking_webhook(booking, kind, endpoint.url, now))
+        if webhook_url is not None:
+            messages.append(booking_webhook(booking, kind, webhook_url, now))
     staff_ids = {b.staff_id for b in bookings if b.staff_id}
     written = {staff_id for staff_id in staff_ids if await writes_to_calendar(uow, bookings[0].business_id, staff_id)}
     messages += [calendar_write(b, b.staff_id, kind) for b in bookings if b.staff_id and b.staff_id in written]

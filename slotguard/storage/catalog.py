@@ -3,8 +3,8 @@
 A business's services and staff are read on every booking and availability request and change rarely,
 so each process keeps them in memory (`CatalogCache`) under the business's `catalog_version`. The
 version comes with the business row, which a request reads anyway; database triggers bump it on every
-change to services, staff, their links and time off (migration 0008), and when a staff calendar is
-connected or disconnected (0019), so a change committed anywhere
+change to services, staff, their links and time off (migration 0008), when a staff calendar is
+connected or disconnected (0019) and when the webhook endpoint changes (0020), so a change committed anywhere
 is seen by the next request on every worker, at the cost of no extra round trip.
 """
 
@@ -35,6 +35,7 @@ from slotguard.storage.schema import (
     staff_calendars,
     staff_services,
     time_off,
+    webhook_endpoints,
 )
 
 
@@ -45,6 +46,7 @@ class _Catalog:
     version: int
     services: dict[UUID, Service]
     staff: tuple[StaffMember, ...]
+    webhook_url: str | None = None  # where the business's booking events go (migration 0020)
 
 
 class CatalogCache:
@@ -282,6 +284,14 @@ class CatalogStore:
             ]
         return await self._staff(business_id, service_id=service_id, staff_id=staff_id)
 
+    async def webhook_url(self, business_id: UUID) -> str | None:
+        """The URL of the business's webhook endpoint, None if it has none."""
+        catalog = await self._catalog(business_id)
+        if catalog is not None:
+            return catalog.webhook_url
+        url: str | None = await self._conn.scalar(_WEBHOOK_URL, {"business_id": business_id})
+        return url
+
     async def _staff(
         self,
         business_id: UUID,
@@ -326,7 +336,8 @@ class CatalogStore:
             # copy is never older than the version it is filed under.
             found = await self._services(business_id)
             members = await self._staff(business_id)
-            catalog = _Catalog(version, {s.id: s for s in found}, tuple(members))
+            webhook_url = await self._conn.scalar(_WEBHOOK_URL, {"business_id": business_id})
+            catalog = _Catalog(version, {s.id: s for s in found}, tuple(members), webhook_url)
             self._cache.put(business_id, catalog)
         return catalog
 
@@ -422,6 +433,7 @@ _SAME_OR_ADDED_CLIENT = text(
     SELECT id FROM same UNION ALL SELECT id FROM added
     """
 ).bindparams(*(bindparam(name, type_=clients.c[name].type) for name in _CLIENT_FIELDS))
+_WEBHOOK_URL = select(webhook_endpoints.c.url).where(webhook_endpoints.c.business_id == bindparam("business_id"))
 _BUSINESS_BY_SLUG = select(businesses).where(businesses.c.slug == bindparam("slug"))
 
 

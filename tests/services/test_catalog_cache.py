@@ -16,6 +16,7 @@ from sqlalchemy import delete, event, insert
 
 from slotguard.domain.catalog import BookingRules, Business, Service, StaffMember, WorkingHours
 from slotguard.domain.errors import NotFound
+from slotguard.domain.messages import WebhookEndpoint
 from slotguard.services.availability import bookable
 from slotguard.services.catalog import add_service, add_staff, create_business, update_business
 from slotguard.services.ports import UnitOfWork, UnitOfWorkFactory
@@ -117,3 +118,30 @@ async def test_a_warm_worker_reads_only_the_business_row(workers: tuple[Worker, 
     assert (await b.bookable(business, service, staff.id))[2][0].id == staff.id
     assert [s.split()[0] for s in b.statements if not s.startswith("BEGIN")] == ["SELECT"]
     assert "FROM businesses" in b.statements[-1]
+
+
+async def test_the_webhook_endpoint_reaches_every_worker_at_once(workers: tuple[Worker, Worker]) -> None:
+    """A booking takes the endpoint's URL from the catalog in memory: adding, changing and removing the
+    endpoint must each be seen by the next booking on every worker."""
+    a, b = workers
+    business, _, _ = await new_business(a.uows)
+
+    async def url_seen_by_b() -> str | None:
+        async with b.uows(write=False) as uow:
+            await uow.catalog.business_by_slug(business.slug)  # as a booking reads it: the version first
+            return await uow.catalog.webhook_url(business.id)
+
+    async def put(endpoint: WebhookEndpoint | None) -> None:
+        async with a.uows(write=True) as uow:
+            await (uow.webhooks.put(endpoint) if endpoint else uow.webhooks.remove(business.id))
+            await uow.commit()
+
+    assert await url_seen_by_b() is None  # b has it cached now
+    now = datetime.now(UTC)
+    first = WebhookEndpoint(business.id, "https://hooks.example/one", "whsec_x", now, now)
+    await put(first)
+    assert await url_seen_by_b() == "https://hooks.example/one"
+    await put(replace(first, url="https://hooks.example/two"))
+    assert await url_seen_by_b() == "https://hooks.example/two"
+    await put(None)
+    assert await url_seen_by_b() is None
