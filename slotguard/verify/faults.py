@@ -27,6 +27,7 @@ import signal
 import struct
 import time
 from asyncio.subprocess import DEVNULL, PIPE, STDOUT
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -85,6 +86,10 @@ class FaultInjector:
     plan: FaultPlan
     rng: random.Random = field(default_factory=random.Random)
     turn: asyncio.Lock = field(default_factory=asyncio.Lock)  # held by whichever fault is under way
+    # The kernel carries a SIGKILL out in its own time: on a loaded machine a killed worker can still be
+    # listed among the server's workers, unchanged, for a while after `kill` has returned.
+    kill: Callable[[int], None] = field(default=lambda pid: os.kill(pid, signal.SIGKILL))  # sends, no more
+    _killed: set[int] = field(default_factory=set)  # killed, maybe not yet gone: not workers, whatever /proc says
     _replacing: tuple[int, set[int], int] | None = None  # killed pid, survivors, worker count
     _restarting: DatabaseRestart | None = None  # the restart under way, and the command running it
     _restart_command: asyncio.subprocess.Process | None = None
@@ -136,20 +141,29 @@ class FaultInjector:
     async def _kill_one(self) -> bool:
         """Kill one worker and wait until its replacement has started; False if that went wrong."""
         assert self.plan.server_pid is not None
-        before = workers_of(self.plan.server_pid)
+        before = self._workers()
         if not before:
             self.problems.append(f"no worker processes of server process {self.plan.server_pid} to kill")
             return False
         victim = self.rng.choice(sorted(before))
-        os.kill(victim, signal.SIGKILL)
+        self._killed.add(victim)
+        self.kill(victim)
         self.killed += 1
         self._replacing = (victim, before - {victim}, len(before))
         replacement = await self._await_replacement()
         if replacement is None:
             return False
         if not await self._started(replacement):
-            self.problems.append(f"worker {replacement} did not finish its start-up")
+            self.problems.append(f"worker {replacement} (replacing worker {victim}) did not finish its start-up "
+                                 f"within {RESTART_TIMEOUT_SECONDS:.0f} s")  # fmt: skip
         return True
+
+    def _workers(self) -> set[int]:
+        """The server's workers, less those killed that have not finished dying (the ones gone are forgotten:
+        their process ids may be given to new workers)."""
+        assert self.plan.server_pid is not None
+        self._killed = {pid for pid in self._killed if _running(pid)}
+        return workers_of(self.plan.server_pid) - self._killed
 
     async def _switch_database(self, command: str, interval_seconds: float, kind: str = RESTART) -> None:
         """Every interval, restart the database (or fail it over) with the operator's command."""
@@ -204,7 +218,7 @@ class FaultInjector:
         assert self._replacing is not None and self.plan.server_pid is not None
         victim, survivors, count = self._replacing
         for _ in range(int(RESTART_TIMEOUT_SECONDS / 0.1)):
-            now = workers_of(self.plan.server_pid)
+            now = self._workers()
             if len(now) >= count and (new := now - survivors):
                 self._replacing = None
                 self.restarted += 1
@@ -218,8 +232,9 @@ class FaultInjector:
         """Whether the worker finished its start-up (its database work included), as it reports itself in the
         server's metrics files; not whether it has a database connection, which depends on whether the kernel
         or a load balancer has sent it any request yet."""
-        folder = metrics_folder(worker)
+        folder = None
         for _ in range(int(RESTART_TIMEOUT_SECONDS / 0.1)):
+            folder = folder or metrics_folder(worker)
             if folder is not None and reported_started(folder, worker):
                 return True
             await asyncio.sleep(0.1)
