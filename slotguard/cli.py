@@ -443,6 +443,12 @@ def verify_command(
         ),
     ] = None,
     failover_interval: Annotated[float, typer.Option(min=0.1, help="Seconds between failovers.")] = 20.0,
+    min_database_faults: Annotated[
+        int,
+        typer.Option(
+            min=0, help="Go on past --operations until this many database restarts and failovers have finished."
+        ),
+    ] = 0,
     outside_kills: Annotated[
         bool,
         typer.Option(
@@ -469,6 +475,7 @@ def verify_command(
     faults = verify.FaultPlan(
         database_url, fault_terminate_connections, terminate_interval, server_pid, fault_kill_workers, kill_interval,
         fault_restart_database, restart_interval, fault_failover_database, failover_interval, outside_kills,
+        min_database_faults,
     )  # fmt: skip
     plan = verify.VerifyPlan(
         url.rstrip("/"), admin_token, operations, clients, seed=seed, database_url=database_url,

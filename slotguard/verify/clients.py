@@ -108,12 +108,20 @@ class Budget:
     """The run's operations, handed out one at a time to the customers, and how many of them are finished.
 
     Progress counts operations, not requests: an operation may send several (a waitlist operation that finds
-    nothing to do falls back to a booking), so the log can grow past the number of operations.
+    nothing to do falls back to a booking), so the log can grow past the number of operations. While
+    `more()` says so, operations are handed out past the number (until the faults asked for have happened).
     """
 
-    def __init__(self, operations: int) -> None:
-        self._numbers = iter(range(operations))
+    def __init__(self, operations: int, more: Callable[[], bool] = lambda: False) -> None:
+        self._numbers = self._hand_out(operations, more)
         self.finished = 0
+
+    @staticmethod
+    def _hand_out(operations: int, more: Callable[[], bool]) -> Iterator[int]:
+        n = 0
+        while n < operations or more():
+            yield n
+            n += 1
 
     def __iter__(self) -> Iterator[int]:
         return self._numbers

@@ -56,6 +56,8 @@ class FaultPlan:
     # Server processes are killed by something else during the run (one host of several behind a load
     # balancer, stopped and started again): a request without reply is undecided, not a violation.
     outside_kills: bool = False
+    # The run goes on past its operations until this many database restarts and failovers have finished.
+    min_database_faults: int = 0
 
     @property
     def drops_requests(self) -> bool:
@@ -117,6 +119,12 @@ class FaultInjector:
         return {"connectionsTerminated": self.terminated, "workersKilled": self.killed,
                 "workersRestarted": self.restarted, "databaseRestarts": kinds.count(RESTART),
                 "databaseFailovers": kinds.count(FAILOVER)}  # fmt: skip
+
+    def wants_more(self) -> bool:
+        """Whether the clients should go on past their operations: fewer database restarts or failovers have
+        finished than the plan asks for, and none has gone wrong."""
+        finished = sum(r.ready_at is not None for r in self.database_restarts)
+        return finished < self.plan.min_database_faults and not self.problems
 
     def restarting_between(self, since: float, until: float) -> bool:
         """Whether the database was (or may have been) restarting or failing over at some moment from `since`

@@ -119,9 +119,9 @@ async def run(plan: VerifyPlan, watcher: Watcher | None = None) -> VerifyReport:
     async with httpx.AsyncClient(base_url=plan.url, timeout=60, limits=limits) as client:
         fixture = await create_fixture(client, plan.admin_token, plan.staff, plan.hold_ttl_seconds)
         log: list[Entry] = []
-        budget = Budget(plan.operations)
         run_id = uuid.uuid4().hex[:8]
         faults = FaultInjector(plan.faults, random.Random(rng.random()))
+        budget = Budget(plan.operations, faults.wants_more)
         customers = [
             Customer(client, fixture, random.Random(rng.random()), log, secret, run_id, faults.restarting_between)
             for _ in range(plan.clients)

@@ -7,6 +7,7 @@ import contextlib
 import json
 
 from slotguard.verify import Entry, FaultPlan, log_lines
+from slotguard.verify.clients import Budget
 from slotguard.verify.faults import FAILOVER, DatabaseRestart, FaultInjector
 
 
@@ -53,3 +54,21 @@ def test_failovers_are_counted_logged_and_make_the_503s_during_them_undecided() 
         json.loads(line) for line in log_lines([], [r.as_log_line() for r in faults.database_restarts]).splitlines()
     ]
     assert failover["fault"] == "database_failover" and restart["fault"] == "database_restart"
+
+
+def test_a_run_goes_on_past_its_operations_until_the_database_faults_asked_for_have_finished() -> None:
+    faults = FaultInjector(FaultPlan(min_database_faults=2))
+    numbers = iter(Budget(2, faults.wants_more))
+    assert [next(numbers), next(numbers)] == [0, 1]
+
+    faults.database_restarts = [DatabaseRestart(1.0, 2.0, kind=FAILOVER), DatabaseRestart(3.0, kind=FAILOVER)]
+    assert next(numbers) == 2, "one failover finished, one under way"
+    faults.database_restarts[1].ready_at = 4.0
+    assert list(numbers) == []
+
+
+def test_a_fault_gone_wrong_ends_the_run_at_its_operations() -> None:
+    faults = FaultInjector(FaultPlan(min_database_faults=1))
+    faults.problems.append("the failover command exited with 1")
+
+    assert list(Budget(2, faults.wants_more)) == [0, 1]
