@@ -156,8 +156,10 @@ async def _changes_since(
     """The objects changed and removed since `known.sync_token`; None if the server no longer accepts it."""
     body = _CHANGES_BODY.format(token=escape(known.sync_token or ""))
     reply = await client.request("REPORT", url, content=body, headers=_xml_headers(depth="0"))
-    if reply.status_code in (403, 409) and b"valid-sync-token" in reply.content:
-        return None  # RFC 6578 §3.2: the token expired or is unknown, so read everything again
+    if reply.status_code != 401 and not 200 <= reply.status_code < 300:
+        # RFC 6578 §3.2: a token the server forgot is refused (403 valid-sync-token; some servers say 400,
+        # 409 or 412): read everything again, which fails with the plain reason if the trouble is elsewhere.
+        return None
     _expect(reply, "reading what changed in the calendar")
     tree = _multistatus(reply)
     token = tree.findtext(f"{DAV}sync-token")
