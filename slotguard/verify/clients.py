@@ -450,6 +450,7 @@ def _read_reply(entry: Entry, reply: httpx.Response) -> None:
         entry.error = GATEWAY_FAILURES[reply.status_code]
         return
     entry.status = reply.status_code
+    entry.no_retry_after = reply.status_code in (429, 503) and "retry-after" not in reply.headers
     try:
         payload = reply.json()
     except ValueError:

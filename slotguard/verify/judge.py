@@ -82,12 +82,13 @@ def judge(
 
 
 def _unexpected_replies(log: list[Entry], drops_allowed: bool) -> list[str]:
-    return [
+    unexpected = [
         f"unexpected reply to {e.op}: {e.status} {e.code or e.error or ''}".rstrip()
         for e in log
         if (e.unreplied and not drops_allowed)
         or (not e.unreplied and (e.status, e.code) not in EXPECTED[e.op] | NOTHING_WRITTEN)
     ]
+    return unexpected + [f"{e.status} {e.code} to {e.op} without Retry-After" for e in log if e.no_retry_after]
 
 
 def replay(log: list[Entry]) -> tuple[dict[str, Expected], list[str]]:

@@ -67,6 +67,9 @@ class Entry:
     sent_at: float = 0.0  # Unix time, to hold against the server's `expiresAt`
     replied_at: float = 0.0
     in_doubt: bool = False  # a 503 while the database restarted: it may or may not have taken effect
+    # A 503 or 429 must say when to try again (SPEC §1.5): a client that cannot tell retries at once, which
+    # is what turns an on-sale or a failover into a storm.
+    no_retry_after: bool = False
 
     @property
     def unreplied(self) -> bool:

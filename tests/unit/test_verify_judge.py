@@ -226,6 +226,12 @@ def test_service_unavailable_writes_nothing() -> None:
     assert judge(log, [stored("x")]) == ["booking x is stored for a 503 SERVICE_UNAVAILABLE reply to book"]
 
 
+def test_a_503_that_does_not_say_when_to_retry_is_caught() -> None:
+    log = [Entry("book", {"startTime": T10, "email": "x@example.com"}, 503, "SERVICE_UNAVAILABLE")]
+    log[0].no_retry_after = True
+    assert judge(log, []) == ["503 SERVICE_UNAVAILABLE to book without Retry-After"]
+
+
 # -- holds ---------------------------------------------------------------------------------------------
 
 
