@@ -6,8 +6,8 @@ database is refused rather than used. The key is derived from the setting with S
 string will do. A sealed value is stored as `fernet:<token>`; a value without that prefix was stored
 before a key was set (or while none is) and is used as it is.
 
-Without a key, passwords are stored as given: the operator is warned when the server starts
-(`warnings`), and setting a key later seals every password connected from then on.
+Without a key, passwords are stored as given and `serve` warns when it starts; once a key is set, each
+password stored before it is sealed by its calendar's next successful sync (services/calendars.py).
 """
 
 from __future__ import annotations

@@ -155,10 +155,22 @@ class StaffCalendars:
         except CalendarUnreadable as exc:
             await self._record_failure(calendar, str(exc), now)
             return
-        await self._record_success(business, calendar, fetched, now)
+        await self._record_success(business, calendar, fetched, now, self._sealed_now(stored_password, access))
+
+    def _sealed_now(self, stored: str | None, access: CalendarAccess) -> tuple[str, str] | None:
+        """(stored, sealed) for a password stored unsealed before this server had a key: it is sealed now."""
+        sealed = self.seal.seal(access.password)
+        if stored is None or access.password != stored or sealed is None or sealed == stored:
+            return None  # none, already sealed, or no key to seal it with
+        return stored, sealed
 
     async def _record_success(
-        self, business: Business, calendar: ConnectedCalendar, fetched: FetchedCalendar, now: datetime
+        self,
+        business: Business,
+        calendar: ConnectedCalendar,
+        fetched: FetchedCalendar,
+        now: datetime,
+        reseal: tuple[str, str] | None = None,
     ) -> None:
         async def attempt(_number: int) -> None:
             async with self.uows(write=True) as uow:
@@ -166,6 +178,8 @@ class StaffCalendars:
                 if current is None or (current.url, current.kind) != (calendar.url, calendar.kind):
                     return  # disconnected or replaced while this sync read the old one
                 await self._store(uow, business, current, fetched, now)
+                if reseal is not None:
+                    await uow.calendars.replace_password(calendar.staff_id, *reseal)
                 await uow.commit()
 
         await with_retries(attempt)

@@ -64,6 +64,14 @@ class CalendarStore:
         value: str | None = await self._conn.scalar(query)
         return value
 
+    async def replace_password(self, staff_id: UUID, stored: str, replacement: str) -> None:
+        """Store `replacement` (the same password, sealed) if `stored` is still what is stored."""
+        await self._conn.execute(
+            update(staff_calendars)
+            .where(_calendar_of(staff_id), staff_calendars.c.password == stored)
+            .values(password=replacement)
+        )
+
     async def put(self, calendar: ConnectedCalendar, password: str | None, due_at: datetime) -> None:
         """Connect `calendar` to its staff member, replacing any calendar connected before."""
         await self.remove(calendar.staff_id)

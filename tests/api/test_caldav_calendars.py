@@ -18,6 +18,7 @@ from slotguard.adapters.calendars import RemoteCalendars
 from slotguard.adapters.outbound import OutboundGuard, OutboundPolicy
 from slotguard.adapters.sealing import PasswordSeal
 from slotguard.api.app import outbox_senders
+from slotguard.domain.calendars import CalendarAccess, CalendarKind
 from slotguard.services.calendars import StaffCalendars
 from slotguard.services.notifications import drain_all
 from slotguard.services.ports import UnitOfWorkFactory
@@ -223,10 +224,7 @@ async def test_the_stored_password_is_sealed_and_a_server_with_another_key_canno
     dav.put("course.ics", ics(busy_at("course", local_time(5, 10), 90)))
     reply = await connect(client, salon, caldav_body(dav))
     assert reply.status_code == 200 and dav.password not in reply.text
-    async with uows(write=False) as uow:
-        assert isinstance(uow, SqlUnitOfWork)
-        query = select(staff_calendars.c.password).where(staff_calendars.c.staff_id == UUID(salon.staff_ids[0]))
-        stored = await uow.connection.scalar(query)
+    stored = await stored_password(uows, UUID(salon.staff_ids[0]))
     assert stored.startswith("fernet:") and dav.password not in stored
     data = (await client.post(calendar_path(salon) + "/sync", headers=salon.owner)).json()["data"]
     assert data["status"] == "ok", "this server's key opens it"
@@ -254,3 +252,35 @@ async def test_once_the_calendar_is_disconnected_bookings_are_no_longer_queued_f
         query = select(outbox.c.booking_id).where(outbox.c.channel == "calendar")
         queued = set((await uow.connection.execute(query)).scalars())
     assert UUID(first["id"]) in queued and UUID(second["id"]) not in queued
+
+
+async def test_a_password_stored_before_the_server_had_a_key_is_sealed_by_the_next_sync(
+    client: httpx.AsyncClient, uows: UnitOfWorkFactory, dav: Radicale
+) -> None:
+    salon = await new_salon(client, ADMIN_TOKEN)
+    staff_id = UUID(salon.staff_ids[0])
+    async with uows(write=False) as uow:
+        business = await uow.catalog.business_by_slug(salon.slug)
+    assert business is not None
+    keyless = StaffCalendars(
+        uows, lambda: datetime.now(UTC), RemoteCalendars(LOOPBACK), OutboundGuard(LOOPBACK), timedelta(minutes=1),
+        PasswordSeal(None),
+    )  # fmt: skip
+    access = CalendarAccess(CalendarKind.CALDAV, dav.calendar_url, dav.username, dav.password)
+    await keyless.connect(business, staff_id, access)
+    assert await stored_password(uows, staff_id) == dav.password, "no key: kept as given"
+
+    data = (await client.post(calendar_path(salon) + "/sync", headers=salon.owner)).json()["data"]
+    assert data["status"] == "ok"
+    sealed = await stored_password(uows, staff_id)
+    assert sealed.startswith("fernet:") and dav.password not in sealed
+    data = (await client.post(calendar_path(salon) + "/sync", headers=salon.owner)).json()["data"]
+    assert data["status"] == "ok" and await stored_password(uows, staff_id) == sealed, "sealed once"
+
+
+async def stored_password(uows: UnitOfWorkFactory, staff_id: UUID) -> str:
+    async with uows(write=False) as uow:
+        assert isinstance(uow, SqlUnitOfWork)
+        query = select(staff_calendars.c.password).where(staff_calendars.c.staff_id == staff_id)
+        stored: str = await uow.connection.scalar(query)
+        return stored
