@@ -37,6 +37,15 @@ def start_server(
     port: int | None = None,
     ready_timeout_seconds: float = 60,
 ) -> tuple[subprocess.Popen[bytes], str]:
+    [started] = start_servers([launch_server(database_url, workers=workers, extra_env=extra_env, port=port)],
+                              ready_timeout_seconds=ready_timeout_seconds)  # fmt: skip
+    return started
+
+
+def launch_server(
+    database_url: str, *, workers: int = 2, extra_env: dict[str, str] | None = None, port: int | None = None
+) -> tuple[subprocess.Popen[bytes], str]:
+    """`slotguard serve` started, not yet ready: see `start_servers`."""
     port = port or free_port()
     env = (
         os.environ
@@ -60,9 +69,22 @@ def start_server(
         [sys.executable, "-m", "slotguard", "serve", "--port", str(port), "--workers", str(workers)],
         env=env,
     )
-    url = f"http://127.0.0.1:{port}"
-    wait_ready(url, process, timeout_seconds=ready_timeout_seconds)
-    return process, url
+    return process, f"http://127.0.0.1:{port}"
+
+
+def start_servers(
+    launched: list[tuple[subprocess.Popen[bytes], str]], *, ready_timeout_seconds: float = 60
+) -> list[tuple[subprocess.Popen[bytes], str]]:
+    """Wait until every launched server is ready. Servers launched together start side by side (their start is
+    mostly Python importing, one core each), not one after another; if one never gets ready, all are stopped."""
+    try:
+        for process, url in launched:
+            wait_ready(url, process, timeout_seconds=ready_timeout_seconds)
+    except BaseException:
+        for process, _url in launched:
+            stop_server(process)
+        raise
+    return launched
 
 
 def wait_ready(url: str, process: subprocess.Popen[bytes], timeout_seconds: float = 60) -> None:

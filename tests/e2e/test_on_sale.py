@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.conftest import start_server, stop_server
+from tests.e2e.conftest import launch_server, start_servers, stop_server
 from tests.e2e.salon import Salon, connection_limits, new_salon, new_slot, party, set_hold_ttl, stored_slot
 
 BUYERS = {"postgresql": 600, "sqlite": 200}
@@ -36,17 +36,18 @@ class Servers:
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def two_servers(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
     database_url: str = request.getfixturevalue(f"{request.param}_url")
-    started, dirs = [], []
+    launched, dirs = [], []
     try:
         for workers in (4, 2):
             dirs.append(tmp_path_factory.mktemp("metrics"))
             # Every buyer here comes from one address: the cap on one address's active holds is lifted.
             env = {"SLOTGUARD_POOL_SIZE": "4", "SLOTGUARD_MAX_ACTIVE_HOLDS": "0"}
             env["PROMETHEUS_MULTIPROC_DIR"] = str(dirs[-1])
-            started.append(start_server(database_url, workers=workers, extra_env=env, ready_timeout_seconds=120))
+            launched.append(launch_server(database_url, workers=workers, extra_env=env))
+        started = start_servers(launched, ready_timeout_seconds=120)
         yield Servers([url for _, url in started], database_url, dirs)
     finally:
-        for process, _ in started:
+        for process, _ in launched:
             stop_server(process)
 
 

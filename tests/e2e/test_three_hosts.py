@@ -23,7 +23,7 @@ import pytest
 
 from tests.conftest import POSTGRES_ADMIN_URL
 from tests.e2e import test_appointment_races, test_seat_races
-from tests.e2e.conftest import ADMIN_TOKEN, Server, free_port, start_server, stop_server
+from tests.e2e.conftest import ADMIN_TOKEN, Server, free_port, launch_server, start_server, start_servers, stop_server
 from tests.e2e.load_balancer import haproxy
 from tests.e2e.salon import booking_body, local_time, new_salon
 from tests.services.http_receiver import http_receiver
@@ -64,8 +64,10 @@ def hosts() -> Iterator[Hosts]:
     ports = [free_port() for _ in range(INSTANCES)]
     group = Hosts("", database_url, ports, [])
     try:
-        # Started together: each migrates the new database on start, one after another.
-        group.processes = [start_server(database_url, workers=1, extra_env=ENV, port=port)[0] for port in ports]
+        # Started together: each migrates the new database on start, one after another (a lock).
+        launched = [launch_server(database_url, workers=1, extra_env=ENV, port=port) for port in ports]
+        group.processes = [process for process, _url in launched]
+        start_servers(launched)
         with haproxy(ports) as url:
             group.url = url
             yield group

@@ -16,7 +16,7 @@ import httpx
 import psycopg
 import pytest
 
-from tests.e2e.conftest import ADMIN_TOKEN, start_server, stop_server
+from tests.e2e.conftest import ADMIN_TOKEN, launch_server, start_servers, stop_server
 from tests.e2e.salon import new_salon, new_slot, party, set_hold_ttl
 
 pytestmark = pytest.mark.e2e
@@ -26,7 +26,7 @@ pytestmark = pytest.mark.e2e
 def two_hosts(request: pytest.FixtureRequest) -> Iterator[tuple[list[str], str]]:
     database_url: str = request.getfixturevalue(f"{request.param}_url")
     env = {"SLOTGUARD_REMINDER_SECONDS": "0.5", "SLOTGUARD_WAITLIST_OFFER_SECONDS": "0.5"}
-    started = [start_server(database_url, extra_env=env) for _ in range(2)]
+    started = start_servers([launch_server(database_url, extra_env=env) for _ in range(2)])
     yield [url for _, url in started], database_url
     for process, _ in started:
         stop_server(process)
