@@ -21,7 +21,6 @@ from rich.table import Table
 from rich.text import Text
 
 from slotguard import stress, verify
-from slotguard.api.app import outbox_senders, system_clock
 from slotguard.api.logs import LogFormat, format_for, logging_config
 from slotguard.api.metrics import MULTIPROCESS_DIR_VARIABLE
 from slotguard.config import Settings
@@ -176,6 +175,8 @@ def cleanup(
 ) -> None:
     """Expire lapsed holds and checkouts (giving back their seats) and delete Idempotency-Keys older
     than 24 hours. Run it from cron, e.g. every few minutes; correctness never waits for it."""
+    from slotguard.api.app import system_clock  # not at the top: `serve`'s supervisor does without the app
+
     settings = Settings()
     expired = _with_storage(settings, lambda uows: expire_bookings(uows, system_clock))
     purged = _with_storage(settings, lambda uows: purge_expired_keys(uows, system_clock))
@@ -194,6 +195,8 @@ def erase_client_command(
     email: Annotated[str, typer.Option(help="The client's email.")],
 ) -> None:
     """Erase a client's name, email, phone and booking notes; their bookings and audit rows stay."""
+    from slotguard.api.app import system_clock  # not at the top: `serve`'s supervisor does without the app
+
     settings = Settings()
     try:
         _with_storage(settings, lambda uows: erase_client(uows, system_clock, business, email))
@@ -270,6 +273,8 @@ def business_rotate_key(slug: Annotated[str, typer.Argument(help="The business's
 @outbox_app.command("drain")
 def outbox_drain() -> None:
     """Send every due message in the outbox (webhooks; email and SMS when configured), then exit."""
+    from slotguard.api.app import outbox_senders, system_clock  # not at the top: see `cleanup`
+
     settings = Settings()
     if not settings.smtp_url:
         console.print("[yellow]SLOTGUARD_SMTP_URL is not set[/]: emails stay in the outbox")
