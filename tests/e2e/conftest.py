@@ -76,10 +76,12 @@ def start_servers(
     launched: list[tuple[subprocess.Popen[bytes], str]], *, ready_timeout_seconds: float = 60
 ) -> list[tuple[subprocess.Popen[bytes], str]]:
     """Wait until every launched server is ready. Servers launched together start side by side (their start is
-    mostly Python importing, one core each), not one after another; if one never gets ready, all are stopped."""
+    mostly Python importing, one core each), not one after another; if one never gets ready, all are stopped.
+    Side by side on a loaded machine each takes longer: together they have the time they had one by one."""
+    deadline = time.monotonic() + ready_timeout_seconds * len(launched)
     try:
         for process, url in launched:
-            wait_ready(url, process, timeout_seconds=ready_timeout_seconds)
+            wait_ready(url, process, timeout_seconds=deadline - time.monotonic())
     except BaseException:
         for process, _url in launched:
             stop_server(process)
