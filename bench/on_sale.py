@@ -132,10 +132,11 @@ def database_cpu(database_url: str) -> dict[int, float]:
     pids = sql(database_url, "SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
     found = {}
     for (pid,) in pids:
-        stat = Path(f"/proc/{pid}/stat")
-        if stat.exists():
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            found[pid] = (int(fields[11]) + int(fields[12])) / TICKS_PER_SECOND
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the backend ended between the listing and the read
+            continue
+        found[pid] = (int(fields[11]) + int(fields[12])) / TICKS_PER_SECOND
     return found
 
 
