@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from playwright.async_api import Browser, Frame, Page, async_playwright, expect
+from playwright.async_api import Browser, Frame, Page, Playwright, expect
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -24,15 +25,38 @@ ARGS = [
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 AXE = Path(__file__).resolve().parents[2] / ".cache" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
 
+# The `chromium` fixture: `async with chromium() as browser:`.
+Chromium = Callable[[], AbstractAsyncContextManager[Browser]]
 
-@asynccontextmanager
-async def chromium() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+
+class SessionChromium:
+    """One Chromium for the whole test session: starting it takes a second or two, a fresh context (its own
+    cookies, storage and cache, as a new browser has) a fraction of that. A test borrows it (the `chromium`
+    fixture) and every context it opened is closed when it gives it back: tests share the process and nothing
+    else. Playwright's objects belong to the event loop that started them, so the tests that borrow it run on
+    the session's loop (`pytest.mark.asyncio(loop_scope="session")`)."""
+
+    def __init__(self, playwright: Playwright) -> None:
+        self._playwright = playwright
+        self._loop = asyncio.get_running_loop()
+        self._browser: Browser | None = None
+
+    @asynccontextmanager
+    async def borrowed(self) -> AsyncIterator[Browser]:
+        assert asyncio.get_running_loop() is self._loop, 'needs pytest.mark.asyncio(loop_scope="session")'
+        if self._browser is None or not self._browser.is_connected():  # the first test, or after a crash
+            self._browser = await self._playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = self._browser
+        assert not browser.contexts, "a context outlived the test that opened it"
         try:
             yield browser
         finally:
-            await browser.close()
+            for context in browser.contexts:
+                await context.close()
+
+    async def close(self) -> None:
+        if self._browser is not None:
+            await self._browser.close()
 
 
 async def screenshot(page: Page, name: str) -> None:

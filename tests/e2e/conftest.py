@@ -1,4 +1,5 @@
-"""A real `slotguard serve --workers 2` process per database engine, shared by the e2e tests."""
+"""A real `slotguard serve --workers 2` process per database engine, shared by the e2e tests, and one
+Chromium shared by the browser tests."""
 
 from __future__ import annotations
 
@@ -7,11 +8,15 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 
 import httpx
 import pytest
+import pytest_asyncio
+from playwright.async_api import async_playwright
+
+from tests.e2e.browser import Chromium, SessionChromium
 
 ADMIN_TOKEN = "test-admin-token"
 
@@ -122,3 +127,20 @@ def server(request: pytest.FixtureRequest) -> Iterator[Server]:
     process, url = start_server(database_url)
     yield Server(url=url, database_url=database_url)
     stop_server(process)
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def session_chromium() -> AsyncIterator[SessionChromium]:
+    async with async_playwright() as playwright:
+        shared = SessionChromium(playwright)
+        try:
+            yield shared
+        finally:
+            await shared.close()
+
+
+@pytest.fixture
+def chromium(session_chromium: SessionChromium) -> Chromium:
+    """`async with chromium() as browser:` the session's Chromium; the contexts the test opens in it are closed
+    at the end of the block, as closing a browser of its own would."""
+    return session_chromium.borrowed

@@ -17,7 +17,7 @@ from slotguard.services.waitlists import make_offers
 from slotguard.storage.engine import create_database
 from slotguard.storage.unit_of_work import SqlUnitOfWork
 from tests.e2e.browser import (
-    chromium,
+    Chromium,
     fill_client,
     open_page,
     pick_day,
@@ -29,7 +29,7 @@ from tests.e2e.conftest import Server
 from tests.e2e.salon import party
 from tests.e2e.test_seat_pages import DAY, add_slots, slot_button, tour_operator
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="session")]  # the session's Chromium lives there
 on_postgresql = pytest.mark.parametrize("server", ["postgresql"], indirect=True)
 on_sqlite = pytest.mark.parametrize("server", ["sqlite"], indirect=True)
 
@@ -56,7 +56,9 @@ async def offer_pass(server: Server) -> None:
 
 
 @on_postgresql
-async def test_a_party_joins_a_full_slots_waiting_list_in_german_and_books_its_offer(server: Server) -> None:
+async def test_a_party_joins_a_full_slots_waiting_list_in_german_and_books_its_offer(
+    server: Server, chromium: Chromium
+) -> None:
     async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
         salon, tour, tokens = await sold_out_tour(server, client)
         async with chromium() as browser:
@@ -118,7 +120,7 @@ async def test_a_party_joins_a_full_slots_waiting_list_in_german_and_books_its_o
 
 @on_sqlite
 async def test_the_manage_page_says_until_when_changes_are_possible_in_the_browsers_language(
-    server: Server,
+    server: Server, chromium: Chromium
 ) -> None:
     async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
         salon = await tour_operator(server)

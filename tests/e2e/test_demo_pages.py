@@ -13,11 +13,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
+import pytest
 from playwright.async_api import expect
 
-from tests.e2e.browser import chromium, open_page, pick_day, screenshot
+from tests.e2e.browser import Chromium, open_page, pick_day, screenshot
 from tests.e2e.conftest import Server
 
+pytestmark = pytest.mark.asyncio(loop_scope="session")  # the session's Chromium lives there
 DEMO_ZONE = ZoneInfo("Europe/London")
 
 
@@ -39,7 +41,9 @@ def first_day(slots: list[dict[str, Any]], service_id: str) -> str:
     return datetime.fromisoformat(start).astimezone(DEMO_ZONE).date().isoformat()
 
 
-async def test_the_demo_run_twice_keeps_one_of_everything_and_links_to_its_slots(server: Server) -> None:
+async def test_the_demo_run_twice_keeps_one_of_everything_and_links_to_its_slots(
+    server: Server, chromium: Chromium
+) -> None:
     printed = run_demo(server)
     async with httpx.AsyncClient(base_url=server.url) as client:
         services, slots = await demo_catalog(client)

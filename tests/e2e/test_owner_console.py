@@ -15,12 +15,13 @@ import httpx
 import pytest
 from playwright.async_api import Page, expect
 
-from tests.e2e.browser import ARTIFACTS, chromium, screenshot, serious_accessibility_violations, sign_in_owner
+from tests.e2e.browser import ARTIFACTS, Chromium, screenshot, serious_accessibility_violations, sign_in_owner
 from tests.e2e.conftest import Server
 from tests.e2e.salon import booking_body, local_time, new_salon, unique_slug
 
 on_sqlite = pytest.mark.parametrize("server", ["sqlite"], indirect=True)
 on_postgresql = pytest.mark.parametrize("server", ["postgresql"], indirect=True)
+pytestmark = pytest.mark.asyncio(loop_scope="session")  # the session's Chromium lives there
 VIEWS = ("calendar", "activity", "settings", "services", "staff", "slots", "webhooks", "calendars", "feeds", "api-key")
 
 
@@ -49,7 +50,7 @@ async def open_view(page: Page, view: str) -> None:
 
 
 @on_sqlite
-async def test_an_owner_sets_up_a_business_from_nothing(server: Server) -> None:
+async def test_an_owner_sets_up_a_business_from_nothing(server: Server, chromium: Chromium) -> None:
     slug, api_key = await bare_business(server)
     async with chromium() as browser:
         page = await browser.new_page()
@@ -91,7 +92,7 @@ async def test_an_owner_sets_up_a_business_from_nothing(server: Server) -> None:
 
 
 @on_sqlite
-async def test_every_view_is_labelled_for_screen_readers_and_photographed(server: Server) -> None:
+async def test_every_view_is_labelled_for_screen_readers_and_photographed(server: Server, chromium: Chromium) -> None:
     async with httpx.AsyncClient(base_url=server.url) as client:
         salon = await new_salon(client, server.admin_token, staff=2)
         reply = await client.post(f"/api/v1/public/{salon.slug}/book", json=booking_body(salon, local_time(1, 10)))
@@ -115,7 +116,7 @@ async def test_every_view_is_labelled_for_screen_readers_and_photographed(server
 
 
 @on_postgresql
-async def test_a_customer_booking_appears_live_in_the_week_view(server: Server) -> None:
+async def test_a_customer_booking_appears_live_in_the_week_view(server: Server, chromium: Chromium) -> None:
     async with httpx.AsyncClient(base_url=server.url) as client:
         salon = await new_salon(client, server.admin_token, staff=3)
         async with chromium() as browser:
@@ -136,7 +137,7 @@ async def test_a_customer_booking_appears_live_in_the_week_view(server: Server) 
 
 
 @on_sqlite
-async def test_the_console_runs_under_a_strict_content_security_policy(server: Server) -> None:
+async def test_the_console_runs_under_a_strict_content_security_policy(server: Server, chromium: Chromium) -> None:
     async with httpx.AsyncClient(base_url=server.url) as client:
         salon = await new_salon(client, server.admin_token)
         policy = (await client.get(f"/owner/{salon.slug}")).headers["Content-Security-Policy"]
@@ -165,7 +166,7 @@ async def open_day(page: Page, day: str) -> None:
 
 
 @on_sqlite
-async def test_desk_booking_with_a_conflict_then_reschedule_and_cancel(server: Server) -> None:
+async def test_desk_booking_with_a_conflict_then_reschedule_and_cancel(server: Server, chromium: Chromium) -> None:
     async with httpx.AsyncClient(base_url=server.url) as client:
         salon = await new_salon(client, server.admin_token, staff=2)
         taken = await client.post(f"/api/v1/public/{salon.slug}/book", json=booking_body(salon, local_time(2, 10)))
@@ -218,7 +219,7 @@ async def test_desk_booking_with_a_conflict_then_reschedule_and_cancel(server: S
 
 
 @on_sqlite
-async def test_a_keyboard_alone_takes_a_desk_booking_at_phone_width(server: Server) -> None:
+async def test_a_keyboard_alone_takes_a_desk_booking_at_phone_width(server: Server, chromium: Chromium) -> None:
     async with httpx.AsyncClient(base_url=server.url) as client:
         salon = await new_salon(client, server.admin_token)
         known = await client.post(f"/api/v1/public/{salon.slug}/book", json=booking_body(salon, local_time(5, 9), n=7))
@@ -257,7 +258,7 @@ async def test_a_keyboard_alone_takes_a_desk_booking_at_phone_width(server: Serv
 
 
 @on_sqlite
-async def test_the_week_view_draws_ten_staff_and_three_hundred_bookings(server: Server) -> None:
+async def test_the_week_view_draws_ten_staff_and_three_hundred_bookings(server: Server, chromium: Chromium) -> None:
     """Not a timed assertion: the figure is written to test-artifacts/week-view-render.txt for the docs."""
     async with httpx.AsyncClient(base_url=server.url, timeout=60) as client:
         salon = await new_salon(client, server.admin_token, staff=10)

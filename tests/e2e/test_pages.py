@@ -14,7 +14,7 @@ import pytest
 from playwright.async_api import Browser, Page, expect
 
 from tests.e2e.browser import (
-    chromium,
+    Chromium,
     customer_site,
     fill_client,
     open_page,
@@ -27,6 +27,7 @@ from tests.e2e.salon import Salon, booking_body, calendar, local_time, new_salon
 
 on_sqlite = pytest.mark.parametrize("server", ["sqlite"], indirect=True)
 on_postgresql = pytest.mark.parametrize("server", ["postgresql"], indirect=True)
+pytestmark = pytest.mark.asyncio(loop_scope="session")  # the session's Chromium lives there
 DAYS_AHEAD = 3
 
 
@@ -49,7 +50,7 @@ async def choose_time(page: Page, start: str) -> None:
 
 
 @on_sqlite
-async def test_customer_books_through_the_widget(server: Server) -> None:
+async def test_customer_books_through_the_widget(server: Server, chromium: Chromium) -> None:
     salon = await salon_on(server)
     start = local_time(DAYS_AHEAD, 10)
     async with chromium() as browser:
@@ -82,7 +83,9 @@ async def test_customer_books_through_the_widget(server: Server) -> None:
 
 
 @on_sqlite
-async def test_two_browsers_race_for_one_time_and_the_loser_books_an_alternative(server: Server) -> None:
+async def test_two_browsers_race_for_one_time_and_the_loser_books_an_alternative(
+    server: Server, chromium: Chromium
+) -> None:
     salon = await salon_on(server)
     start = local_time(DAYS_AHEAD, 11)
     async with chromium() as browser:
@@ -118,7 +121,7 @@ async def tab_to(page: Page, selector: str) -> None:
 
 
 @on_sqlite
-async def test_a_keyboard_alone_can_book(server: Server) -> None:
+async def test_a_keyboard_alone_can_book(server: Server, chromium: Chromium) -> None:
     salon = await salon_on(server)
     start = local_time(DAYS_AHEAD, 12)
     async with chromium() as browser:
@@ -144,7 +147,7 @@ async def test_a_keyboard_alone_can_book(server: Server) -> None:
 
 
 @on_sqlite
-async def test_pages_have_no_serious_accessibility_violations(server: Server) -> None:
+async def test_pages_have_no_serious_accessibility_violations(server: Server, chromium: Chromium) -> None:
     salon = await salon_on(server)
     async with chromium() as browser:
         page = await open_widget(browser, server, salon)
@@ -160,7 +163,7 @@ async def test_pages_have_no_serious_accessibility_violations(server: Server) ->
 
 
 @on_sqlite
-async def test_one_script_tag_embeds_the_widget_and_it_reports_its_height(server: Server) -> None:
+async def test_one_script_tag_embeds_the_widget_and_it_reports_its_height(server: Server, chromium: Chromium) -> None:
     salon = await salon_on(server)
     hostile_css = "<style>* { color: white !important; background: white !important }</style>"
     tag = f'<script src="{server.url}/embed.js" data-slug="{salon.slug}"></script>'
@@ -177,7 +180,9 @@ async def test_one_script_tag_embeds_the_widget_and_it_reports_its_height(server
 
 
 @on_postgresql
-async def test_owner_calendar_shows_a_booking_made_through_the_api_within_two_seconds(server: Server) -> None:
+async def test_owner_calendar_shows_a_booking_made_through_the_api_within_two_seconds(
+    server: Server, chromium: Chromium
+) -> None:
     salon = await salon_on(server)
     async with chromium() as browser, httpx.AsyncClient(base_url=server.url) as client:
         page = await browser.new_page()

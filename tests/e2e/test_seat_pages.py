@@ -13,7 +13,7 @@ import pytest
 from playwright.async_api import Browser, Page, Route, expect
 
 from tests.e2e.browser import (
-    chromium,
+    Chromium,
     customer_site,
     fill_client,
     open_page,
@@ -36,6 +36,7 @@ from tests.e2e.salon import (
 
 on_sqlite = pytest.mark.parametrize("server", ["sqlite"], indirect=True)
 on_postgresql = pytest.mark.parametrize("server", ["postgresql"], indirect=True)
+pytestmark = pytest.mark.asyncio(loop_scope="session")  # the session's Chromium lives there
 DAYS_AHEAD = 4
 DASH = "\N{EN DASH}"  # as the widget writes a time range
 DAY = (date.today() + timedelta(days=DAYS_AHEAD)).isoformat()
@@ -81,7 +82,9 @@ def slot_button(page: Page, slot: dict[str, Any]) -> Any:
 
 
 @on_sqlite
-async def test_a_party_of_two_books_seats_and_the_seats_left_drop_everywhere(server: Server) -> None:
+async def test_a_party_of_two_books_seats_and_the_seats_left_drop_everywhere(
+    server: Server, chromium: Chromium
+) -> None:
     salon = await tour_operator(server)
     (tour,) = await add_slots(server, salon, (8, 10))
     async with chromium() as browser:
@@ -119,7 +122,9 @@ async def test_a_party_of_two_books_seats_and_the_seats_left_drop_everywhere(ser
     assert stored_slot(server.database_url, tour["id"]) == (8, 6, 2)
 
 
-async def test_two_browsers_race_for_the_last_car_slot_and_the_loser_books_the_next(server: Server) -> None:
+async def test_two_browsers_race_for_the_last_car_slot_and_the_loser_books_the_next(
+    server: Server, chromium: Chromium
+) -> None:
     salon = await tour_operator(server)
     wanted, other = await add_slots(server, salon, (1, 10), (1, 12))
     async with chromium() as browser:
@@ -153,7 +158,9 @@ async def test_two_browsers_race_for_the_last_car_slot_and_the_loser_books_the_n
 
 
 @on_postgresql
-async def test_a_customer_moves_an_appointment_on_the_manage_page_after_one_refusal(server: Server) -> None:
+async def test_a_customer_moves_an_appointment_on_the_manage_page_after_one_refusal(
+    server: Server, chromium: Chromium
+) -> None:
     async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
         salon = await new_salon(client, server.admin_token)
         reply = await client.post(
@@ -196,7 +203,7 @@ async def test_a_customer_moves_an_appointment_on_the_manage_page_after_one_refu
 
 
 @on_sqlite
-async def test_a_party_moves_to_a_slot_with_room_for_all_of_it(server: Server) -> None:
+async def test_a_party_moves_to_a_slot_with_room_for_all_of_it(server: Server, chromium: Chromium) -> None:
     salon = await tour_operator(server)
     current, roomy, cramped = await add_slots(server, salon, (4, 9), (8, 12), (2, 15))
     async with httpx.AsyncClient(base_url=server.url) as client:
@@ -220,7 +227,9 @@ async def test_a_party_moves_to_a_slot_with_room_for_all_of_it(server: Server) -
 
 
 @on_sqlite
-async def test_a_party_pays_on_the_checkout_page_and_comes_back_to_its_confirmed_booking(server: Server) -> None:
+async def test_a_party_pays_on_the_checkout_page_and_comes_back_to_its_confirmed_booking(
+    server: Server, chromium: Chromium
+) -> None:
     salon = await tour_operator(server, price_cents=1850)
     (tour,) = await add_slots(server, salon, (8, 10))
     async with chromium() as browser:
@@ -243,7 +252,9 @@ async def test_a_party_pays_on_the_checkout_page_and_comes_back_to_its_confirmed
 
 
 @on_sqlite
-async def test_an_embedded_widget_pays_in_a_new_tab_and_sees_the_payment_arrive(server: Server) -> None:
+async def test_an_embedded_widget_pays_in_a_new_tab_and_sees_the_payment_arrive(
+    server: Server, chromium: Chromium
+) -> None:
     salon = await tour_operator(server, price_cents=1850)
     (tour,) = await add_slots(server, salon, (8, 10))
     tag = f'<script src="{server.url}/embed.js" data-slug="{salon.slug}" data-service="{salon.service_ids["tour"]}">'
@@ -271,7 +282,9 @@ async def test_an_embedded_widget_pays_in_a_new_tab_and_sees_the_payment_arrive(
 
 
 @on_sqlite
-async def test_a_party_that_cancels_the_checkout_gets_nothing_and_frees_its_seats(server: Server) -> None:
+async def test_a_party_that_cancels_the_checkout_gets_nothing_and_frees_its_seats(
+    server: Server, chromium: Chromium
+) -> None:
     salon = await tour_operator(server, price_cents=1850)
     (tour,) = await add_slots(server, salon, (8, 10))
     async with chromium() as browser:
@@ -292,7 +305,9 @@ async def test_a_party_that_cancels_the_checkout_gets_nothing_and_frees_its_seat
 
 
 @on_sqlite
-async def test_a_booking_whose_reply_was_lost_is_sent_again_with_its_key_and_made_once(server: Server) -> None:
+async def test_a_booking_whose_reply_was_lost_is_sent_again_with_its_key_and_made_once(
+    server: Server, chromium: Chromium
+) -> None:
     salon = await tour_operator(server)
     (tour,) = await add_slots(server, salon, (8, 10))
     keys: list[str | None] = []

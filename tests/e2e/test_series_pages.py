@@ -12,12 +12,12 @@ import httpx
 import pytest
 from playwright.async_api import Page, expect
 
-from tests.e2e.browser import chromium, fill_client, open_page, screenshot, serious_accessibility_violations
+from tests.e2e.browser import Chromium, fill_client, open_page, screenshot, serious_accessibility_violations
 from tests.e2e.conftest import Server
 from tests.e2e.salon import TIMEZONE, Salon, booking_body, calendar, local_time, new_salon
 from tests.e2e.test_pages import DAYS_AHEAD, choose_time
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="session")]  # the session's Chromium lives there
 
 
 def spoken(start: str) -> str:
@@ -36,7 +36,9 @@ async def ask_for_series(page: Page, every: str, count: int) -> None:
     await page.fill("#repeat-count", str(count))
 
 
-async def test_a_weekly_series_is_refused_naming_the_taken_week_then_booked_and_cancelled(server: Server) -> None:
+async def test_a_weekly_series_is_refused_naming_the_taken_week_then_booked_and_cancelled(
+    server: Server, chromium: Chromium
+) -> None:
     start, second_week = local_time(DAYS_AHEAD, 10), local_time(DAYS_AHEAD + 7, 10)
     third_week = local_time(DAYS_AHEAD + 14, 10)
     async with httpx.AsyncClient(base_url=server.url, timeout=30) as client, chromium() as browser:

@@ -11,10 +11,12 @@ import pytest
 from playwright.async_api import expect
 
 from tests.calendars.servers import busy_at, ics, ics_feed
-from tests.e2e.browser import chromium, screenshot, serious_accessibility_violations, sign_in_owner
+from tests.e2e.browser import Chromium, screenshot, serious_accessibility_violations, sign_in_owner
 from tests.e2e.conftest import Server, start_server, stop_server
 from tests.e2e.salon import booking_body, local_time, new_salon
 from tests.e2e.test_calendar_races import LOOPBACK
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")  # the session's Chromium lives there
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +26,9 @@ def loopback_server(sqlite_url: str) -> Iterator[Server]:
     stop_server(process)
 
 
-async def test_an_owner_connects_a_staff_calendar_and_sees_what_it_blocks(loopback_server: Server) -> None:
+async def test_an_owner_connects_a_staff_calendar_and_sees_what_it_blocks(
+    loopback_server: Server, chromium: Chromium
+) -> None:
     server = loopback_server
     async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
         salon = await new_salon(client, server.admin_token)
