@@ -88,7 +88,9 @@ def profile(engine: str, show_sql: bool) -> None:
 
 
 async def requests(url: str) -> dict[str, list[str]]:
-    app = create_app(Settings(database_url=url, admin_token=SecretStr(ADMIN_TOKEN), outbox_worker=False))
+    app = create_app(Settings(
+        database_url=url, admin_token=SecretStr(ADMIN_TOKEN), outbox_worker=False, rate_limit="1000000/minute"
+    ))
     log = StatementLog(app.state.database.engine.sync_engine)
     transport = httpx.ASGITransport(app=app)
     results: dict[str, list[str]] = {}

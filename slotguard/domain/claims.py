@@ -14,11 +14,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from enum import Enum
 from uuid import UUID
 
 from slotguard.domain.bookings import Booking
+from slotguard.domain.events import StatusChanged
 from slotguard.domain.intervals import Interval
+from slotguard.domain.messages import OutgoingMessage
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +99,16 @@ class Claim:
     @property
     def time_units(self) -> tuple[TimeUnit, ...]:
         return tuple(unit for booking in self.bookings for unit in time_units_of(booking))
+
+
+@dataclass(frozen=True, slots=True)
+class Records:
+    """What is written with a claim's bookings if, and only if, they are stored: their audit entries and
+    the messages they send, at `at`. Storage may send them in the claim's own statement."""
+
+    events: tuple[StatusChanged, ...]
+    messages: tuple[OutgoingMessage, ...]
+    at: datetime
 
 
 class Reason(Enum):

@@ -20,7 +20,7 @@ from slotguard.domain.fast_path import taken_until, time_unit
 from slotguard.domain.intervals import Interval
 from slotguard.domain.messages import MessageKind
 from slotguard.services.availability import Bookable, bookable
-from slotguard.services.claims import HOLD, Booked, Terms, Ticket, announce, claim_time, notify, record
+from slotguard.services.claims import HOLD, Booked, Terms, Ticket, announce, claim_time, notify, records_of
 from slotguard.services.fast_path import NO_FAST_PATH, FastPath, forget_units
 from slotguard.services.hold_caps import HoldCap, capped_hold
 from slotguard.services.holds import use_hold
@@ -182,10 +182,10 @@ async def _claim_fairly(uow: UnitOfWork, draft: AppointmentDraft, watch: Watch) 
     for member in members:
         for resource_id in list(resources):
             booking = draft.booking(member, resource_id)
+            records = await records_of(uow, [booking], draft.terms.actor, now, business)
             claimed_at = moment()
-            refusal = await claim_time(uow, Claim.of(booking, draft.ticket.manage_token_hash), now)
+            refusal = await claim_time(uow, Claim.of(booking, draft.ticket.manage_token_hash), now, records)
             if refusal is None:
-                await record(uow, [booking], draft.terms.actor, now, business)
                 return booking
             watch.saw_taken(claimed_at)
             if any(isinstance(unit, StaffTime) for unit in refusal.units):

@@ -40,8 +40,15 @@ def calendar_write(booking: Booking, staff_id: UUID, kind: MessageKind) -> Outgo
 
 async def queue_calendar_write(uow: UnitOfWork, booking: Booking, kind: MessageKind, now: datetime) -> None:
     """In the booking change's transaction: write it into its staff member's CalDAV calendar, if there is one."""
+    if writes := await calendar_writes_of(uow, booking, kind):
+        await uow.outbox.add(writes, now)
+
+
+async def calendar_writes_of(uow: UnitOfWork, booking: Booking, kind: MessageKind) -> list[OutgoingMessage]:
+    """The write of a booking change into its staff member's CalDAV calendar, if there is one."""
     if booking.staff_id is not None and await writes_to_calendar(uow, booking.business_id, booking.staff_id):
-        await uow.outbox.add([calendar_write(booking, booking.staff_id, kind)], now)
+        return [calendar_write(booking, booking.staff_id, kind)]
+    return []
 
 
 async def queue_staff_change(uow: UnitOfWork, before: Booking, after: Booking, now: datetime) -> None:

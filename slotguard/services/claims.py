@@ -14,10 +14,10 @@ from uuid import UUID, uuid4
 
 from slotguard.domain.bookings import Booking, Status
 from slotguard.domain.catalog import Business
-from slotguard.domain.claims import Claim, Refusal, Seats
+from slotguard.domain.claims import Claim, Records, Refusal, Seats
 from slotguard.domain.events import StatusChanged
 from slotguard.domain.messages import MessageKind
-from slotguard.services.notifications import queue_notifications
+from slotguard.services.notifications import notifications_of, queue_notifications
 from slotguard.services.ports import UnitOfWork
 from slotguard.services.seats import record_expired
 from slotguard.services.secrets import digest, new_manage_token
@@ -70,15 +70,16 @@ class Ticket:
         return cls(uuid4(), token, digest(token) if terms.status is not Status.HELD else None)
 
 
-async def claim_time(uow: UnitOfWork, claim: Claim, now: datetime) -> Refusal | None:
+async def claim_time(uow: UnitOfWork, claim: Claim, now: datetime, records: Records | None = None) -> Refusal | None:
     """Store the claim's bookings with all their staff and resource times, or refuse naming the taken ones.
+    The `records` (`records_of`) are written with the bookings, in the same statement where storage can.
 
     A lapsed hold still marked `held` blocks nothing: if the first try meets one, it is expired (and
     audited) in this transaction and the claim is tried once more.
     """
-    taken = await uow.bookings.claim(claim)
+    taken = await uow.bookings.claim(claim, records)
     if taken and await record_expired(uow, await uow.bookings.expire_blocking(taken, now), now):
-        taken = await uow.bookings.claim(claim)
+        taken = await uow.bookings.claim(claim, records)
     return Refusal.taken(taken) if taken else None
 
 
@@ -92,10 +93,23 @@ async def take_seats(uow: UnitOfWork, seats: Seats, now: datetime) -> bool:
 
 
 async def record(uow: UnitOfWork, bookings: list[Booking], actor: str, now: datetime, business: Business) -> None:
-    """The audit entries of new bookings, and the confirmation of each confirmed one."""
-    await uow.audit.record([StatusChanged.created(booking, actor) for booking in bookings], now)
-    for booking in bookings:
-        await announce(uow, booking, now, business)
+    """The audit entries of new bookings, and the confirmation of each confirmed one (`records_of`)."""
+    records = await records_of(uow, bookings, actor, now, business)
+    await uow.audit.record(list(records.events), now)
+    await uow.outbox.add(list(records.messages), now)
+
+
+async def records_of(
+    uow: UnitOfWork, bookings: list[Booking], actor: str, now: datetime, business: Business
+) -> Records:
+    """What new bookings write with them: their audit entries, and the confirmation of each confirmed one."""
+    messages = [
+        message
+        for booking in bookings
+        if booking.status is Status.CONFIRMED
+        for message in await notifications_of(uow, booking, MessageKind.CONFIRMATION, now, business)
+    ]
+    return Records(tuple(StatusChanged.created(booking, actor) for booking in bookings), tuple(messages), now)
 
 
 async def announce(uow: UnitOfWork, booking: Booking, now: datetime, business: Business) -> None:

@@ -33,7 +33,7 @@ from slotguard.domain.messages import (
     booking_sms,
     booking_webhook,
 )
-from slotguard.services.calendar_writes import calendar_write, queue_calendar_write, writes_to_calendar
+from slotguard.services.calendar_writes import calendar_write, calendar_writes_of, writes_to_calendar
 from slotguard.services.periodic import PeriodicJob, claim_batch
 from slotguard.services.ports import Clock, Sender, UnitOfWork, UnitOfWorkFactory
 from slotguard.services.retry import with_retries
@@ -60,9 +60,15 @@ def retry_delay(attempts: int) -> timedelta:
 async def queue_notifications(
     uow: UnitOfWork, booking: Booking, kind: MessageKind, now: datetime, business: Business | None = None
 ) -> None:
-    """The client's email and SMS, the business's webhook event and the staff member's calendar event, in
-    the booking's own transaction: they are sent only if it commits. The customer reads them in the
-    business's language and zone."""
+    """The booking's messages (`notifications_of`), in its own transaction: sent only if it commits."""
+    await uow.outbox.add(await notifications_of(uow, booking, kind, now, business), now)
+
+
+async def notifications_of(
+    uow: UnitOfWork, booking: Booking, kind: MessageKind, now: datetime, business: Business | None = None
+) -> list[OutgoingMessage]:
+    """The client's email and SMS, the business's webhook event and the staff member's calendar event of a
+    booking change. The customer reads them in the business's language and zone."""
     if business is None:
         business = await uow.catalog.business_by_id(booking.business_id)
     letterhead = Letterhead.of(business) if business is not None else Letterhead("")
@@ -70,8 +76,7 @@ async def queue_notifications(
     webhook_url = await uow.catalog.webhook_url(booking.business_id)  # from memory, as the staff are
     if webhook_url is not None:
         messages.append(booking_webhook(booking, kind, webhook_url, now))
-    await uow.outbox.add([m for m in messages if m is not None], now)
-    await queue_calendar_write(uow, booking, kind, now)
+    return [m for m in messages if m is not None] + await calendar_writes_of(uow, booking, kind)
 
 
 async def queue_many_notifications(uow: UnitOfWork, bookings: list[Booking], kind: MessageKind, now: datetime) -> None:

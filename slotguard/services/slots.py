@@ -15,7 +15,7 @@ from slotguard.domain.fast_path import slot_unit, taken_until
 from slotguard.domain.intervals import Interval
 from slotguard.domain.slots import Slot
 from slotguard.services.availability import ALTERNATIVES
-from slotguard.services.claims import HOLD, Booked, Terms, Ticket, announce, claim_time, record, take_seats
+from slotguard.services.claims import HOLD, Booked, Terms, Ticket, announce, claim_time, records_of, take_seats
 from slotguard.services.fast_path import FastPath
 from slotguard.services.hold_caps import HoldCap, capped_hold
 from slotguard.services.holds import use_hold
@@ -234,8 +234,8 @@ async def _claim_seats(uow: UnitOfWork, draft: _SeatDraft, watch: Watch) -> Book
     """Store the booking, record it, and take its seats last: the slot's row is locked from that
     decrement until the commit that follows it, and no longer."""
     booking, now = draft.booking(draft.request.party), draft.now
-    await claim_time(uow, Claim.of(booking, draft.ticket.manage_token_hash), now)  # a slot keeps no staff time
-    await record(uow, [booking], draft.terms.actor, now, draft.business)
+    records = await records_of(uow, [booking], draft.terms.actor, now, draft.business)
+    await claim_time(uow, Claim.of(booking, draft.ticket.manage_token_hash), now, records)  # no staff time
     tried_at = moment()
     if not await take_seats(uow, Seats(draft.slot.id, booking.guests), now):
         # Fewer than the party's seats were left (expired holds already given back); the winner's own

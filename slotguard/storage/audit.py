@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -18,22 +19,8 @@ class AuditStore:
         self._conn = conn
 
     async def record(self, events: list[StatusChanged], at: datetime) -> None:
-        if not events:
-            return
-        rows = [
-            {
-                "business_id": e.business_id,
-                "booking_id": e.booking_id,
-                "action": e.action,
-                "from_status": e.from_status.value if e.from_status else None,
-                "to_status": e.to_status.value,
-                "actor": e.actor,
-                "at": at,
-                "details": e.details,
-            }
-            for e in events
-        ]
-        await self._conn.execute(audit_log.insert(), rows)
+        if rows := audit_rows(events, at):
+            await self._conn.execute(audit_log.insert(), rows)
 
     async def record_change(
         self, business_id: UUID, action: str, actor: str, details: dict[str, Any], at: datetime
@@ -82,3 +69,20 @@ class AuditStore:
             )
             for row in await self._conn.execute(query)
         ]
+
+
+def audit_rows(events: Iterable[StatusChanged], at: datetime) -> list[dict[str, Any]]:
+    """The `audit_log` rows of booking status changes."""
+    return [
+        {
+            "business_id": e.business_id,
+            "booking_id": e.booking_id,
+            "action": e.action,
+            "from_status": e.from_status.value if e.from_status else None,
+            "to_status": e.to_status.value,
+            "actor": e.actor,
+            "at": at,
+            "details": e.details,
+        }
+        for e in events
+    ]

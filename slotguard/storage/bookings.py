@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from slotguard.domain.bookings import BLOCKING_STATUSES, EXPIRING_STATUSES, Booking, Client, Kind, Status
 from slotguard.domain.catalog import MAX_BLOCK_MINUTES
-from slotguard.domain.claims import Claim, TimeUnit, time_units_of
+from slotguard.domain.claims import Claim, Records, TimeUnit, time_units_of
 from slotguard.domain.intervals import Interval
 from slotguard.storage.claims import busy_blocks, claim_rows, insert_claimed, lapsed_on
 from slotguard.storage.dialects import update_unless_overlapping
@@ -30,13 +30,14 @@ class BookingStore:
         # On PostgreSQL the database clock judges expiry, so servers with skewed clocks agree.
         return func.now() if self._conn.dialect.name == "postgresql" else now
 
-    async def claim(self, claim: Claim) -> list[TimeUnit]:
-        """Store the claim's bookings with every staff and resource time they keep, all or nothing.
+    async def claim(self, claim: Claim, records: Records | None = None) -> list[TimeUnit]:
+        """Store the claim's bookings with every staff and resource time they keep, all or nothing, and
+        the `records` with them.
 
         Returns the times taken by another active claim ([] when stored); see storage/claims.py.
         """
         rows = [_row(b, h) for b, h in zip(claim.bookings, claim.manage_token_hashes, strict=True)]
-        return await insert_claimed(self._conn, claim, rows)
+        return await insert_claimed(self._conn, claim, rows, records)
 
     async def add(self, booking: Booking, manage_token_hash: str | None) -> None:
         """Store a booking and its claims without asking first: the database constraints alone judge it."""

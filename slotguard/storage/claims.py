@@ -52,9 +52,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from slotguard.domain.bookings import BLOCKING_STATUSES, EXPIRING_STATUSES, Booking
 from slotguard.domain.catalog import MAX_BLOCK_MINUTES
-from slotguard.domain.claims import Claim, StaffTime, TimeUnit, time_units_of
+from slotguard.domain.claims import Claim, Records, StaffTime, TimeUnit, time_units_of
 from slotguard.domain.intervals import Interval
-from slotguard.storage.schema import bookings, claims
+from slotguard.storage.audit import audit_rows
+from slotguard.storage.outbox import QUEUED_COLUMNS, outbox_row
+from slotguard.storage.schema import audit_log, bookings, claims, outbox
 
 # A claim's kind for a busy time of a staff member's own calendar (its unit is the staff member's time),
 # and the status of the part of one that arrived over time already claimed.
@@ -74,28 +76,38 @@ _CLAIM_COLUMNS = (
     "expires_at",
 )
 _BOOKING_COLUMNS = tuple(c.name for c in bookings.c if c.name != "holder")
+_AUDIT_COLUMNS = tuple(c.name for c in audit_log.c if c.name != "id")  # the id is the log's sequence
 
 
-async def insert_claimed(conn: AsyncConnection, claim: Claim, rows: list[dict[str, Any]]) -> list[TimeUnit]:
-    """Insert the claim's booking `rows` and the claims of all their times, all or nothing.
+async def insert_claimed(
+    conn: AsyncConnection, claim: Claim, rows: list[dict[str, Any]], records: Records | None = None
+) -> list[TimeUnit]:
+    """Insert the claim's booking `rows` and the claims of all their times, all or nothing, and with them
+    the `records` (audit entries and messages), written only if the bookings are.
 
     Returns the units that were taken by another active claim ([] when everything was stored).
     """
     units = claim.time_units
     kept = [row for booking in claim.bookings for row in claim_rows(booking)]
-    if not kept:
-        await conn.execute(bookings.insert(), rows)
-        return []
     if conn.dialect.name != "postgresql":
         taken = await taken_units(conn, units)
         if not taken:
             await conn.execute(bookings.insert(), rows)
-            await conn.execute(claims.insert(), kept)
+            if kept:
+                await conn.execute(claims.insert(), kept)
+            await _write(conn, records)
         return taken
     staff = [unit for unit in units if isinstance(unit, StaffTime)]
+    audited = audit_rows(records.events, records.at) if records else []
+    queued = [outbox_row(m, records.at) for m in records.messages] if records else []
     params = {f"c{i}_{k}": v for i, row in enumerate(kept) for k, v in row.items()} | _overlap_params(staff)
     params |= {f"b{i}_{k}": row.get(k) for i, row in enumerate(rows) for k in _BOOKING_COLUMNS}
-    result = list(await conn.execute(_claim_statement(len(rows), len(kept), len(staff)), params))
+    params |= {f"a{i}_{k}": v for i, row in enumerate(audited) for k, v in row.items()}
+    params |= {f"o{i}_{k}": v for i, row in enumerate(queued) for k, v in row.items()}
+    shape = (len(rows), len(kept), len(staff), len(audited), len(queued))
+    result = list(await conn.execute(_claim_statement(*shape), params))
+    if not kept:
+        return []
     if result and result[0].booked:
         return []
     if result:  # claims went in, the bookings did not: take them out again, or they would block the next try
@@ -103,6 +115,14 @@ async def insert_claimed(conn: AsyncConnection, claim: Claim, rows: list[dict[st
     stored = {(r.unit_id, r.block_start_at) for r in result}
     taken = [unit for unit in units if (unit.unit_id, unit.block.start_at) not in stored]
     return taken or await taken_by_flagged(conn, staff) or list(units)
+
+
+async def _write(conn: AsyncConnection, records: Records | None) -> None:
+    """The records of bookings just stored, in their transaction (where the claim's statement did not)."""
+    if records and records.events:
+        await conn.execute(audit_log.insert(), audit_rows(records.events, records.at))
+    if records and records.messages:
+        await conn.execute(outbox.insert(), [outbox_row(m, records.at) for m in records.messages])
 
 
 async def taken_units(
@@ -224,14 +244,47 @@ def _flagged_statement(count: int) -> Any:
 
 
 @cache
-def _claim_statement(booking_count: int, claim_count: int, staff_count: int) -> Any:
+def _claim_statement(
+    booking_count: int, claim_count: int, staff_count: int, audit_count: int = 0, message_count: int = 0
+) -> Any:
     """PostgreSQL: insert the claims (ON CONFLICT DO NOTHING), then the bookings only if every claim went
-    in and no flagged busy time meets a staff time, in one statement; the rows are the claims that went in, each
-    with whether the bookings were stored."""
+    in and no flagged busy time meets a staff time, then their audit entries and messages only if the
+    bookings went in, in one statement; the rows are the claims that went in, each with whether the
+    bookings were stored (without claims, as a slot's seat bookings: one row saying so)."""
+    source = _given_rows(bookings, "b", _BOOKING_COLUMNS, booking_count, "occurrences")
+    if claim_count:
+        claimed = _claimed(claim_count)
+        every_claim_in = select(func.count()).select_from(claimed).scalar_subquery() == claim_count
+        if staff_count:
+            flagged = claims.alias("flagged")
+            every_claim_in = and_(
+                every_claim_in, ~exists().where(_overlapping(staff_count, flagged), flagged.c.status == FLAGGED)
+            )
+        source = source.where(select(every_claim_in.label("ok")).cte("every_claim_in").select().scalar_subquery())
+    booked = insert(bookings).from_select(list(_BOOKING_COLUMNS), source).returning(bookings.c.id).cte("booked")
+    stored = select(func.count()).select_from(booked).scalar_subquery() > 0
+    written = [
+        insert(table)
+        .from_select(list(columns), _given_rows(table, prefix, columns, count, f"{prefix}_rows").where(stored))
+        .cte(f"{table.name}_written")
+        for table, prefix, columns, count in (
+            (audit_log, "a", _AUDIT_COLUMNS, audit_count),
+            (outbox, "o", QUEUED_COLUMNS, message_count),
+        )
+        if count
+    ]
+    # Data-modifying CTEs run whether or not the final SELECT reads them; add_cte renders them.
+    if not claim_count:  # a slot's seats: no time to claim, the bookings go in as they are
+        return select(stored.label("booked")).add_cte(*written)
+    return select(claimed.c.unit_id, claimed.c.block_start_at, stored.label("booked")).add_cte(*written)
+
+
+def _claimed(claim_count: int) -> Any:
+    """The claims given as parameters `c{i}_{column}`, inserted unless they conflict; the ones that went in."""
     claim_values = [
         {k: bindparam(f"c{i}_{k}", type_=claims.c[k].type) for k in _CLAIM_COLUMNS} for i in range(claim_count)
     ]
-    claimed = (
+    return (
         postgresql.insert(claims)
         # One row as a plain VALUES: SQLAlchemy caches its compiled form; a list of rows is compiled anew
         # on every execution, which costs more CPU than the round trip.
@@ -240,26 +293,17 @@ def _claim_statement(booking_count: int, claim_count: int, staff_count: int) -> 
         .returning(claims.c.unit_id, claims.c.block_start_at)
         .cte("claimed")
     )
-    every_claim_in = select(func.count()).select_from(claimed).scalar_subquery() == claim_count
-    if staff_count:
-        flagged = claims.alias("flagged")
-        every_claim_in = and_(
-            every_claim_in, ~exists().where(_overlapping(staff_count, flagged), flagged.c.status == FLAGGED)
-        )
-    if booking_count == 1:
-        source = select(*(bindparam(f"b0_{k}", type_=bookings.c[k].type) for k in _BOOKING_COLUMNS))
-    else:  # a series: its rows as one VALUES list, the condition judged once
-        rows = values(*(column(k, bookings.c[k].type) for k in _BOOKING_COLUMNS), name="occurrences").data(
-            [
-                tuple(bindparam(f"b{i}_{k}", type_=bookings.c[k].type) for k in _BOOKING_COLUMNS)
-                for i in range(booking_count)
-            ]
-        )
-        source = select(rows)
-    source = source.where(select(every_claim_in.label("ok")).cte("every_claim_in").select().scalar_subquery())
-    booked = insert(bookings).from_select(list(_BOOKING_COLUMNS), source).returning(bookings.c.id).cte("booked")
-    stored = select(func.count()).select_from(booked).scalar_subquery() > 0
-    return select(claimed.c.unit_id, claimed.c.block_start_at, stored.label("booked"))
+
+
+def _given_rows(table: Any, prefix: str, columns: Sequence[str], count: int, name: str) -> Any:
+    """A SELECT of `count` rows of `table`'s `columns` given as parameters `{prefix}{i}_{column}`: one row
+    as a plain SELECT of parameters, several as one VALUES list."""
+    if count == 1:
+        return select(*(bindparam(f"{prefix}0_{k}", type_=table.c[k].type) for k in columns))
+    rows = values(*(column(k, table.c[k].type) for k in columns), name=name).data(
+        [tuple(bindparam(f"{prefix}{i}_{k}", type_=table.c[k].type) for k in columns) for i in range(count)]
+    )
+    return select(rows)
 
 
 _BUSY_BLOCKS = select(claims.c.unit_id, claims.c.block_start_at, claims.c.block_end_at).where(

@@ -25,7 +25,7 @@ class OutboxStore:
         self._conn = conn
 
     async def add(self, messages: list[OutgoingMessage], now: datetime) -> None:
-        rows = [_row(m, now) for m in messages]
+        rows = [outbox_row(m, now) for m in messages]
         if rows:
             await self._conn.execute(outbox.insert(), rows)
 
@@ -99,7 +99,25 @@ def _due(now: datetime, channels: Collection[str]) -> list[Any]:
     return [outbox.c.status == "pending", outbox.c.next_attempt_at <= now, outbox.c.channel.in_(list(channels))]
 
 
-def _row(message: OutgoingMessage, now: datetime) -> dict[str, Any]:
+# The columns `outbox_row` fills, in its order.
+QUEUED_COLUMNS = (
+    "id",
+    "business_id",
+    "booking_id",
+    "kind",
+    "channel",
+    "recipient",
+    "subject",
+    "body",
+    "status",
+    "attempts",
+    "next_attempt_at",
+    "created_at",
+)
+
+
+def outbox_row(message: OutgoingMessage, now: datetime) -> dict[str, Any]:
+    """The `outbox` row of a message queued at `now`."""
     return {
         "id": message.id,
         "business_id": message.business_id,
