@@ -52,39 +52,48 @@ class Container:
         return provider
 
 
-async def _container(request: Request) -> Container:
+def _of(request: Request) -> Container:
     container: Container = request.app.state.container
     return container
 
 
+async def _container(request: Request) -> Container:
+    return _of(request)
+
+
 ContainerDep = Annotated[Container, Depends(_container)]
 
+# The parts routes use most read the container from the request themselves rather than through
+# ContainerDep: FastAPI solves every dependency of a dependency on every request, so each level costs.
 
-async def _uows(container: ContainerDep) -> UnitOfWorkFactory:
-    return container.uows
+
+async def _uows(request: Request) -> UnitOfWorkFactory:
+    return _of(request).uows
 
 
-async def _read_uows(container: ContainerDep) -> UnitOfWorkFactory:
+async def _read_uows(request: Request) -> UnitOfWorkFactory:
+    container = _of(request)
     return container.read_uows or container.uows
 
 
-async def _clock(container: ContainerDep) -> Clock:
-    return container.clock
+async def _clock(request: Request) -> Clock:
+    return _of(request).clock
 
 
-async def _fast_path(container: ContainerDep) -> FastPath:
-    return container.shortcuts.fast
+async def _fast_path(request: Request) -> FastPath:
+    return _of(request).shortcuts.fast
 
 
-async def _shortcuts(container: ContainerDep) -> Shortcuts:
-    return container.shortcuts
+async def _shortcuts(request: Request) -> Shortcuts:
+    return _of(request).shortcuts
 
 
-async def _url_guard(container: ContainerDep) -> UrlGuard:
-    return container.url_guard
+async def _url_guard(request: Request) -> UrlGuard:
+    return _of(request).url_guard
 
 
-async def _calendars(container: ContainerDep) -> StaffCalendars:
+async def _calendars(request: Request) -> StaffCalendars:
+    container = _of(request)
     assert container.calendars is not None, "create_app builds the staff calendars"
     return container.calendars
 
