@@ -7,9 +7,11 @@ time zone. Error `message`s of the API are not here: they stay English (their co
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from babel import Locale
 from babel.dates import format_date, format_time, get_datetime_format
 
 LANGUAGES = ("en", "de", "fr", "es")
@@ -158,11 +160,24 @@ def when(moment: datetime, timezone: str, language: str) -> str:
     """'Sonntag, 29. März 2026, 12:00 (Europe/Berlin)': the locale's own date, time and their joining."""
     zone = ZoneInfo(timezone)
     local = moment.astimezone(zone)
-    pattern = str(get_datetime_format("full", locale=language))
-    date_text = format_date(local, "full", locale=language)
-    time_text = format_time(local, "short", tzinfo=zone, locale=language)
-    return pattern.replace("{1}", date_text).replace("{0}", time_text) + f" ({timezone})"
+    locale = _locale(language)
+    date_text = format_date(local, "full", locale=locale)
+    time_text = format_time(local, "short", tzinfo=zone, locale=locale)
+    return _joining(language).replace("{1}", date_text).replace("{0}", time_text) + f" ({timezone})"
 
 
 def day(moment: datetime, timezone: str, language: str) -> str:
-    return format_date(moment.astimezone(ZoneInfo(timezone)), "long", locale=language)
+    return format_date(moment.astimezone(ZoneInfo(timezone)), "long", locale=_locale(language))
+
+
+# Every booking's confirmation is worded while its request is served. Babel parses a language given as text
+# again on each call (several times per date written), so each language is parsed once per process.
+@functools.lru_cache(maxsize=64)
+def _locale(language: str) -> Locale:
+    return Locale.parse(language)
+
+
+@functools.lru_cache(maxsize=64)
+def _joining(language: str) -> str:
+    """How the language joins a date ({1}) and a time ({0})."""
+    return str(get_datetime_format("full", locale=_locale(language)))
