@@ -20,7 +20,7 @@ from slotguard.domain.fast_path import taken_until, time_unit
 from slotguard.domain.intervals import Interval
 from slotguard.domain.messages import MessageKind
 from slotguard.services.availability import Bookable, bookable
-from slotguard.services.claims import HOLD, Booked, Terms, Ticket, announce, claim_time, notify, records_of
+from slotguard.services.claims import HOLD, Booked, Terms, Ticket, announce, claim_time, held_client, notify, records_of
 from slotguard.services.fast_path import NO_FAST_PATH, FastPath, forget_units
 from slotguard.services.hold_caps import HoldCap, capped_hold
 from slotguard.services.holds import use_hold
@@ -124,7 +124,9 @@ async def _take_time(
 
 @dataclass(frozen=True, slots=True)
 class AppointmentDraft:
-    """An appointment about to be claimed: everything but its staff member."""
+    """An appointment about to be claimed: everything but its staff member. `client_id` is None until its
+    claim finds or adds the client with the booking (so a refused request stores no one's details); a
+    hold's booking, which takes no claim, has it found or added first."""
 
     bookable: Bookable
     request: AppointmentRequest
@@ -138,8 +140,7 @@ class AppointmentDraft:
     async def of(
         cls, uow: UnitOfWork, found: Bookable, request: AppointmentRequest, ticket: Ticket, terms: Terms, now: datetime
     ) -> AppointmentDraft:
-        client = request.client
-        client_id = await uow.catalog.upsert_client(found[0].id, client) if client else None
+        client_id = await held_client(uow, found[0].id, request.client, request.hold_id)
         return cls(found, request, ticket, terms, now, client_id)
 
     def booking(self, member: StaffMember, resource_id: UUID | None = None) -> Booking:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID, uuid4
 
-from slotguard.domain.bookings import Booking, Status
+from slotguard.domain.bookings import Booking, Client, Status
 from slotguard.domain.catalog import Business
 from slotguard.domain.claims import Claim, Records, Refusal, Seats
 from slotguard.domain.events import StatusChanged
@@ -81,6 +81,14 @@ async def claim_time(uow: UnitOfWork, claim: Claim, now: datetime, records: Reco
     if taken and await record_expired(uow, await uow.bookings.expire_blocking(taken, now), now):
         taken = await uow.bookings.claim(claim, records)
     return Refusal.taken(taken) if taken else None
+
+
+async def held_client(uow: UnitOfWork, business_id: UUID, client: Client | None, hold_id: UUID | None) -> UUID | None:
+    """The stored id of the client of a request that books a hold (found, or added): its booking takes no
+    claim. None for the others, whose claim finds or adds the client with their bookings."""
+    if client is None or hold_id is None:
+        return None
+    return await uow.catalog.upsert_client(business_id, client)
 
 
 async def take_seats(uow: UnitOfWork, seats: Seats, now: datetime) -> bool:

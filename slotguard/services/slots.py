@@ -15,7 +15,17 @@ from slotguard.domain.fast_path import slot_unit, taken_until
 from slotguard.domain.intervals import Interval
 from slotguard.domain.slots import Slot
 from slotguard.services.availability import ALTERNATIVES
-from slotguard.services.claims import HOLD, Booked, Terms, Ticket, announce, claim_time, records_of, take_seats
+from slotguard.services.claims import (
+    HOLD,
+    Booked,
+    Terms,
+    Ticket,
+    announce,
+    claim_time,
+    held_client,
+    records_of,
+    take_seats,
+)
 from slotguard.services.fast_path import FastPath
 from slotguard.services.hold_caps import HoldCap, capped_hold
 from slotguard.services.holds import use_hold
@@ -187,7 +197,8 @@ def _judged(business: Business, slot: Slot, request: SeatRequest, now: datetime)
 
 @dataclass(frozen=True, slots=True)
 class _SeatDraft:
-    """A seat booking about to be claimed: everything but its party, which a hold may fix."""
+    """A seat booking about to be claimed: everything but its party, which a hold may fix. `client_id` as
+    for an appointment's draft (services/booking.py)."""
 
     business: Business
     slot: Slot
@@ -208,7 +219,7 @@ class _SeatDraft:
         terms: Terms,
         now: datetime,
     ) -> _SeatDraft:
-        client_id = await uow.catalog.upsert_client(business.id, request.client) if request.client else None
+        client_id = await held_client(uow, business.id, request.client, request.hold_id)
         return cls(business, slot, request, ticket, terms, now, client_id)
 
     def booking(self, guests: int) -> Booking:

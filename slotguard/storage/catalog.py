@@ -358,27 +358,37 @@ class CatalogStore:
         """The business's client with exactly these details, added if there is none. Stored details are
         never changed: a booking keeps the name and phone it was made with, and an anonymous request with
         someone else's email cannot rewrite theirs."""
-        client_id = uuid4()
-        values = {
-            "id": client_id,
-            "business_id": business_id,
-            "email": client.email.lower(),
-            "first_name": client.first_name,
-            "last_name": client.last_name,
-            "phone": client.phone,
-            "created_at": datetime.now(UTC),
-        }
-        if self._conn.dialect.name == "postgresql":  # one round trip: the read and the insert in one statement
-            found: UUID = await self._conn.scalar(_SAME_OR_ADDED_CLIENT, values)
-            return found
-        same: UUID | None = await self._conn.scalar(_SAME_CLIENT, values)
-        if same is not None:
-            return same
-        await self._conn.execute(_ADD_CLIENT, values)
-        return client_id
+        return await found_or_added_client(self._conn, business_id, client, datetime.now(UTC))
 
     async def clients_matching(self, business_id: UUID, text: str, limit: int) -> list[Client]:
         return await _clients_matching(self._conn, business_id, text, limit)
+
+
+async def found_or_added_client(conn: AsyncConnection, business_id: UUID, client: Client, now: datetime) -> UUID:
+    """The business's client with exactly these details, added (as of `now`) if there is none."""
+    values = client_row(business_id, client, now)
+    if conn.dialect.name == "postgresql":  # one round trip: the read and the insert in one statement
+        found: UUID = await conn.scalar(_SAME_OR_ADDED_CLIENT, values)
+        return found
+    same: UUID | None = await conn.scalar(_SAME_CLIENT, values)
+    if same is not None:
+        return same
+    await conn.execute(_ADD_CLIENT, values)
+    added: UUID = values["id"]
+    return added
+
+
+def client_row(business_id: UUID, client: Client, now: datetime) -> dict[str, Any]:
+    """The `clients` row of a new client with these details (CLIENT_FIELDS): emails are kept lower-case."""
+    return {
+        "id": uuid4(),
+        "business_id": business_id,
+        "email": client.email.lower(),
+        "first_name": client.first_name,
+        "last_name": client.last_name,
+        "phone": client.phone,
+        "created_at": now,
+    }
 
 
 async def _clients_matching(conn: AsyncConnection, business_id: UUID, text: str, limit: int) -> list[Client]:
@@ -405,17 +415,27 @@ async def _clients_matching(conn: AsyncConnection, business_id: UUID, text: str,
 
 
 # Built once: every booking sends them, and building statements cost more Python time than the round trip.
-_CLIENT_FIELDS = ("id", "business_id", "email", "first_name", "last_name", "phone", "created_at")
-_ADD_CLIENT = clients.insert().values({name: bindparam(name) for name in _CLIENT_FIELDS})
-_SAME_CLIENT = (
-    select(clients.c.id)
-    .where(
-        *(clients.c[name] == bindparam(name) for name in ("business_id", "email", "first_name", "last_name")),
-        clients.c.phone.is_not_distinct_from(bindparam("phone")),
-        clients.c.erased_at.is_(None),
+CLIENT_FIELDS = ("id", "business_id", "email", "first_name", "last_name", "phone", "created_at")
+_ADD_CLIENT = clients.insert().values({name: bindparam(name) for name in CLIENT_FIELDS})
+
+
+def same_client(prefix: str = "") -> Any:
+    """The client with exactly the details given as parameters named `prefix` + each of CLIENT_FIELDS."""
+    return (
+        select(clients.c.id)
+        .where(
+            *(
+                clients.c[name] == bindparam(prefix + name, type_=clients.c[name].type)
+                for name in ("business_id", "email", "first_name", "last_name")
+            ),
+            clients.c.phone.is_not_distinct_from(bindparam(prefix + "phone", type_=clients.c.phone.type)),
+            clients.c.erased_at.is_(None),
+        )
+        .limit(1)
     )
-    .limit(1)
-)
+
+
+_SAME_CLIENT = same_client()
 # PostgreSQL: the same read, and the insert only if it found nothing (its rows are not visible to the read).
 _SAME_OR_ADDED_CLIENT = text(
     """
@@ -432,7 +452,7 @@ _SAME_OR_ADDED_CLIENT = text(
     )
     SELECT id FROM same UNION ALL SELECT id FROM added
     """
-).bindparams(*(bindparam(name, type_=clients.c[name].type) for name in _CLIENT_FIELDS))
+).bindparams(*(bindparam(name, type_=clients.c[name].type) for name in CLIENT_FIELDS))
 _WEBHOOK_URL = select(webhook_endpoints.c.url).where(webhook_endpoints.c.business_id == bindparam("business_id"))
 _BUSINESS_BY_SLUG = select(businesses).where(businesses.c.slug == bindparam("slug"))
 

@@ -38,25 +38,26 @@ from sqlalchemy import (
     ColumnElement,
     and_,
     bindparam,
-    column,
     delete,
     exists,
     func,
     insert,
     or_,
     select,
-    values,
+    true,
+    union_all,
 )
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from slotguard.domain.bookings import BLOCKING_STATUSES, EXPIRING_STATUSES, Booking
+from slotguard.domain.bookings import BLOCKING_STATUSES, EXPIRING_STATUSES, Booking, Client
 from slotguard.domain.catalog import MAX_BLOCK_MINUTES
 from slotguard.domain.claims import Claim, Records, StaffTime, TimeUnit, time_units_of
 from slotguard.domain.intervals import Interval
 from slotguard.storage.audit import audit_rows
+from slotguard.storage.catalog import CLIENT_FIELDS, client_row, found_or_added_client, same_client
 from slotguard.storage.outbox import QUEUED_COLUMNS, outbox_row
-from slotguard.storage.schema import audit_log, bookings, claims, outbox
+from slotguard.storage.schema import audit_log, bookings, claims, clients, outbox
 
 # A claim's kind for a busy time of a staff member's own calendar (its unit is the staff member's time),
 # and the status of the part of one that arrived over time already claimed.
@@ -83,15 +84,20 @@ async def insert_claimed(
     conn: AsyncConnection, claim: Claim, rows: list[dict[str, Any]], records: Records | None = None
 ) -> list[TimeUnit]:
     """Insert the claim's booking `rows` and the claims of all their times, all or nothing, and with them
-    the `records` (audit entries and messages), written only if the bookings are.
+    the `records` (audit entries and messages) and the bookings' client (found, or added), only if the
+    bookings are stored.
 
     Returns the units that were taken by another active claim ([] when everything was stored).
     """
     units = claim.time_units
     kept = [row for booking in claim.bookings for row in claim_rows(booking)]
+    client = _new_client(claim)
     if conn.dialect.name != "postgresql":
         taken = await taken_units(conn, units)
         if not taken:
+            if client is not None:
+                client_id = await found_or_added_client(conn, claim.bookings[0].business_id, client, _now(claim))
+                rows = [row | {"client_id": client_id} for row in rows]
             await conn.execute(bookings.insert(), rows)
             if kept:
                 await conn.execute(claims.insert(), kept)
@@ -104,7 +110,9 @@ async def insert_claimed(
     params |= {f"b{i}_{k}": row.get(k) for i, row in enumerate(rows) for k in _BOOKING_COLUMNS}
     params |= {f"a{i}_{k}": v for i, row in enumerate(audited) for k, v in row.items()}
     params |= {f"o{i}_{k}": v for i, row in enumerate(queued) for k, v in row.items()}
-    shape = (len(rows), len(kept), len(staff), len(audited), len(queued))
+    if client is not None:
+        params |= {f"k_{k}": v for k, v in client_row(claim.bookings[0].business_id, client, _now(claim)).items()}
+    shape = (len(rows), len(kept), len(staff), len(audited), len(queued), client is not None)
     result = list(await conn.execute(_claim_statement(*shape), params))
     if not kept:
         return []
@@ -115,6 +123,20 @@ async def insert_claimed(
     stored = {(r.unit_id, r.block_start_at) for r in result}
     taken = [unit for unit in units if (unit.unit_id, unit.block.start_at) not in stored]
     return taken or await taken_by_flagged(conn, staff) or list(units)
+
+
+def _new_client(claim: Claim) -> Client | None:
+    """The client of a claim whose bookings name one not yet stored (client_id None): it is found or added
+    with the bookings. Every booking of a claim is one client's."""
+    first = claim.bookings[0]
+    if first.client is None or first.client_id is not None:
+        return None
+    assert all(b.client == first.client and b.client_id is None for b in claim.bookings), "one client a claim"
+    return first.client
+
+
+def _now(claim: Claim) -> datetime:
+    return claim.bookings[0].created_at
 
 
 async def _write(conn: AsyncConnection, records: Records | None) -> None:
@@ -245,13 +267,18 @@ def _flagged_statement(count: int) -> Any:
 
 @cache
 def _claim_statement(
-    booking_count: int, claim_count: int, staff_count: int, audit_count: int = 0, message_count: int = 0
+    booking_count: int,
+    claim_count: int,
+    staff_count: int,
+    audit_count: int = 0,
+    message_count: int = 0,
+    with_client: bool = False,
 ) -> Any:
     """PostgreSQL: insert the claims (ON CONFLICT DO NOTHING), then the bookings only if every claim went
-    in and no flagged busy time meets a staff time, then their audit entries and messages only if the
-    bookings went in, in one statement; the rows are the claims that went in, each with whether the
-    bookings were stored (without claims, as a slot's seat bookings: one row saying so)."""
-    source = _given_rows(bookings, "b", _BOOKING_COLUMNS, booking_count, "occurrences")
+    in and no flagged busy time meets a staff time, with their client (found, or added), audit entries and
+    messages, in one statement; the rows are the claims that went in, each with whether the bookings were
+    stored (without claims, as a slot's seat bookings: one row saying so)."""
+    ok: Any = true()
     if claim_count:
         claimed = _claimed(claim_count)
         every_claim_in = select(func.count()).select_from(claimed).scalar_subquery() == claim_count
@@ -260,7 +287,9 @@ def _claim_statement(
             every_claim_in = and_(
                 every_claim_in, ~exists().where(_overlapping(staff_count, flagged), flagged.c.status == FLAGGED)
             )
-        source = source.where(select(every_claim_in.label("ok")).cte("every_claim_in").select().scalar_subquery())
+        ok = select(every_claim_in.label("ok")).cte("every_claim_in").select().scalar_subquery()
+    chosen = {"client_id": _found_or_added_client(ok)} if with_client else {}
+    source = _given_rows(bookings, "b", _BOOKING_COLUMNS, booking_count, "occurrences", chosen).where(ok)
     booked = insert(bookings).from_select(list(_BOOKING_COLUMNS), source).returning(bookings.c.id).cte("booked")
     stored = select(func.count()).select_from(booked).scalar_subquery() > 0
     written = [
@@ -279,31 +308,47 @@ def _claim_statement(
     return select(claimed.c.unit_id, claimed.c.block_start_at, stored.label("booked")).add_cte(*written)
 
 
+def _found_or_added_client(ok: Any) -> Any:
+    """The id of the client with the details given as parameters (CLIENT_FIELDS), added if there is none
+    and `ok` holds (the bookings go in): a refused claim stores no one's details."""
+    # The parameters are prefixed: an INSERT takes a parameter named as one of its table's columns (`id`)
+    # as that column's value.
+    same = same_client("k_").cte("same_client")
+    details = select(*(bindparam(f"k_{name}", type_=clients.c[name].type) for name in CLIENT_FIELDS))
+    added = (
+        insert(clients)
+        .from_select(list(CLIENT_FIELDS), details.where(~select(same.c.id).exists(), ok))
+        .returning(clients.c.id)
+        .cte("added_client")
+    )
+    return func.coalesce(select(same.c.id).scalar_subquery(), select(added.c.id).scalar_subquery())
+
+
 def _claimed(claim_count: int) -> Any:
     """The claims given as parameters `c{i}_{column}`, inserted unless they conflict; the ones that went in."""
-    claim_values = [
-        {k: bindparam(f"c{i}_{k}", type_=claims.c[k].type) for k in _CLAIM_COLUMNS} for i in range(claim_count)
-    ]
     return (
         postgresql.insert(claims)
-        # One row as a plain VALUES: SQLAlchemy caches its compiled form; a list of rows is compiled anew
-        # on every execution, which costs more CPU than the round trip.
-        .values(claim_values[0] if claim_count == 1 else claim_values)
+        .from_select(list(_CLAIM_COLUMNS), _given_rows(claims, "c", _CLAIM_COLUMNS, claim_count, "claim_rows"))
         .on_conflict_do_nothing()
         .returning(claims.c.unit_id, claims.c.block_start_at)
         .cte("claimed")
     )
 
 
-def _given_rows(table: Any, prefix: str, columns: Sequence[str], count: int, name: str) -> Any:
-    """A SELECT of `count` rows of `table`'s `columns` given as parameters `{prefix}{i}_{column}`: one row
-    as a plain SELECT of parameters, several as one VALUES list."""
+def _given_rows(
+    table: Any, prefix: str, columns: Sequence[str], count: int, name: str, chosen: dict[str, Any] | None = None
+) -> Any:
+    """A SELECT of `count` rows of `table`'s `columns` given as parameters `{prefix}{i}_{column}` (those in
+    `chosen`: that expression instead). Several rows are a UNION ALL of one-row SELECTs, not a VALUES list:
+    SQLAlchemy caches the compiled form of the one and compiles the other anew on every execution."""
+    chosen = chosen or {}
     if count == 1:
-        return select(*(bindparam(f"{prefix}0_{k}", type_=table.c[k].type) for k in columns))
-    rows = values(*(column(k, table.c[k].type) for k in columns), name=name).data(
-        [tuple(bindparam(f"{prefix}{i}_{k}", type_=table.c[k].type) for k in columns) for i in range(count)]
-    )
-    return select(rows)
+        return select(*(chosen.get(k, bindparam(f"{prefix}0_{k}", type_=table.c[k].type)) for k in columns))
+    given = [k for k in columns if k not in chosen]
+    rows = union_all(
+        *(select(*(bindparam(f"{prefix}{i}_{k}", type_=table.c[k].type).label(k) for k in given)) for i in range(count))
+    ).subquery(name)
+    return select(*(chosen[k] if k in chosen else rows.c[k] for k in columns))
 
 
 _BUSY_BLOCKS = select(claims.c.unit_id, claims.c.block_start_at, claims.c.block_end_at).where(
