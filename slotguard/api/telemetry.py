@@ -18,7 +18,6 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -29,6 +28,8 @@ from slotguard.api.metrics import Metrics, booking_outcome
 from slotguard.services.retry import retry_observer
 
 REQUEST_ID_HEADER = "X-Request-ID"
+_REQUEST_ID_NAME = REQUEST_ID_HEADER.lower().encode("latin-1")
+_REPLAYED = (b"idempotent-replayed", b"true")  # what IdempotentWrites marks a stored reply with
 _ACCEPTED_REQUEST_ID = re.compile(r"[A-Za-z0-9._:=+/-]{1,128}")
 # Routes that make a booking or a hold (counted by outcome), and those that change one (their replies
 # name the booking, which the log line then carries).
@@ -46,6 +47,9 @@ class RequestTelemetry:
         self.app = app
         self.metrics = metrics
         self.routes = routes
+        # The labelled series of each (method, route, status), looked up once: prometheus-client checks
+        # and joins the labels on every lookup.
+        self._series: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -77,8 +81,15 @@ class RequestTelemetry:
         status = exchange.status or 500
         duration = time.perf_counter() - exchange.started
         method, route = exchange.scope["method"], exchange.route()
-        self.metrics.requests.labels(method, route, str(status)).inc()
-        self.metrics.latency.labels(method, route).observe(duration)
+        series = self._series.get((method, route, status))
+        if series is None:
+            requests, latency = self.metrics.requests, self.metrics.latency
+            series = self._series[method, route, status] = (
+                requests.labels(method, route, str(status)),
+                latency.labels(method, route),
+            )
+        series[0].inc()
+        series[1].observe(duration)
         if exchange.is_booking_route() and not exchange.replayed:
             outcome = booking_outcome(status, exchange.error_code())
             if outcome is not None:
@@ -107,9 +118,11 @@ class _Exchange:
         async def sending(message: Message) -> None:
             if message["type"] == "http.response.start":
                 self.status = message["status"]
-                headers = MutableHeaders(scope=message)
-                headers[REQUEST_ID_HEADER] = self.request_id
-                self.replayed = headers.get("idempotent-replayed") == "true"
+                # On the raw list: this runs for every reply, and header objects decode every name they read.
+                headers = [header for header in message.get("headers", ()) if header[0] != _REQUEST_ID_NAME]
+                headers.append((_REQUEST_ID_NAME, self.request_id.encode("latin-1")))
+                message["headers"] = headers
+                self.replayed = _REPLAYED in headers
                 if self._names_a_booking() and (200 <= self.status < 300 or self.status == 409):
                     self._body = bytearray()
             elif message["type"] == "http.response.body" and self._body is not None:
