@@ -4,7 +4,6 @@ widget is framed by customers' sites, the owner console is stricter, the API doc
 
 from __future__ import annotations
 
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 SECURITY_HEADERS = {
@@ -21,6 +20,9 @@ DOCS_CSP = (
     "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; img-src 'self' data: https://fastapi.tiangolo.com; "
     "worker-src 'self' blob:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
 )
+# As ASGI carries them (lower-case names, bytes), for the raw header list of every reply.
+_RAW = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in SECURITY_HEADERS.items()]
+_DOCS_RAW = [(b"content-security-policy", DOCS_CSP.encode("latin-1")), *_RAW]
 
 
 class SecurityHeaders:
@@ -32,15 +34,17 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
 
-        docs = scope["path"] in DOCS_PATHS
+        defaults = _DOCS_RAW if scope["path"] in DOCS_PATHS else _RAW
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                if docs:
-                    headers.setdefault("Content-Security-Policy", DOCS_CSP)
-                for name, value in SECURITY_HEADERS.items():
-                    headers.setdefault(name, value)
+                headers = list(message.get("headers", ()))
+                present = {name for name, _ in headers}
+                for name, value in defaults:  # each unless the reply (or an earlier default) set it
+                    if name not in present:
+                        headers.append((name, value))
+                        present.add(name)
+                message["headers"] = headers
             await send(message)
 
         await self.app(scope, receive, with_headers)
