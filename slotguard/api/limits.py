@@ -38,8 +38,7 @@ class BodySizeLimit:
             await self._refuse(send)
             return
         try:
-            async with asyncio.timeout(self.body_total_seconds):
-                chunks = await self._read(receive)
+            chunks = await self._read(receive)
         except TimeoutError:
             await _answer(send, 408, "REQUEST_TIMEOUT", "The request body did not arrive in time")
             return
@@ -60,19 +59,25 @@ class BodySizeLimit:
         await self.app(scope, replay, send)
 
     async def _read(self, receive: Receive) -> list[bytes] | None:
-        """The body's chunks, stopping once past the limit; None if the client went away."""
+        """The body's chunks, stopping once past the limit; None if the client went away.
+
+        One timer keeps both time limits, moved on as each part arrives: most bodies come in one part, and
+        a timer per limit and part would be set and cancelled on every request."""
         chunks: list[bytes] = []
         size = 0
-        while True:
-            async with asyncio.timeout(self.body_idle_seconds):
+        loop = asyncio.get_running_loop()
+        last = loop.time() + self.body_total_seconds
+        async with asyncio.timeout_at(min(last, loop.time() + self.body_idle_seconds)) as timer:
+            while True:
                 message = await receive()
-            if message["type"] != "http.request":
-                return None
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            chunks.append(chunk)
-            if size > self.max_bytes or not message.get("more_body", False):
-                return chunks
+                if message["type"] != "http.request":
+                    return None
+                chunk = message.get("body", b"")
+                size += len(chunk)
+                chunks.append(chunk)
+                if size > self.max_bytes or not message.get("more_body", False):
+                    return chunks
+                timer.reschedule(min(last, loop.time() + self.body_idle_seconds))
 
     async def _refuse(self, send: Send) -> None:
         await _answer(send, 413, "PAYLOAD_TOO_LARGE", f"The request body is over {self.max_bytes} bytes")
