@@ -33,6 +33,10 @@ def fields(record: logging.LogRecord) -> dict[str, Any]:
     return extra
 
 
+# Built once: `json.dumps` with any option builds a new encoder for every line.
+_ENCODER = json.JSONEncoder(default=str)
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         at = datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds")
@@ -46,7 +50,7 @@ class JsonFormatter(logging.Formatter):
         line.update(fields(record))
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
-        return json.dumps(line, default=str)
+        return _ENCODER.encode(line)
 
 
 class TextFormatter(logging.Formatter):
