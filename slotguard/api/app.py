@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import gc
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -127,6 +128,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
             [*_periodic_jobs(settings, uows, clock, guard, calendars), *_after_sale_jobs(settings, uows, clock)]
         )
         periodic.start()
+        _freeze_what_start_up_made()
         metrics.worker_started()
         yield
         await periodic.stop()
@@ -204,6 +206,17 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(RequestTelemetry, metrics=metrics, routes=[route for r in routers for route in r.routes])
     return app
+
+
+def _freeze_what_start_up_made() -> None:
+    """Leave the objects made at start-up (modules, routes, schemas: about 200,000) out of garbage collection.
+
+    They live as long as the process, yet each full collection went through all of them again: 60-80 ms in
+    which the worker answered nobody, every few thousand requests. Once per process (tests make many apps).
+    """
+    if gc.get_freeze_count() == 0:
+        gc.collect()
+        gc.freeze()
 
 
 async def payment_providers(settings: Settings, database: Database) -> dict[str, PaymentProvider]:
