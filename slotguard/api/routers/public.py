@@ -52,7 +52,7 @@ async def get_availability(
     staff_id: Annotated[UUID | None, Query(alias="staffId")] = None,
 ) -> schemas.Ok[schemas.AvailabilityOut]:
     business, openings = await availability.day_openings(uows, clock, slug, service_id, day, staff_id)
-    return schemas.Ok(
+    return schemas.Ok[schemas.AvailabilityOut](
         data=schemas.AvailabilityOut(
             date=day, timezone=business.rules.timezone, slots=[views.opening_out(o) for o in openings]
         )
@@ -72,7 +72,8 @@ async def get_free_days(
     year, number = (int(part) for part in month.split("-"))
     days = [date(year, number, d) for d in range(1, calendar.monthrange(year, number)[1] + 1)]
     business, free = await availability.free_days(uows, clock, slug, service_id, days, staff_id)
-    return schemas.Ok(data=schemas.FreeDaysOut(month=month, timezone=business.rules.timezone, days=free))
+    free_days = schemas.FreeDaysOut(month=month, timezone=business.rules.timezone, days=free)
+    return schemas.Ok[schemas.FreeDaysOut](data=free_days)
 
 
 @router.post("/{slug}/book", status_code=201)
@@ -84,9 +85,9 @@ async def post_book(
     if body.repeat is not None:
         repeat = Repeat(body.repeat.every, body.repeat.count)
         series = await book_series(uows, clock, slug, request, repeat, shortcuts=shortcuts)
-        return schemas.Ok(data=views.series_out(series, clock()))
+        return schemas.Ok[series_schemas.SeriesOut](data=views.series_out(series, clock()))
     booked = await book_appointment(uows, clock, slug, request, shortcuts=shortcuts)
-    return schemas.Ok(data=views.booked_out(booked.booking, clock(), booked.manage_token))
+    return schemas.Ok[schemas.BookedOut](data=views.booked_out(booked.booking, clock(), booked.manage_token))
 
 
 @router.post("/{slug}/holds", status_code=201)
@@ -95,7 +96,7 @@ async def post_hold(
 ) -> schemas.Ok[schemas.HeldOut]:
     """Hold a time while the customer fills in the form; book it with `holdId` before `expiresAt`."""
     hold = await hold_time(uows, clock, slug, views.hold_request(body), shortcuts=shortcuts, cap=cap)
-    return schemas.Ok(data=views.held_out(hold))
+    return schemas.Ok[schemas.HeldOut](data=views.held_out(hold))
 
 
 @router.get("/bookings/{manage_token}")

@@ -75,7 +75,7 @@ async def post_seat_hold(
     cap: HoldCapDep,
 ) -> schemas.Ok[schemas.HeldOut]:
     hold = await slots.hold_seats(uows, clock, slug, slot_id, body.guests, shortcuts=shortcuts, cap=cap)
-    return schemas.Ok(data=views.held_out(hold))
+    return schemas.Ok[schemas.HeldOut](data=views.held_out(hold))
 
 
 @router.post("/api/v1/public/{slug}/slots/{slot_id}/book", status_code=201, tags=["public"])
@@ -83,7 +83,7 @@ async def post_seat_booking(
     slug: str, slot_id: UUID, body: schemas.SeatBookingIn, uows: UowsDep, clock: ClockDep, shortcuts: ShortcutsDep
 ) -> schemas.Ok[schemas.BookedOut]:
     booked = await slots.book_seats(uows, clock, slug, views.seat_request(slot_id, body), shortcuts=shortcuts)
-    return schemas.Ok(data=views.booked_out(booked.booking, clock(), booked.manage_token))
+    return schemas.Ok[schemas.BookedOut](data=views.booked_out(booked.booking, clock(), booked.manage_token))
 
 
 async def _page(
@@ -109,7 +109,8 @@ async def _page(
         bookable_by=bookable_by,
     )
     next_cursor = next_start_cursor(rows, limit, _start_and_id)
-    return schemas.Page(data=[views.slot_out(s) for s in rows[:limit]], meta=schemas.PageMeta(next_cursor=next_cursor))
+    page = [views.slot_out(s) for s in rows[:limit]]
+    return schemas.Page[schemas.SlotOut](data=page, meta=schemas.PageMeta(next_cursor=next_cursor))
 
 
 def _start_and_id(slot: Slot) -> tuple[datetime, UUID]:
