@@ -52,48 +52,48 @@ class Container:
         return provider
 
 
-def _of(request: Request) -> Container:
+def container_of(request: Request) -> Container:
     container: Container = request.app.state.container
     return container
 
 
 async def _container(request: Request) -> Container:
-    return _of(request)
+    return container_of(request)
 
 
+# FastAPI solves each dependency, and each of its own, again on every request (several microseconds
+# each): the routes that take bursts (booking, holds) take the whole container in one, and the parts
+# below read it from the request themselves rather than through ContainerDep.
 ContainerDep = Annotated[Container, Depends(_container)]
-
-# The parts routes use most read the container from the request themselves rather than through
-# ContainerDep: FastAPI solves every dependency of a dependency on every request, so each level costs.
 
 
 async def _uows(request: Request) -> UnitOfWorkFactory:
-    return _of(request).uows
+    return container_of(request).uows
 
 
 async def _read_uows(request: Request) -> UnitOfWorkFactory:
-    container = _of(request)
+    container = container_of(request)
     return container.read_uows or container.uows
 
 
 async def _clock(request: Request) -> Clock:
-    return _of(request).clock
+    return container_of(request).clock
 
 
 async def _fast_path(request: Request) -> FastPath:
-    return _of(request).shortcuts.fast
+    return container_of(request).shortcuts.fast
 
 
 async def _shortcuts(request: Request) -> Shortcuts:
-    return _of(request).shortcuts
+    return container_of(request).shortcuts
 
 
 async def _url_guard(request: Request) -> UrlGuard:
-    return _of(request).url_guard
+    return container_of(request).url_guard
 
 
 async def _calendars(request: Request) -> StaffCalendars:
-    container = _of(request)
+    container = container_of(request)
     assert container.calendars is not None, "create_app builds the staff calendars"
     return container.calendars
 

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Body, Query
 
 from slotguard.api import after_sale_schemas, schemas, series_schemas, views
 from slotguard.api.bounds import Day
-from slotguard.api.deps import ClockDep, FastPathDep, ReadUowsDep, ShortcutsDep, UowsDep
+from slotguard.api.deps import ClockDep, ContainerDep, FastPathDep, ReadUowsDep, UowsDep
 from slotguard.api.holders import HoldCapDep
 from slotguard.api.openapi import PUBLIC_ERRORS
 from slotguard.domain.series import Repeat
@@ -78,9 +78,10 @@ async def get_free_days(
 
 @router.post("/{slug}/book", status_code=201)
 async def post_book(
-    slug: str, body: series_schemas.BookIn, uows: UowsDep, clock: ClockDep, shortcuts: ShortcutsDep
+    slug: str, body: series_schemas.BookIn, container: ContainerDep
 ) -> schemas.Ok[schemas.BookedOut] | schemas.Ok[series_schemas.SeriesOut]:
     """One appointment; with `repeat`, every occurrence of a series in one transaction or none."""
+    uows, clock, shortcuts = container.uows, container.clock, container.shortcuts
     request = views.appointment_request(body)
     if body.repeat is not None:
         repeat = Repeat(body.repeat.every, body.repeat.count)
@@ -92,9 +93,10 @@ async def post_book(
 
 @router.post("/{slug}/holds", status_code=201)
 async def post_hold(
-    slug: str, body: schemas.HoldIn, uows: UowsDep, clock: ClockDep, shortcuts: ShortcutsDep, cap: HoldCapDep
+    slug: str, body: schemas.HoldIn, container: ContainerDep, cap: HoldCapDep
 ) -> schemas.Ok[schemas.HeldOut]:
     """Hold a time while the customer fills in the form; book it with `holdId` before `expiresAt`."""
+    uows, clock, shortcuts = container.uows, container.clock, container.shortcuts
     hold = await hold_time(uows, clock, slug, views.hold_request(body), shortcuts=shortcuts, cap=cap)
     return schemas.Ok[schemas.HeldOut](data=views.held_out(hold))
 

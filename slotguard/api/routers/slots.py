@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query
 
 from slotguard.api import schemas, views
 from slotguard.api.bounds import Moment
-from slotguard.api.deps import ClockDep, OwnerBusiness, ReadUowsDep, ShortcutsDep, UowsDep
+from slotguard.api.deps import ClockDep, ContainerDep, OwnerBusiness, ReadUowsDep, UowsDep
 from slotguard.api.holders import HoldCapDep
 from slotguard.api.openapi import OWNER_ERRORS, PUBLIC_ERRORS
 from slotguard.api.pagination import MAX_LIMIT, after_start, next_start_cursor, time_window
@@ -69,19 +69,19 @@ async def post_seat_hold(
     slug: str,
     slot_id: UUID,
     body: schemas.SeatHoldIn,
-    uows: UowsDep,
-    clock: ClockDep,
-    shortcuts: ShortcutsDep,
+    container: ContainerDep,
     cap: HoldCapDep,
 ) -> schemas.Ok[schemas.HeldOut]:
+    uows, clock, shortcuts = container.uows, container.clock, container.shortcuts
     hold = await slots.hold_seats(uows, clock, slug, slot_id, body.guests, shortcuts=shortcuts, cap=cap)
     return schemas.Ok[schemas.HeldOut](data=views.held_out(hold))
 
 
 @router.post("/api/v1/public/{slug}/slots/{slot_id}/book", status_code=201, tags=["public"])
 async def post_seat_booking(
-    slug: str, slot_id: UUID, body: schemas.SeatBookingIn, uows: UowsDep, clock: ClockDep, shortcuts: ShortcutsDep
+    slug: str, slot_id: UUID, body: schemas.SeatBookingIn, container: ContainerDep
 ) -> schemas.Ok[schemas.BookedOut]:
+    uows, clock, shortcuts = container.uows, container.clock, container.shortcuts
     booked = await slots.book_seats(uows, clock, slug, views.seat_request(slot_id, body), shortcuts=shortcuts)
     return schemas.Ok[schemas.BookedOut](data=views.booked_out(booked.booking, clock(), booked.manage_token))
 
