@@ -26,6 +26,7 @@ from bench.harness import ADMIN_TOKEN, booking_body, create_fixture, fresh_datab
 from slotguard.api.app import create_app
 from slotguard.config import Settings
 from slotguard.storage.migrations import upgrade
+from slotguard.storage.transactions import LATE
 
 STAFF, EXISTING = 50, 500
 
@@ -36,14 +37,20 @@ class StatementLog:
     def __init__(self, engine: Any) -> None:
         self.entries: list[str] = []
         self.recording = False
+        self._begun: set[int] = set()  # units whose late BEGIN was counted (storage/transactions.py)
         for name in ("begin", "commit", "rollback"):
             event.listen(engine, name, self._boundary(name.upper()))
         event.listen(engine, "before_cursor_execute", self._statement)
 
     def _boundary(self, name: str) -> Any:
         def record(conn: Any, *_: Any) -> None:
-            # An autocommit connection (PostgreSQL's read-only units) sends no BEGIN, COMMIT or ROLLBACK.
+            # An autocommit connection (PostgreSQL's read-only units) sends no BEGIN, COMMIT or ROLLBACK; a
+            # writer that began late (storage/transactions.py) sends COMMIT or ROLLBACK if it began.
             if conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+                late = conn.get_execution_options().get(LATE)
+                if self.recording and name != "BEGIN" and late is not None and id(late) in self._begun:
+                    self._begun.discard(id(late))
+                    self.entries.append(name)
                 return
             # On SQLite the engine's own begin listener has just sent BEGIN [IMMEDIATE]: count it once.
             if self.recording and not (name == "BEGIN" and self.entries[-1:] and self.entries[-1].startswith("BEGIN")):
@@ -51,9 +58,15 @@ class StatementLog:
 
         return record
 
-    def _statement(self, _conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        if self.recording:
-            self.entries.append(" ".join(statement.split()))
+    def _statement(self, conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if not self.recording:
+            return
+        # A unit that begins late sends BEGIN itself, right before this statement, past SQLAlchemy's events.
+        late = conn.get_execution_options().get(LATE)
+        if late is not None and late.open and id(late) not in self._begun:
+            self._begun.add(id(late))
+            self.entries.append("BEGIN")
+        self.entries.append(" ".join(statement.split()))
 
     @contextmanager
     def recorded(self) -> Iterator[list[str]]:

@@ -185,7 +185,8 @@ async def _claim_fairly(uow: UnitOfWork, draft: AppointmentDraft, watch: Watch) 
             booking = draft.booking(member, resource_id)
             records = await records_of(uow, [booking], draft.terms.actor, now, business)
             claimed_at = moment()
-            refusal = await claim_time(uow, Claim.of(booking, draft.ticket.manage_token_hash), now, records)
+            claim = Claim.of(booking, draft.ticket.manage_token_hash)
+            refusal = await claim_time(uow, claim, now, records, final=True)  # then only the commit
             if refusal is None:
                 return booking
             watch.saw_taken(claimed_at)

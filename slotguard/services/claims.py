@@ -70,16 +70,19 @@ class Ticket:
         return cls(uuid4(), token, digest(token) if terms.status is not Status.HELD else None)
 
 
-async def claim_time(uow: UnitOfWork, claim: Claim, now: datetime, records: Records | None = None) -> Refusal | None:
+async def claim_time(
+    uow: UnitOfWork, claim: Claim, now: datetime, records: Records | None = None, *, final: bool = False
+) -> Refusal | None:
     """Store the claim's bookings with all their staff and resource times, or refuse naming the taken ones.
     The `records` (`records_of`) are written with the bookings, in the same statement where storage can.
+    `final`: the use case writes nothing after a stored claim but its commit, so storage may commit it.
 
     A lapsed hold still marked `held` blocks nothing: if the first try meets one, it is expired (and
     audited) in this transaction and the claim is tried once more.
     """
-    taken = await uow.bookings.claim(claim, records)
+    taken = await uow.bookings.claim(claim, records, final=final)
     if taken and await record_expired(uow, await uow.bookings.expire_blocking(taken, now), now):
-        taken = await uow.bookings.claim(claim, records)
+        taken = await uow.bookings.claim(claim, records, final=final)
     return Refusal.taken(taken) if taken else None
 
 

@@ -61,9 +61,9 @@ class CatalogStore(Protocol):
 
 
 class BookingStore(Protocol):
-    async def claim(self, claim: Claim, records: Records | None = None) -> list[TimeUnit]:
+    async def claim(self, claim: Claim, records: Records | None = None, *, final: bool = False) -> list[TimeUnit]:
         """Store the claim's bookings and every time they keep, all or nothing, and the `records` only with
-        them; the taken times, or []."""
+        them; the taken times, or []. `final`: the unit writes nothing after it (it may commit by itself)."""
         ...
 
     async def add(self, booking: Booking, manage_token_hash: str | None) -> None: ...

@@ -30,14 +30,14 @@ class BookingStore:
         # On PostgreSQL the database clock judges expiry, so servers with skewed clocks agree.
         return func.now() if self._conn.dialect.name == "postgresql" else now
 
-    async def claim(self, claim: Claim, records: Records | None = None) -> list[TimeUnit]:
+    async def claim(self, claim: Claim, records: Records | None = None, *, final: bool = False) -> list[TimeUnit]:
         """Store the claim's bookings with every staff and resource time they keep, all or nothing, and
-        the `records` with them.
+        the `records` with them; `final`: nothing is written after it in this unit of work.
 
         Returns the times taken by another active claim ([] when stored); see storage/claims.py.
         """
         rows = [_row(b, h) for b, h in zip(claim.bookings, claim.manage_token_hashes, strict=True)]
-        return await insert_claimed(self._conn, claim, rows, records)
+        return await insert_claimed(self._conn, claim, rows, records, final=final)
 
     async def add(self, booking: Booking, manage_token_hash: str | None) -> None:
         """Store a booking and its claims without asking first: the database constraints alone judge it."""

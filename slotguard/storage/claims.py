@@ -58,6 +58,7 @@ from slotguard.storage.audit import audit_rows
 from slotguard.storage.catalog import CLIENT_FIELDS, client_row, found_or_added_client, same_client
 from slotguard.storage.outbox import QUEUED_COLUMNS, outbox_row
 from slotguard.storage.schema import audit_log, bookings, claims, clients, outbox
+from slotguard.storage.transactions import FINAL
 
 # A claim's kind for a busy time of a staff member's own calendar (its unit is the staff member's time),
 # and the status of the part of one that arrived over time already claimed.
@@ -81,11 +82,19 @@ _AUDIT_COLUMNS = tuple(c.name for c in audit_log.c if c.name != "id")  # the id 
 
 
 async def insert_claimed(
-    conn: AsyncConnection, claim: Claim, rows: list[dict[str, Any]], records: Records | None = None
+    conn: AsyncConnection,
+    claim: Claim,
+    rows: list[dict[str, Any]],
+    records: Records | None = None,
+    *,
+    final: bool = False,
 ) -> list[TimeUnit]:
     """Insert the claim's booking `rows` and the claims of all their times, all or nothing, and with them
     the `records` (audit entries and messages) and the bookings' client (found, or added), only if the
     bookings are stored.
+
+    `final`: nothing is written after the claim in its unit of work, so on PostgreSQL a claim of one time
+    (stored whole or not at all by its one statement) may commit by itself (storage/transactions.py).
 
     Returns the units that were taken by another active claim ([] when everything was stored).
     """
@@ -113,7 +122,8 @@ async def insert_claimed(
     if client is not None:
         params |= {f"k_{k}": v for k, v in client_row(claim.bookings[0].business_id, client, _now(claim)).items()}
     shape = (len(rows), len(kept), len(staff), len(audited), len(queued), client is not None)
-    result = list(await conn.execute(_claim_statement(*shape), params))
+    alone = {FINAL: final and len(kept) == 1}
+    result = list(await conn.execute(_claim_statement(*shape), params, execution_options=alone))
     if not kept:
         return []
     if result and result[0].booked:
@@ -280,13 +290,10 @@ def _claim_statement(
     stored (without claims, as a slot's seat bookings: one row saying so)."""
     ok: Any = true()
     if claim_count:
-        claimed = _claimed(claim_count)
+        claimed = _claimed(claim_count, staff_count)
         every_claim_in = select(func.count()).select_from(claimed).scalar_subquery() == claim_count
         if staff_count:
-            flagged = claims.alias("flagged")
-            every_claim_in = and_(
-                every_claim_in, ~exists().where(_overlapping(staff_count, flagged), flagged.c.status == FLAGGED)
-            )
+            every_claim_in = and_(every_claim_in, ~_flagged_met(staff_count))
         ok = select(every_claim_in.label("ok")).cte("every_claim_in").select().scalar_subquery()
     chosen = {"client_id": _found_or_added_client(ok)} if with_client else {}
     source = _given_rows(bookings, "b", _BOOKING_COLUMNS, booking_count, "occurrences", chosen).where(ok)
@@ -324,15 +331,27 @@ def _found_or_added_client(ok: Any) -> Any:
     return func.coalesce(select(same.c.id).scalar_subquery(), select(added.c.id).scalar_subquery())
 
 
-def _claimed(claim_count: int) -> Any:
-    """The claims given as parameters `c{i}_{column}`, inserted unless they conflict; the ones that went in."""
+def _claimed(claim_count: int, staff_count: int) -> Any:
+    """The claims given as parameters `c{i}_{column}`, inserted unless they conflict; the ones that went in.
+
+    A claim of one staff time is not inserted where a flagged busy time meets it either: then it goes in
+    exactly when its booking does, and the statement stores all of it or nothing even in autocommit."""
+    source = _given_rows(claims, "c", _CLAIM_COLUMNS, claim_count, "claim_rows")
+    if claim_count == 1 and staff_count == 1:
+        source = source.where(~_flagged_met(staff_count))
     return (
         postgresql.insert(claims)
-        .from_select(list(_CLAIM_COLUMNS), _given_rows(claims, "c", _CLAIM_COLUMNS, claim_count, "claim_rows"))
+        .from_select(list(_CLAIM_COLUMNS), source)
         .on_conflict_do_nothing()
         .returning(claims.c.unit_id, claims.c.block_start_at)
         .cte("claimed")
     )
+
+
+def _flagged_met(staff_count: int) -> Any:
+    """Whether a flagged busy time meets any of the staff times given as parameters (`_overlap_params`)."""
+    flagged = claims.alias("flagged")
+    return exists().where(_overlapping(staff_count, flagged), flagged.c.status == FLAGGED)
 
 
 def _given_rows(

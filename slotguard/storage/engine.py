@@ -26,6 +26,7 @@ from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from slotguard.storage.connection_queue import ConnectionQueue
+from slotguard.storage.transactions import begin_at_first_write
 
 # Session settings of every PostgreSQL connection. A lock waited on this long means something is stuck:
 # fail, retry, then 503.
@@ -113,6 +114,8 @@ class Database:
     pool_capacity: int | None = None
     # How long a request may wait in `queue` before it is answered 503.
     max_wait_seconds: float = MAX_WAIT_SECONDS
+    # Whether writing units begin their transaction at their first write (storage/transactions.py).
+    begins_late: bool = False
     _queue: ConnectionQueue | None = field(default=None, repr=False)
 
     @property
@@ -163,7 +166,9 @@ def create_database(url: str, *, pool_size: int = 10, max_wait_seconds: float = 
     _replace_closed_connections(engine)
     if behind_pooler(url):
         _settings_per_transaction(engine)
-    return Database(engine, pool_capacity=pool_size, max_wait_seconds=max_wait_seconds)
+        return Database(engine, pool_capacity=pool_size, max_wait_seconds=max_wait_seconds)
+    begin_at_first_write(engine)
+    return Database(engine, pool_capacity=pool_size, max_wait_seconds=max_wait_seconds, begins_late=True)
 
 
 def _settings_per_transaction(engine: AsyncEngine) -> None:

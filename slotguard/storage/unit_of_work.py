@@ -20,6 +20,7 @@ from slotguard.storage.outbox import OutboxStore
 from slotguard.storage.payments import PaymentStore
 from slotguard.storage.reminders import ReminderStore
 from slotguard.storage.slots import SlotStore
+from slotguard.storage.transactions import LATE, LateTransaction, end_late_transaction
 from slotguard.storage.waitlists import WaitlistStore
 from slotguard.storage.webhooks import WebhookEndpointStore
 
@@ -28,8 +29,8 @@ class SqlUnitOfWork:
     """`async with` opens a transaction; leaving without `commit()` rolls it back.
 
     Writers (`write=True`) begin with `BEGIN IMMEDIATE` on SQLite, so the check-then-write of a booking
-    runs under the file's write lock. Readers (`write=False`) must not write: on PostgreSQL they run in
-    autocommit, each statement on its own.
+    runs under the file's write lock; on PostgreSQL at their first write (storage/transactions.py).
+    Readers (`write=False`) must not write: on PostgreSQL they run in autocommit, each statement on its own.
     """
 
     catalog: CatalogStore
@@ -52,6 +53,8 @@ class SqlUnitOfWork:
         self._conn: AsyncConnection | None = None
         self._queue = database.queue if database.queues(write=write) else None
         self._has_turn = False  # whether this unit holds a turn in the queue
+        # A writer on PostgreSQL begins its transaction at its first write (storage/transactions.py).
+        self._late = LateTransaction() if write and database.begins_late else None
 
     @property
     def connection(self) -> AsyncConnection:
@@ -65,7 +68,9 @@ class SqlUnitOfWork:
         try:
             conn = await self._database.engine.connect()
             try:
-                if self._write:
+                if self._late is not None:  # the driver sends nothing by itself; BEGIN comes before the first write
+                    conn = await conn.execution_options(isolation_level="AUTOCOMMIT", **{LATE: self._late})
+                elif self._write:
                     conn = await conn.execution_options(slotguard_write=True)  # SQLite: BEGIN IMMEDIATE
                 elif conn.dialect.name == "postgresql":
                     # At READ COMMITTED every statement reads its own snapshot anyway: a read-only
@@ -96,10 +101,18 @@ class SqlUnitOfWork:
         return self
 
     async def commit(self) -> None:
+        await self._end("COMMIT")
         await self.connection.commit()
 
     async def rollback(self) -> None:
+        await self._end("ROLLBACK")
         await self.connection.rollback()
+
+    async def _end(self, command: str) -> None:
+        """End a transaction that began late: the driver, in autocommit, knows nothing of it."""
+        if self._late is not None and self._late.open:
+            self._late.open = False
+            await end_late_transaction(self.connection, command)
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
@@ -107,6 +120,7 @@ class SqlUnitOfWork:
         try:
             if self._conn is not None:
                 try:
+                    await self._end_late_transaction()
                     if self._conn.in_transaction():
                         await self._conn.rollback()
                 finally:
@@ -121,6 +135,14 @@ class SqlUnitOfWork:
             return
         if exc is not None and is_transient(exc):
             raise TransientStorageFailure(str(exc)) from exc
+
+    async def _end_late_transaction(self) -> None:
+        """Roll back a late transaction left open; a connection that cannot is discarded, never pooled with it."""
+        try:
+            await self._end("ROLLBACK")
+        except BaseException:
+            await self.connection.invalidate()
+            raise
 
     def _release(self) -> None:
         if self._queue is not None and self._has_turn:

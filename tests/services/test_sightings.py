@@ -39,9 +39,9 @@ class HeldAtTheDoor(HookedUnits):
     def entered(self, uow: UnitOfWork) -> None:
         claim, take = uow.bookings.claim, uow.slots.take_seats
 
-        async def counted_claim(*args: Any) -> Any:
+        async def counted_claim(*args: Any, **options: Any) -> Any:
             self.claims += 1
-            return await claim(*args)
+            return await claim(*args, **options)
 
         async def counted_take(*args: Any) -> bool:
             self.takes += 1
