@@ -2,43 +2,25 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import json
 import os
-import shutil
-import sys
-import tempfile
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
-import uvicorn
 from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
-from rich.text import Text
 
-from slotguard import stress, verify
-from slotguard.api.logs import LogFormat, format_for, logging_config
-from slotguard.api.metrics import MULTIPROCESS_DIR_VARIABLE
-from slotguard.config import Settings
-from slotguard.domain.catalog import BookingRules
-from slotguard.domain.errors import NotFound
-from slotguard.progress import ProgressReport
-from slotguard.services.catalog import check_timezone, create_business, rotate_api_key_of
-from slotguard.services.demo import Demo, ensure_demo
-from slotguard.services.erasure import erase_client, erase_ended_before
-from slotguard.services.idempotency import purge_expired_keys
-from slotguard.services.notifications import drain_all
-from slotguard.services.ports import UnitOfWork
-from slotguard.services.seats import expire_bookings
-from slotguard.storage import backups
-from slotguard.storage.engine import create_database
-from slotguard.storage.migrations import upgrade
-from slotguard.storage.unit_of_work import SqlUnitOfWork
+from slotguard.api.logs import LogFormat
 
+if TYPE_CHECKING:
+    from slotguard import stress
+    from slotguard.config import Settings
+    from slotguard.services.demo import Demo
+    from slotguard.services.ports import UnitOfWork
+
+# Each command imports what it needs inside its function: the database, web, stress and verify libraries
+# take most of a second to import, and every start (`--help`, a cron job, each server) would pay for all.
 # Help as Click writes it: Typer's Rich panels cut long option names short (`--fault-termin…`) in 80 columns.
 app = typer.Typer(
     help="slotguard: a booking engine that never sells a slot twice.", no_args_is_help=True, rich_markup_mode=None
@@ -57,6 +39,11 @@ KEEP_ALIVE_SECONDS = 75
 
 
 def _with_storage(settings: Settings, use: Callable[..., Awaitable[T]]) -> T:
+    import asyncio
+
+    from slotguard.storage.engine import create_database
+    from slotguard.storage.unit_of_work import SqlUnitOfWork
+
     async def run() -> T:
         database = create_database(settings.database_url, pool_size=2)
 
@@ -74,6 +61,9 @@ def _with_storage(settings: Settings, use: Callable[..., Awaitable[T]]) -> T:
 @app.command()
 def migrate() -> None:
     """Apply database migrations (also done by `serve` on start)."""
+    from slotguard.config import Settings
+    from slotguard.storage.migrations import upgrade
+
     settings = Settings()
     upgrade(settings.database_url)
     console.print(f"[green]schema up to date[/] at {settings.database_url}")
@@ -128,6 +118,14 @@ def serve(
     ] = "127.0.0.1",
 ) -> None:
     """Run the HTTP API (migrations are applied first)."""
+    import sys
+
+    import uvicorn
+
+    from slotguard.api.logs import format_for, logging_config
+    from slotguard.config import Settings
+    from slotguard.storage.migrations import upgrade
+
     settings = Settings()
     upgrade(settings.database_url)
     if demo and settings.payment_provider is None:
@@ -135,6 +133,8 @@ def serve(
         settings = Settings()
     _warn_about_unsafe_settings(settings)
     if demo:
+        from slotguard.services.demo import ensure_demo
+
         _print_demo(_with_storage(settings, ensure_demo), f"http://{host}:{port}")
     with _metrics_shared_by(workers):
         uvicorn.run(
@@ -155,6 +155,11 @@ def serve(
 def _metrics_shared_by(workers: int) -> Iterator[None]:
     """With several workers, let them count into one place (a fresh temporary folder, unless the operator
     named one), so that a scrape answered by any of them shows the sums of all of them."""
+    import shutil
+    import tempfile
+
+    from slotguard.api.metrics import MULTIPROCESS_DIR_VARIABLE
+
     if workers == 1 or os.environ.get(MULTIPROCESS_DIR_VARIABLE):
         yield
         return
@@ -176,6 +181,10 @@ def cleanup(
     """Expire lapsed holds and checkouts (giving back their seats) and delete Idempotency-Keys older
     than 24 hours. Run it from cron, e.g. every few minutes; correctness never waits for it."""
     from slotguard.api.app import system_clock  # not at the top: `serve`'s supervisor does without the app
+    from slotguard.config import Settings
+    from slotguard.services.erasure import erase_ended_before
+    from slotguard.services.idempotency import purge_expired_keys
+    from slotguard.services.seats import expire_bookings
 
     settings = Settings()
     expired = _with_storage(settings, lambda uows: expire_bookings(uows, system_clock))
@@ -196,6 +205,9 @@ def erase_client_command(
 ) -> None:
     """Erase a client's name, email, phone and booking notes; their bookings and audit rows stay."""
     from slotguard.api.app import system_clock  # not at the top: `serve`'s supervisor does without the app
+    from slotguard.config import Settings
+    from slotguard.domain.errors import NotFound
+    from slotguard.services.erasure import erase_client
 
     settings = Settings()
     try:
@@ -209,6 +221,9 @@ def erase_client_command(
 @app.command()
 def backup(path: Annotated[Path, typer.Argument(help="New file to write the copy to.")]) -> None:
     """Copy the SQLite database to PATH, consistently, while the server keeps running."""
+    from slotguard.config import Settings
+    from slotguard.storage import backups
+
     try:
         backups.back_up(Settings().database_url, path)
     except backups.BackupRefused as refusal:
@@ -220,6 +235,10 @@ def backup(path: Annotated[Path, typer.Argument(help="New file to write the copy
 @app.command()
 def restore(path: Annotated[Path, typer.Argument(help="A file written by `slotguard backup`.")]) -> None:
     """Replace the SQLite database's contents with the backup at PATH. Stop the server first."""
+    from slotguard.config import Settings
+    from slotguard.storage import backups
+    from slotguard.storage.migrations import upgrade
+
     settings = Settings()
     try:
         backups.restore(path, settings.database_url)
@@ -235,6 +254,10 @@ def demo_command(
     url: Annotated[str, typer.Option(help="Where the server is reachable.")] = "http://127.0.0.1:8000",
 ) -> None:
     """Create (or refresh) the demo salon and print its ids, API key and URLs."""
+    from slotguard.config import Settings
+    from slotguard.services.demo import ensure_demo
+    from slotguard.storage.migrations import upgrade
+
     settings = Settings()
     upgrade(settings.database_url)
     _print_demo(_with_storage(settings, ensure_demo), url)
@@ -247,6 +270,11 @@ def business_create(
     timezone: Annotated[str, typer.Option()],
 ) -> None:
     """Create a business and print its API key (shown once)."""
+    from slotguard.config import Settings
+    from slotguard.domain.catalog import BookingRules
+    from slotguard.services.catalog import check_timezone, create_business
+    from slotguard.storage.migrations import upgrade
+
     settings = Settings()
     upgrade(settings.database_url)
     check_timezone(timezone)
@@ -259,6 +287,11 @@ def business_create(
 def business_rotate_key(slug: Annotated[str, typer.Argument(help="The business's slug.")]) -> None:
     """Replace the business's API key and print the new one (shown once). The old key, and every
     calendar-feed URL made from it, stop working at once."""
+    from slotguard.config import Settings
+    from slotguard.domain.errors import NotFound
+    from slotguard.services.catalog import rotate_api_key_of
+    from slotguard.storage.migrations import upgrade
+
     settings = Settings()
     upgrade(settings.database_url)
     try:
@@ -274,6 +307,8 @@ def business_rotate_key(slug: Annotated[str, typer.Argument(help="The business's
 def outbox_drain() -> None:
     """Send every due message in the outbox (webhooks; email and SMS when configured), then exit."""
     from slotguard.api.app import outbox_senders, system_clock  # not at the top: see `cleanup`
+    from slotguard.config import Settings
+    from slotguard.services.notifications import drain_all
 
     settings = Settings()
     if not settings.smtp_url:
@@ -286,6 +321,9 @@ def _print_demo(demo: Demo, base_url: str) -> None:
     """One line per link or key: a table cell would break a long URL inside it, and a link split over two
     lines can be neither clicked nor copied whole (soft wrap: the terminal may fold the line, Rich never
     breaks it)."""
+    from rich.markup import escape
+    from rich.text import Text
+
     slug = demo.business.slug
     rows = [("booking widget", f"{base_url}/book/{slug}")]
     for service in demo.slot_services:
@@ -325,6 +363,10 @@ def stress_command(
 ) -> None:
     """Race CONCURRENCY booking attempts at one free unit, ITERATIONS times; exit 1 unless each had the right
     number of winners and the stored state holds exactly them. Slot kinds create their slots (owner API)."""
+    import json
+
+    from slotguard import stress
+
     if kind not in stress.KINDS:
         raise typer.BadParameter(f"--kind is one of {', '.join(stress.KINDS)}")
     if kind == "slot":
@@ -348,6 +390,8 @@ def _stress_target(
     kind: str, slug: str | None, service_id: str | None, staff_id: str | None, api_key: str | None, admin: str | None
 ) -> stress.Target | None:
     """An existing business to race on, or None for a fixture made with the operator token."""
+    from slotguard import stress
+
     needs_staff = kind == "appointment"
     if slug or service_id or staff_id or api_key:
         if not (slug and service_id and api_key and (staff_id or not needs_staff)):
@@ -360,6 +404,11 @@ def _stress_target(
 
 
 def _run_stress(plan: stress.StressPlan) -> stress.Report:
+    import asyncio
+
+    from slotguard import stress
+    from slotguard.progress import ProgressReport
+
     description = f"stress: {plan.concurrency} racers x {plan.iterations} iterations ({plan.kind})"
     with ProgressReport(Console(stderr=True), description, plan.iterations) as progress:
         done = 0
@@ -373,6 +422,8 @@ def _run_stress(plan: stress.StressPlan) -> stress.Report:
 
 
 def _print_stress(report: stress.Report, plan: stress.StressPlan) -> None:
+    from rich.table import Table
+
     if report.setup_error:
         console.print(f"[red]could not run:[/] {report.setup_error}")
     counts, latency = report.counts(), report.latency_ms()
@@ -466,6 +517,12 @@ def verify_command(
 ) -> None:
     """A random mix of bookings, holds, seats, checkouts, webhooks, cancels and reschedules, optionally under
     faults; judged against the stored state before and after clean-up. Exit 1 on any broken invariant."""
+    import asyncio
+    import json
+
+    from slotguard import stress, verify
+    from slotguard.progress import ProgressReport
+
     postgres = (database_url or "").startswith(("postgresql:", "postgres:"))
     needing_postgres = {
         "terminate-connections": fault_terminate_connections,
