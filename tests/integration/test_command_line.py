@@ -1,5 +1,6 @@
 """What people see of the `slotguard` command: whole option names in its help at 80 columns, whole links
-from `serve --demo`, text logs at a terminal and JSON elsewhere, and progress on a terminal or as lines."""
+from `serve --demo`, text logs at a terminal and JSON elsewhere, progress on a terminal or as lines, and a
+quick start (the command loads no database, web or test-tool library before a command asks for it)."""
 
 from __future__ import annotations
 
@@ -46,6 +47,18 @@ def test_help_shows_every_option_name_whole_in_80_columns(path: tuple[str, ...],
     assert [name for name in names if name.startswith("-") and name not in words] == []
     assert "…" not in shown.output
     assert max(len(line) for line in shown.output.splitlines()) <= 80
+
+
+def test_the_command_loads_no_heavy_library_before_a_command_needs_it() -> None:
+    """Each server start (and each worker of `serve --workers N` started as `slotguard`) imports the command:
+    the database, web, stress and verify libraries would add most of a second to each."""
+    heavy = ("sqlalchemy", "alembic", "uvicorn", "fastapi", "httpx", "pydantic_settings", "slotguard.verify",
+             "slotguard.stress", "slotguard.storage", "slotguard.services")  # fmt: skip
+    script = f"import sys, slotguard.cli; print(sorted(m for m in sys.modules if m.startswith({heavy!r})))"
+
+    loaded = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+
+    assert loaded.strip() == "[]"
 
 
 def test_demo_prints_each_link_whole_on_one_line_in_a_narrow_terminal(
