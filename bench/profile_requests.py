@@ -1,4 +1,4 @@
-"""What one booking request and one losing request cost in database round trips.
+"""What one booking request, one losing request, a day of availability and a seat booking cost in database round trips.
 
     .venv/bin/python -m bench.profile_requests [--engines sqlite,postgresql] [--show-sql]
 
@@ -23,6 +23,7 @@ from pydantic import SecretStr
 from sqlalchemy import event
 
 from bench.harness import ADMIN_TOKEN, booking_body, create_fixture, fresh_database, start_times
+from bench.on_sale import SlotTimes, add_slot, buyer_body
 from slotguard.api.app import create_app
 from slotguard.config import Settings
 from slotguard.storage.migrations import upgrade
@@ -101,9 +102,9 @@ def profile(engine: str, show_sql: bool) -> None:
 
 
 async def requests(url: str) -> dict[str, list[str]]:
-    app = create_app(Settings(
-        database_url=url, admin_token=SecretStr(ADMIN_TOKEN), outbox_worker=False, rate_limit="1000000/minute"
-    ))
+    app = create_app(
+        Settings(database_url=url, admin_token=SecretStr(ADMIN_TOKEN), outbox_worker=False, rate_limit="1000000/minute")
+    )
     log = StatementLog(app.state.database.engine.sync_engine)
     transport = httpx.ASGITransport(app=app)
     results: dict[str, list[str]] = {}
@@ -114,6 +115,7 @@ async def requests(url: str) -> dict[str, list[str]]:
         for n, (staff_id, start) in enumerate(random.Random(1).sample(cells, EXISTING)):
             await c.post(book, json=booking_body(fixture, staff_id, start, n))
         free = start_times(1, 20)
+        slot_path = f"/api/v1/public/{fixture.slug}/slots/{await add_slot(c, fixture, SlotTimes(), 100)}/book"
         for attempt in ("warm-up", "measured"):
             at = free.pop()
             with log.recorded() as won:
@@ -129,6 +131,9 @@ async def requests(url: str) -> dict[str, list[str]]:
                 body = booking_body(fixture, fixture.staff_ids[0], at, 10_003) | {"staffId": None}
                 reply = await c.post(book, json=body)
                 assert reply.status_code == 409, reply.text
+            with log.recorded() as seats:
+                reply = await c.post(slot_path, json=buyer_body(20_000 if attempt == "measured" else 20_001))
+                assert reply.status_code == 201, reply.text
             with log.recorded() as day:
                 params = {"serviceId": fixture.service_id, "date": at.date().isoformat()}
                 (await c.get(f"/api/v1/public/{fixture.slug}/availability", params=params)).raise_for_status()
@@ -138,6 +143,7 @@ async def requests(url: str) -> dict[str, list[str]]:
                     "loser, named staff (409)": list(lost),
                     "loser, any staff (409)": list(lost_any),
                     "availability of a day": list(day),
+                    "seat booking (201)": list(seats),
                 }
     await app.state.database.dispose()
     return results

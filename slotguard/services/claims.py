@@ -8,13 +8,14 @@ the last statement before COMMIT, so a slot's row lock is held only for that ins
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID, uuid4
 
 from slotguard.domain.bookings import Booking, Client, Status
 from slotguard.domain.catalog import Business
-from slotguard.domain.claims import Claim, Records, Refusal, Seats
+from slotguard.domain.claims import Claim, Records, Refusal, Seats, Unit
 from slotguard.domain.events import StatusChanged
 from slotguard.domain.messages import MessageKind
 from slotguard.services.notifications import notifications_of, queue_notifications
@@ -81,7 +82,7 @@ async def claim_time(
     audited) in this transaction and the claim is tried once more.
     """
     taken = await uow.bookings.claim(claim, records, final=final)
-    if taken and await record_expired(uow, await uow.bookings.expire_blocking(taken, now), now):
+    if taken and await record_expired(uow, await _lapsed_in_the_way(uow, taken, now), now):
         taken = await uow.bookings.claim(claim, records, final=final)
     return Refusal.taken(taken) if taken else None
 
@@ -92,6 +93,15 @@ async def held_client(uow: UnitOfWork, business_id: UUID, client: Client | None,
     if client is None or hold_id is None:
         return None
     return await uow.catalog.upsert_client(business_id, client)
+
+
+async def _lapsed_in_the_way(uow: UnitOfWork, taken: Sequence[Unit], now: datetime) -> list[Booking]:
+    """Mark expired the lapsed holds and checkouts on the taken units (a slot's, for its seats)."""
+    times = [unit for unit in taken if not isinstance(unit, Seats)]
+    expired = await uow.bookings.expire_blocking(times, now) if times else []
+    for seats in (unit for unit in taken if isinstance(unit, Seats)):
+        expired += await uow.bookings.expire_on_slot(seats.slot_id, now)
+    return expired
 
 
 async def take_seats(uow: UnitOfWork, seats: Seats, now: datetime) -> bool:

@@ -20,7 +20,7 @@ from slotguard.domain.calendars import (
     FetchedCalendar,
 )
 from slotguard.domain.catalog import Business, Resource, Service, StaffMember
-from slotguard.domain.claims import Claim, Records, Seats, TimeUnit
+from slotguard.domain.claims import Claim, Records, Seats, TimeUnit, Unit
 from slotguard.domain.events import AuditEntry, StatusChanged
 from slotguard.domain.idempotency import StoredRequest
 from slotguard.domain.intervals import Interval
@@ -61,9 +61,10 @@ class CatalogStore(Protocol):
 
 
 class BookingStore(Protocol):
-    async def claim(self, claim: Claim, records: Records | None = None, *, final: bool = False) -> list[TimeUnit]:
-        """Store the claim's bookings and every time they keep, all or nothing, and the `records` only with
-        them; the taken times, or []. `final`: the unit writes nothing after it (it may commit by itself)."""
+    async def claim(self, claim: Claim, records: Records | None = None, *, final: bool = False) -> Sequence[Unit]:
+        """Store the claim's bookings and every time (or seats) they keep, all or nothing, and the `records`
+        only with them; the taken units, or []. `final`: the unit writes nothing after it (it may commit by
+        itself)."""
         ...
 
     async def add(self, booking: Booking, manage_token_hash: str | None) -> None: ...

@@ -24,7 +24,6 @@ from slotguard.services.claims import (
     claim_time,
     held_client,
     records_of,
-    take_seats,
 )
 from slotguard.services.fast_path import FastPath
 from slotguard.services.hold_caps import HoldCap, capped_hold
@@ -242,18 +241,17 @@ class _SeatDraft:
 
 
 async def _claim_seats(uow: UnitOfWork, draft: _SeatDraft, watch: Watch) -> Booking | Refusal:
-    """Store the booking, record it, and take its seats last: the slot's row is locked from that
-    decrement until the commit that follows it, and no longer."""
+    """Take the seats and store the booking with its records, in one statement on PostgreSQL: the slot's
+    row is locked from that decrement until the commit that ends the statement, and no longer."""
     booking, now = draft.booking(draft.request.party), draft.now
     records = await records_of(uow, [booking], draft.terms.actor, now, draft.business)
-    await claim_time(uow, Claim.of(booking, draft.ticket.manage_token_hash), now, records)  # no staff time
     tried_at = moment()
-    if not await take_seats(uow, Seats(draft.slot.id, booking.guests), now):
+    refusal = await claim_time(uow, Claim.of(booking, draft.ticket.manage_token_hash), now, records, final=True)
+    if refusal is not None:
         # Fewer than the party's seats were left (expired holds already given back); the winner's own
         # commit is not a sighting: holds whose time ran out may still sit on seats then.
         watch.saw_taken(tried_at, seats_left=booking.guests - 1)
-        return Refusal.taken([Seats(draft.slot.id, booking.guests)])
-    return booking
+    return refusal or booking
 
 
 async def _book_hold(uow: UnitOfWork, draft: _SeatDraft) -> Booking:

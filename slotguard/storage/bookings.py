@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from slotguard.domain.bookings import BLOCKING_STATUSES, EXPIRING_STATUSES, Booking, Client, Kind, Status
 from slotguard.domain.catalog import MAX_BLOCK_MINUTES
-from slotguard.domain.claims import Claim, Records, TimeUnit, time_units_of
+from slotguard.domain.claims import Claim, Records, TimeUnit, Unit, time_units_of
 from slotguard.domain.intervals import Interval
 from slotguard.storage.claims import busy_blocks, claim_rows, insert_claimed, lapsed_on
 from slotguard.storage.dialects import update_unless_overlapping
@@ -30,11 +30,11 @@ class BookingStore:
         # On PostgreSQL the database clock judges expiry, so servers with skewed clocks agree.
         return func.now() if self._conn.dialect.name == "postgresql" else now
 
-    async def claim(self, claim: Claim, records: Records | None = None, *, final: bool = False) -> list[TimeUnit]:
+    async def claim(self, claim: Claim, records: Records | None = None, *, final: bool = False) -> Sequence[Unit]:
         """Store the claim's bookings with every staff and resource time they keep, all or nothing, and
-        the `records` with them; `final`: nothing is written after it in this unit of work.
+        the `records` with them, and its seats; `final`: nothing is written after it in this unit of work.
 
-        Returns the times taken by another active claim ([] when stored); see storage/claims.py.
+        Returns the times (or seats) taken by another active claim ([] when stored); see storage/claims.py.
         """
         rows = [_row(b, h) for b, h in zip(claim.bookings, claim.manage_token_hashes, strict=True)]
         return await insert_claimed(self._conn, claim, rows, records, final=final)

@@ -46,18 +46,19 @@ from sqlalchemy import (
     select,
     true,
     union_all,
+    update,
 )
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from slotguard.domain.bookings import BLOCKING_STATUSES, EXPIRING_STATUSES, Booking, Client
 from slotguard.domain.catalog import MAX_BLOCK_MINUTES
-from slotguard.domain.claims import Claim, Records, StaffTime, TimeUnit, time_units_of
+from slotguard.domain.claims import Claim, Records, Seats, StaffTime, TimeUnit, Unit, time_units_of
 from slotguard.domain.intervals import Interval
 from slotguard.storage.audit import audit_rows
 from slotguard.storage.catalog import CLIENT_FIELDS, client_row, found_or_added_client, same_client
 from slotguard.storage.outbox import QUEUED_COLUMNS, outbox_row
-from slotguard.storage.schema import audit_log, bookings, claims, clients, outbox
+from slotguard.storage.schema import audit_log, bookings, claims, clients, outbox, slots
 from slotguard.storage.transactions import FINAL
 
 # A claim's kind for a busy time of a staff member's own calendar (its unit is the staff member's time),
@@ -88,7 +89,7 @@ async def insert_claimed(
     records: Records | None = None,
     *,
     final: bool = False,
-) -> list[TimeUnit]:
+) -> Sequence[Unit]:
     """Insert the claim's booking `rows` and the claims of all their times, all or nothing, and with them
     the `records` (audit entries and messages) and the bookings' client (found, or added), only if the
     bookings are stored.
@@ -96,13 +97,17 @@ async def insert_claimed(
     `final`: nothing is written after the claim in its unit of work, so on PostgreSQL a claim of one time
     (stored whole or not at all by its one statement) may commit by itself (storage/transactions.py).
 
+    A claim with `seats` takes them too (a slot's seat booking keeps no time), in the same statement.
+
     Returns the units that were taken by another active claim ([] when everything was stored).
     """
     units = claim.time_units
     kept = [row for booking in claim.bookings for row in claim_rows(booking)]
     client = _new_client(claim)
     if conn.dialect.name != "postgresql":
-        taken = await taken_units(conn, units)
+        taken: list[Unit] = list(await taken_units(conn, units))
+        if not taken and claim.seats and not await _seats_taken(conn, claim.seats):
+            taken = [claim.seats]
         if not taken:
             if client is not None:
                 client_id = await found_or_added_client(conn, claim.bookings[0].business_id, client, _now(claim))
@@ -121,11 +126,13 @@ async def insert_claimed(
     params |= {f"o{i}_{k}": v for i, row in enumerate(queued) for k, v in row.items()}
     if client is not None:
         params |= {f"k_{k}": v for k, v in client_row(claim.bookings[0].business_id, client, _now(claim)).items()}
-    shape = (len(rows), len(kept), len(staff), len(audited), len(queued), client is not None)
-    alone = {FINAL: final and len(kept) == 1}
+    if claim.seats:
+        params |= {"s_slot_id": claim.seats.slot_id, "s_guests": claim.seats.guests}
+    shape = (len(rows), len(kept), len(staff), len(audited), len(queued), client is not None, claim.seats is not None)
+    alone = {FINAL: final and (len(kept) == 1 or (not kept and claim.seats is not None))}
     result = list(await conn.execute(_claim_statement(*shape), params, execution_options=alone))
-    if not kept:
-        return []
+    if not kept:  # a slot's seats, or nothing to take
+        return [claim.seats] if claim.seats and not result[0].booked else []
     if result and result[0].booked:
         return []
     if result:  # claims went in, the bookings did not: take them out again, or they would block the next try
@@ -283,12 +290,15 @@ def _claim_statement(
     audit_count: int = 0,
     message_count: int = 0,
     with_client: bool = False,
+    with_seats: bool = False,
 ) -> Any:
     """PostgreSQL: insert the claims (ON CONFLICT DO NOTHING), then the bookings only if every claim went
     in and no flagged busy time meets a staff time, with their client (found, or added), audit entries and
     messages, in one statement; the rows are the claims that went in, each with whether the bookings were
     stored (without claims, as a slot's seat bookings: one row saying so)."""
     ok: Any = true()
+    if with_seats:  # a slot's seats: the bookings go in only if the decrement took them (claim_count is 0)
+        ok = select(_seats_decrement().returning(slots.c.id).cte("seats_taken").c.id).exists()
     if claim_count:
         claimed = _claimed(claim_count, staff_count)
         every_claim_in = select(func.count()).select_from(claimed).scalar_subquery() == claim_count
@@ -310,7 +320,7 @@ def _claim_statement(
         if count
     ]
     # Data-modifying CTEs run whether or not the final SELECT reads them; add_cte renders them.
-    if not claim_count:  # a slot's seats: no time to claim, the bookings go in as they are
+    if not claim_count:  # a slot's seats: no time to claim
         return select(stored.label("booked")).add_cte(*written)
     return select(claimed.c.unit_id, claimed.c.block_start_at, stored.label("booked")).add_cte(*written)
 
@@ -329,6 +339,27 @@ def _found_or_added_client(ok: Any) -> Any:
         .cte("added_client")
     )
     return func.coalesce(select(same.c.id).scalar_subquery(), select(added.c.id).scalar_subquery())
+
+
+def _seats_decrement() -> Any:
+    """Take `s_guests` seats of slot `s_slot_id` if that many are left: the counter's CHECK (remaining >= 0)
+    guards it too. On PostgreSQL racers queue on the slot's row lock, each re-checking once the one before
+    it commits."""
+    guests = bindparam("s_guests", type_=slots.c.remaining.type)
+    return (
+        update(slots)
+        .where(
+            slots.c.id == bindparam("s_slot_id", type_=slots.c.id.type),
+            slots.c.remaining >= guests,
+            slots.c.cancelled_at.is_(None),
+        )
+        .values(remaining=slots.c.remaining - guests)
+    )
+
+
+async def _seats_taken(conn: AsyncConnection, seats: Seats) -> bool:
+    result = await conn.execute(_seats_decrement(), {"s_slot_id": seats.slot_id, "s_guests": seats.guests})
+    return bool(result.rowcount == 1)
 
 
 def _claimed(claim_count: int, staff_count: int) -> Any:

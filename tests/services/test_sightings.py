@@ -98,12 +98,12 @@ async def test_a_party_waiting_when_a_slot_was_seen_full_is_refused_without_taki
     await book_seats(door, clock, shop.business.slug, party(slot, 1), shortcuts=process)
     with pytest.raises(SlotUnavailable):  # the claim that sees the slot full
         await book_seats(door, clock, shop.business.slug, party(slot, 1, n=1), shortcuts=process)
-    takes_before = door.takes
+    claims_before = door.claims  # a seat booking's claim takes its seats (storage/claims.py)
     door.let_in.set()
     with pytest.raises(SlotUnavailable):
         await late
 
-    assert door.takes == takes_before == 2  # the waiting party never tried to take a seat
+    assert door.claims == claims_before == 2  # the waiting party never tried to take a seat
     assert await remaining(uows, shop, slot) == (0, 0)
 
 
