@@ -79,7 +79,7 @@ class RequestTelemetry:
 
     def _record(self, exchange: _Exchange) -> None:
         status = exchange.status or 500
-        duration = time.perf_counter() - exchange.started
+        duration = (exchange.answered or time.perf_counter()) - exchange.started
         method, route = exchange.scope["method"], exchange.route()
         series = self._series.get((method, route, status))
         if series is None:
@@ -108,6 +108,7 @@ class _Exchange:
         self.request_id = request_id
         self.routes = routes
         self.started = time.perf_counter()
+        self.answered: float | None = None  # when the reply's last part was handed to the server
         self.status: int | None = None
         self.replayed = False
         self._body: bytearray | None = None
@@ -129,6 +130,9 @@ class _Exchange:
                 chunk = message.get("body", b"")
                 if len(self._body) + len(chunk) <= MAX_INSPECTED_BODY_BYTES:
                     self._body += chunk
+            if message["type"] == "http.response.body" and not message.get("more_body", False):
+                # Before it is written: the time logged is never longer than the client waited.
+                self.answered = time.perf_counter()
             await send(message)
 
         return sending
