@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import event
@@ -50,6 +51,7 @@ def begin_at_first_write(engine: AsyncEngine) -> None:
         late.open = True
 
 
+@lru_cache(maxsize=512)  # a process sends a few hundred distinct statements, each compiled once
 def writes(statement: str) -> bool:
     """Whether a statement writes or takes a lock that must last until the commit."""
     return statement.lstrip()[:6].upper() != "SELECT" or _LOCKING_READ.search(statement) is not None
