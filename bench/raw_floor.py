@@ -1,71 +1,97 @@
-"""The floor: the statements slotguard's booking transaction sends, sent straight from Python (no HTTP, no
-framework, no service layer). Whatever slotguard spends above this is ours, the alternatives a loser
-gets included.
+"""The floor: the statements slotguard's booking request sends, sent straight from Python (no HTTP, no
+framework, no service layer). Whatever slotguard spends above this is ours.
 
-slotguard reads the business row (its services and staff come from the process's catalog cache, checked
-against the row's catalog_version), upserts the client, claims the time, and for a winner writes the
-audit entry, looks up the business's webhook endpoint and writes the confirmation email to the outbox.
-`python -m bench.profile_requests` prints what it sends.
+On PostgreSQL slotguard reads the business row (its services and staff come from the process's catalog
+cache, checked against the row's catalog_version), then sends one statement in autocommit: a
+data-modifying CTE that claims the staff time (ON CONFLICT DO NOTHING) and, only if the claim went in,
+finds or adds the client and inserts the booking, its audit entry and its confirmation in the outbox. The
+floor compiles that statement from slotguard's own code (storage/claims.py) once per shape and sends it
+with asyncpg, its parameters built as slotguard builds them. A loser sends the same two, then reads the
+lapsed holds on the time and the staff member's busy times for its alternatives, as slotguard does.
+
+On SQLite slotguard holds the write lock (BEGIN IMMEDIATE), reads the business and the claims on the time,
+then finds or adds the client and inserts the booking, its claim, the audit entry and the outbox row.
+`python -m bench.profile_requests --show-sql` prints what it sends.
 """
 
 from __future__ import annotations
 
 import asyncio
-import re
 import uuid
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Any
 
 import aiosqlite
 import asyncpg
+from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 
 from bench.harness import Fixture
+from slotguard.domain.bookings import Booking, Client, Kind, Status
+from slotguard.domain.catalog import MAX_BLOCK_MINUTES
+from slotguard.domain.claims import Claim, Records, StaffTime
+from slotguard.domain.events import StatusChanged
+from slotguard.domain.intervals import Interval
+from slotguard.domain.messages import MessageKind, OutgoingMessage
+from slotguard.storage.claims import _BUSY_BLOCKS, _lapsed_statement, _overlap_params, claim_statement
 
-# The read that resolves the slug (and the catalog's version), then the writes of a booking.
-PG_READS = [("SELECT * FROM businesses WHERE slug = $1", "slug")]
-# The client: the one with exactly these details if there is one, else a new one (two statements, as sent).
-PG_SAME_CLIENT = (
-    "SELECT id FROM clients WHERE business_id = $1 AND email = $2 AND first_name = $3 AND last_name = $4"
-    " AND phone IS NOT DISTINCT FROM NULL AND erased_at IS NULL LIMIT 1"
-)
-PG_ADD_CLIENT = (
-    "INSERT INTO clients (id, business_id, email, first_name, last_name, created_at) VALUES ($1, $2, $3, $4, $5, now())"
-)
-
-
-async def pg_client(conn: Any, business: uuid.UUID, email: str) -> uuid.UUID:
-    found: uuid.UUID | None = await conn.fetchval(PG_SAME_CLIENT, business, email, "F", "L")
-    if found is not None:
-        return found
-    client = uuid.uuid4()
-    await conn.execute(PG_ADD_CLIENT, client, business, email, "F", "L")
-    return client
+BUSINESS = "SELECT * FROM businesses WHERE slug = $1"
+_DIALECT = asyncpg_dialect()  # type: ignore[no-untyped-call]
 
 
-# The claim of the staff time and the booking in one statement: the booking only if the claim went in.
-PG_BOOKING = (
-    "WITH claimed AS (INSERT INTO claims (business_id, booking_id, kind, unit_id, block_start_at, block_end_at,"
-    " status) VALUES ($2, $1, 'staff', $4, $5, $6, 'confirmed') ON CONFLICT DO NOTHING RETURNING unit_id),"
-    " booked AS (INSERT INTO bookings (id, business_id, kind, status, service_id, staff_id, start_at, end_at,"
-    " block_start_at, block_end_at, guests, client_id, manage_token_hash, created_at, updated_at) SELECT $1, $2,"
-    " 'appointment', 'confirmed', $3, $4, $5, $6, $5, $6, 1, $7, $8, now(), now()"
-    " WHERE (SELECT count(*) FROM claimed) = 1 RETURNING id) SELECT id FROM booked"
-)
-PG_AUDIT = (
-    "INSERT INTO audit_log (business_id, booking_id, action, to_status, actor, at, details)"
-    " VALUES ($1, $2, 'created', 'confirmed', 'customer', now(), '{}')"
-)
-PG_WEBHOOK = "SELECT * FROM webhook_endpoints WHERE business_id = $1"
-PG_OUTBOX = (
-    "INSERT INTO outbox (id, business_id, booking_id, kind, channel, recipient, subject, body, status, attempts,"
-    " next_attempt_at, created_at) VALUES ($1, $2, $3, 'confirmation', 'email', $4, 'Booking confirmed',"
-    " 'Hello F, your booking is confirmed.', 'pending', 0, now(), now())"
-)
-SQLITE_OUTBOX = re.sub(r"\$\d|now\(\)", "?", PG_OUTBOX)
-SQLITE_OVERLAP = (
-    "SELECT EXISTS (SELECT 1 FROM claims WHERE unit_id = ? AND status IN ('confirmed', 'pending_payment', 'held')"
-    " AND block_start_at < ? AND block_end_at > ? AND block_start_at > ?)"
-)
+@cache
+def _compiled(statement: Any) -> Any:
+    """slotguard's statement as SQLAlchemy renders it for asyncpg; compiled once per statement (slotguard
+    caches each shape's statement, so the same shape is the same object)."""
+    return statement.compile(dialect=_DIALECT)
+
+
+async def send(conn: Any, statement: Any, params: dict[str, Any]) -> list[Any]:
+    """Send one of slotguard's statements with asyncpg: its `$n` text and its parameters in their order,
+    each converted by its type's bind processor as SQLAlchemy would."""
+    compiled = _compiled(statement)
+    state = compiled.construct_expanded_state(params)
+    processors = compiled._bind_processors | state.processors
+    values = [
+        processors[name](state.parameters[name]) if name in processors else state.parameters[name]
+        for name in state.positiontup
+    ]
+    return list(await conn.fetch(state.statement, *values))
+
+
+def booking_claim(booking: Booking, recipient: str) -> tuple[Any, dict[str, Any]]:
+    """The claim statement of one new booking and its parameters, as insert_claimed builds them: the
+    booking's row, its client (found, or added), its audit entry and a placeholder confirmation."""
+    token = uuid.uuid4().hex
+    message = OutgoingMessage(
+        uuid.uuid4(),
+        booking.business_id,
+        booking.id,
+        MessageKind.CONFIRMATION,
+        "email",
+        recipient,
+        "Booking confirmed",
+        "Hello F, your booking is confirmed.",
+    )
+    records = Records((StatusChanged.created(booking, "customer"),), (message,), booking.created_at)
+    row = {
+        "id": booking.id,
+        "business_id": booking.business_id,
+        "kind": booking.kind.value,
+        "status": booking.status.value,
+        "service_id": booking.service_id,
+        "staff_id": booking.staff_id,
+        "slot_id": booking.slot_id,
+        "start_at": booking.time.start_at,
+        "end_at": booking.time.end_at,
+        "block_start_at": booking.block.start_at,
+        "block_end_at": booking.block.end_at,
+        "guests": booking.guests,
+        "manage_token_hash": token,
+        "created_at": booking.created_at,
+        "updated_at": booking.created_at,
+    }
+    return claim_statement(Claim.of(booking, token), [row], records)
 
 
 class PostgresFloor:
@@ -81,38 +107,81 @@ class PostgresFloor:
         await self.pool.close()
 
     async def book(self, staff_id: str, start: datetime, n: int) -> bool:
-        f = self.fixture
-        keys = {"slug": f.slug, "service": uuid.UUID(f.service_id), "staff": uuid.UUID(staff_id)}
-        async with self.pool.acquire() as conn:
-            transaction = conn.transaction()
-            await transaction.start()
-            try:
-                for statement, key in PG_READS:
-                    await conn.fetch(statement, keys[key])
-                business = uuid.UUID(f.business_id)
-                client = await pg_client(conn, business, f"c{n}@example.com")
-                booking = await conn.fetchval(
-                    PG_BOOKING,
-                    uuid.uuid4(),
-                    business,
-                    keys["service"],
-                    keys["staff"],
-                    start,
-                    start + timedelta(minutes=30),
-                    client,
-                    uuid.uuid4().hex,
-                )
-                if booking is None:
-                    await transaction.rollback()
-                    return False
-                await conn.execute(PG_AUDIT, business, booking)
-                await conn.fetch(PG_WEBHOOK, business)
-                await conn.execute(PG_OUTBOX, uuid.uuid4(), business, booking, f"c{n}@example.com")
-                await transaction.commit()
+        f, now, staff = self.fixture, datetime.now(UTC), uuid.UUID(staff_id)
+        time = Interval(start, start + timedelta(minutes=30))
+        booking = Booking(
+            id=uuid.uuid4(),
+            business_id=uuid.UUID(f.business_id),
+            kind=Kind.APPOINTMENT,
+            status=Status.CONFIRMED,
+            service_id=uuid.UUID(f.service_id),
+            time=time,
+            block=time,
+            created_at=now,
+            staff_id=staff,
+            client=Client("F", "L", f"c{n}@example.com"),
+        )
+        statement, params = booking_claim(booking, f"c{n}@example.com")
+        async with self.pool.acquire() as conn:  # autocommit: the claim's statement commits by itself
+            await conn.fetch(BUSINESS, f.slug)
+            rows = await send(conn, statement, params)
+            if rows and rows[0]["booked"]:
                 return True
-            except BaseException:
-                await transaction.rollback()
-                raise
+            unit = StaffTime(staff, time)
+            await send(conn, _lapsed_statement(1, "postgresql"), _overlap_params([unit]) | {"now": now})
+            window = {
+                "unit_ids": [staff],
+                "now": now,
+                "window_start": start.replace(hour=0, minute=0),
+                "window_end": start.replace(hour=0, minute=0) + timedelta(days=1),
+                "earliest": start.replace(hour=0, minute=0) - timedelta(minutes=MAX_BLOCK_MINUTES),
+            }
+            await send(conn, _BUSY_BLOCKS, window)
+            return False
+
+
+# SQLite: the statements slotguard sends, written out with `?` parameters (refusing statuses: the
+# blocking ones and a flagged busy time).
+SQLITE_BUSINESS = "SELECT * FROM businesses WHERE slug = ?"
+SQLITE_TAKEN = (
+    "SELECT unit_id, block_start_at, block_end_at FROM claims WHERE unit_id = ? AND block_start_at < ?"
+    " AND block_end_at > ? AND block_start_at > ? AND status IN ('held', 'pending_payment', 'confirmed', 'flagged')"
+)
+SQLITE_SAME_CLIENT = (
+    "SELECT id FROM clients WHERE business_id = ? AND email = ? AND first_name = ? AND last_name = ?"
+    " AND phone IS NULL AND erased_at IS NULL LIMIT 1"
+)
+SQLITE_ADD_CLIENT = (
+    "INSERT INTO clients (id, business_id, email, first_name, last_name, phone, created_at)"
+    " VALUES (?, ?, ?, 'F', 'L', NULL, ?)"
+)
+SQLITE_BOOKING = (
+    "INSERT INTO bookings (id, business_id, kind, status, service_id, staff_id, start_at, end_at,"
+    " block_start_at, block_end_at, guests, client_id, manage_token_hash, created_at, updated_at)"
+    " VALUES (?, ?, 'appointment', 'confirmed', ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?)"
+)
+SQLITE_CLAIM = (
+    "INSERT INTO claims (business_id, booking_id, kind, unit_id, block_start_at, block_end_at, status)"
+    " VALUES (?, ?, 'staff', ?, ?, ?, 'confirmed')"
+)
+SQLITE_AUDIT = (
+    "INSERT INTO audit_log (business_id, booking_id, action, to_status, actor, at, details)"
+    " VALUES (?, ?, 'created', 'confirmed', 'customer', ?, '{}')"
+)
+SQLITE_OUTBOX = (
+    "INSERT INTO outbox (id, business_id, booking_id, kind, channel, recipient, subject, body, status, attempts,"
+    " next_attempt_at, created_at) VALUES (?, ?, ?, 'confirmation', 'email', ?, 'Booking confirmed',"
+    " 'Hello F, your booking is confirmed.', 'pending', 0, ?, ?)"
+)
+SQLITE_LAPSED = (
+    "SELECT * FROM bookings WHERE id IN (SELECT booking_id FROM claims WHERE unit_id = ? AND block_start_at < ?"
+    " AND block_end_at > ? AND block_start_at > ? AND status IN ('held', 'pending_payment') AND expires_at <= ?)"
+)
+SQLITE_BUSY = (
+    "SELECT unit_id, block_start_at, block_end_at FROM claims WHERE unit_id IN (?)"
+    " AND status IN ('held', 'pending_payment', 'confirmed', 'flagged') AND (expires_at IS NULL OR expires_at > ?)"
+    " AND block_start_at < ? AND block_end_at > ? AND block_start_at > ?"
+)
 
 
 class SqliteFloor:
@@ -133,67 +202,46 @@ class SqliteFloor:
         await self.conn.close()
 
     async def book(self, staff_id: str, start: datetime, n: int) -> bool:
-        f, conn = self.fixture, self.conn
-        staff, business = uuid.UUID(staff_id).hex, uuid.UUID(f.business_id).hex
+        conn, staff = self.conn, uuid.UUID(staff_id).hex
         begin, end = _naive(start), _naive(start + timedelta(minutes=30))
+        earliest = _naive(start - timedelta(minutes=MAX_BLOCK_MINUTES))
         async with self.gate:
             await conn.execute("BEGIN IMMEDIATE")
             try:
-                for statement, key in PG_READS:
-                    value = {"slug": f.slug, "service": uuid.UUID(f.service_id).hex, "staff": staff}[key]
-                    await (await conn.execute(statement.replace("$1", "?"), (value,))).fetchall()
-                same = PG_SAME_CLIENT.replace("$1", "?").replace("$2", "?").replace("$3", "?").replace("$4", "?")
-                found = await (await conn.execute(same, (business, f"c{n}@example.com", "F", "L"))).fetchone()
-                client = found[0] if found else uuid.uuid4().hex
-                if not found:
-                    await conn.execute(
-                        "INSERT INTO clients (id, business_id, email, first_name, last_name, created_at) VALUES"
-                        " (?, ?, ?, 'F', 'L', ?)",
-                        (client, business, f"c{n}@example.com", _naive(datetime.now(UTC))),
-                    )
-                earliest = _naive(start - timedelta(minutes=24 * 60))
-                row = await (await conn.execute(SQLITE_OVERLAP, (staff, end, begin, earliest))).fetchone()
-                if row[0]:
+                await (await conn.execute(SQLITE_BUSINESS, (self.fixture.slug,))).fetchall()
+                taken = await (await conn.execute(SQLITE_TAKEN, (staff, end, begin, earliest))).fetchall()
+                if taken:
+                    now = _naive(datetime.now(UTC))
+                    await (await conn.execute(SQLITE_LAPSED, (staff, end, begin, earliest, now))).fetchall()
                     await conn.execute("ROLLBACK")
-                    return False
-                booking = uuid.uuid4().hex
-                now = _naive(datetime.now(UTC))
-                await conn.execute(
-                    "INSERT INTO bookings (id, business_id, kind, status, service_id, staff_id, start_at, end_at,"
-                    " block_start_at, block_end_at, guests, client_id, manage_token_hash, created_at, updated_at)"
-                    " VALUES (?, ?, 'appointment', 'confirmed', ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?)",
-                    (
-                        booking,
-                        business,
-                        uuid.UUID(f.service_id).hex,
-                        staff,
-                        begin,
-                        end,
-                        begin,
-                        end,
-                        client,
-                        uuid.uuid4().hex,
-                        now,
-                        now,
-                    ),
-                )
-                await conn.execute(
-                    "INSERT INTO claims (business_id, booking_id, kind, unit_id, block_start_at, block_end_at,"
-                    " status) VALUES (?, ?, 'staff', ?, ?, ?, 'confirmed')",
-                    (business, booking, staff, begin, end),
-                )
-                await conn.execute(
-                    "INSERT INTO audit_log (business_id, booking_id, action, to_status, actor, at, details)"
-                    " VALUES (?, ?, 'created', 'confirmed', 'customer', ?, '{}')",
-                    (business, booking, now),
-                )
-                await (await conn.execute(PG_WEBHOOK.replace("$1", "?"), (business,))).fetchall()
-                await conn.execute(SQLITE_OUTBOX, (uuid.uuid4().hex, business, booking, f"c{n}@example.com", now, now))
-                await conn.execute("COMMIT")
-                return True
+                else:
+                    await self._store(staff, begin, end, n)
+                    await conn.execute("COMMIT")
+                    return True
             except BaseException:
                 await conn.execute("ROLLBACK")
                 raise
+        # The loser's alternatives: the staff member's busy times that day, read outside the write lock.
+        day = start.replace(hour=0, minute=0)
+        window = (_naive(day + timedelta(days=1)), _naive(day), _naive(day - timedelta(minutes=MAX_BLOCK_MINUTES)))
+        await conn.execute("BEGIN")
+        await (await conn.execute(SQLITE_BUSY, (staff, _naive(datetime.now(UTC)), *window))).fetchall()
+        await conn.execute("ROLLBACK")
+        return False
+
+    async def _store(self, staff: str, begin: str, end: str, n: int) -> None:
+        f, conn = self.fixture, self.conn
+        business, email, now = uuid.UUID(f.business_id).hex, f"c{n}@example.com", _naive(datetime.now(UTC))
+        found = await (await conn.execute(SQLITE_SAME_CLIENT, (business, email, "F", "L"))).fetchone()
+        client = found[0] if found else uuid.uuid4().hex
+        if not found:
+            await conn.execute(SQLITE_ADD_CLIENT, (client, business, email, now))
+        booking, service = uuid.uuid4().hex, uuid.UUID(f.service_id).hex
+        row = (booking, business, service, staff, begin, end, begin, end, client, uuid.uuid4().hex, now, now)
+        await conn.execute(SQLITE_BOOKING, row)
+        await conn.execute(SQLITE_CLAIM, (business, booking, staff, begin, end))
+        await conn.execute(SQLITE_AUDIT, (business, booking, now))
+        await conn.execute(SQLITE_OUTBOX, (uuid.uuid4().hex, business, booking, email, now, now))
 
 
 def _naive(moment: datetime) -> str:

@@ -118,6 +118,38 @@ async def insert_claimed(
             await _write(conn, records)
         return taken
     staff = [unit for unit in units if isinstance(unit, StaffTime)]
+    statement, params = _statement_of(claim, rows, records, kept, staff, client)
+    alone = {FINAL: final and (len(kept) == 1 or (not kept and claim.seats is not None))}
+    result = list(await conn.execute(statement, params, execution_options=alone))
+    if not kept:  # a slot's seats, or nothing to take
+        return [claim.seats] if claim.seats and not result[0].booked else []
+    if result and result[0].booked:
+        return []
+    if result:  # claims went in, the bookings did not: take them out again, or they would block the next try
+        await conn.execute(delete(claims).where(claims.c.booking_id.in_([b.id for b in claim.bookings])))
+    stored = {(r.unit_id, r.block_start_at) for r in result}
+    taken = [unit for unit in units if (unit.unit_id, unit.block.start_at) not in stored]
+    return taken or await taken_by_flagged(conn, staff) or list(units)
+
+
+def claim_statement(
+    claim: Claim, rows: list[dict[str, Any]], records: Records | None = None
+) -> tuple[Any, dict[str, Any]]:
+    """PostgreSQL: the one statement that stores `claim` with its booking `rows` and `records` (as
+    insert_claimed sends it), and its parameters. The benchmark's floor sends it without the service layer."""
+    kept = [row for booking in claim.bookings for row in claim_rows(booking)]
+    staff = [unit for unit in claim.time_units if isinstance(unit, StaffTime)]
+    return _statement_of(claim, rows, records, kept, staff, _new_client(claim))
+
+
+def _statement_of(
+    claim: Claim,
+    rows: list[dict[str, Any]],
+    records: Records | None,
+    kept: list[dict[str, Any]],
+    staff: list[StaffTime],
+    client: Client | None,
+) -> tuple[Any, dict[str, Any]]:
     audited = audit_rows(records.events, records.at) if records else []
     queued = [outbox_row(m, records.at) for m in records.messages] if records else []
     params = {f"c{i}_{k}": v for i, row in enumerate(kept) for k, v in row.items()} | _overlap_params(staff)
@@ -129,17 +161,7 @@ async def insert_claimed(
     if claim.seats:
         params |= {"s_slot_id": claim.seats.slot_id, "s_guests": claim.seats.guests}
     shape = (len(rows), len(kept), len(staff), len(audited), len(queued), client is not None, claim.seats is not None)
-    alone = {FINAL: final and (len(kept) == 1 or (not kept and claim.seats is not None))}
-    result = list(await conn.execute(_claim_statement(*shape), params, execution_options=alone))
-    if not kept:  # a slot's seats, or nothing to take
-        return [claim.seats] if claim.seats and not result[0].booked else []
-    if result and result[0].booked:
-        return []
-    if result:  # claims went in, the bookings did not: take them out again, or they would block the next try
-        await conn.execute(delete(claims).where(claims.c.booking_id.in_([b.id for b in claim.bookings])))
-    stored = {(r.unit_id, r.block_start_at) for r in result}
-    taken = [unit for unit in units if (unit.unit_id, unit.block.start_at) not in stored]
-    return taken or await taken_by_flagged(conn, staff) or list(units)
+    return _claim_statement(*shape), params
 
 
 def _new_client(claim: Claim) -> Client | None:
