@@ -210,24 +210,22 @@ class SqliteFloor:
             try:
                 await (await conn.execute(SQLITE_BUSINESS, (self.fixture.slug,))).fetchall()
                 taken = await (await conn.execute(SQLITE_TAKEN, (staff, end, begin, earliest))).fetchall()
-                if taken:
-                    now = _naive(datetime.now(UTC))
-                    await (await conn.execute(SQLITE_LAPSED, (staff, end, begin, earliest, now))).fetchall()
-                    await conn.execute("ROLLBACK")
-                else:
+                if not taken:
                     await self._store(staff, begin, end, n)
                     await conn.execute("COMMIT")
                     return True
+                now = _naive(datetime.now(UTC))
+                await (await conn.execute(SQLITE_LAPSED, (staff, end, begin, earliest, now))).fetchall()
+                await conn.execute("ROLLBACK")
             except BaseException:
                 await conn.execute("ROLLBACK")
                 raise
-        # The loser's alternatives: the staff member's busy times that day, read outside the write lock.
-        day = start.replace(hour=0, minute=0)
-        window = (_naive(day + timedelta(days=1)), _naive(day), _naive(day - timedelta(minutes=MAX_BLOCK_MINUTES)))
-        await conn.execute("BEGIN")
-        await (await conn.execute(SQLITE_BUSY, (staff, _naive(datetime.now(UTC)), *window))).fetchall()
-        await conn.execute("ROLLBACK")
-        return False
+            # The loser's alternatives: the staff member's busy times that day, read after the write lock is
+            # let go (in autocommit: the floor's one connection is shared by every racer, under the gate).
+            day = start.replace(hour=0, minute=0)
+            window = (_naive(day + timedelta(days=1)), _naive(day), _naive(day - timedelta(minutes=MAX_BLOCK_MINUTES)))
+            await (await conn.execute(SQLITE_BUSY, (staff, now, *window))).fetchall()
+            return False
 
     async def _store(self, staff: str, begin: str, end: str, n: int) -> None:
         f, conn = self.fixture, self.conn
