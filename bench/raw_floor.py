@@ -1,5 +1,7 @@
 """The floor: the statements slotguard's booking request sends, sent straight from Python (no HTTP, no
-framework, no service layer). Whatever slotguard spends above this is ours.
+framework, no service layer). Whatever slotguard spends above this is ours, the alternatives a loser gets
+included (slotguard shares one read of them among the losers refused at one moment; the floor's losers send
+none, as they never did).
 
 On PostgreSQL slotguard reads the business row (its services and staff come from the process's catalog
 cache, checked against the row's catalog_version), then sends one statement in autocommit: a
@@ -7,7 +9,7 @@ data-modifying CTE that claims the staff time (ON CONFLICT DO NOTHING) and, only
 finds or adds the client and inserts the booking, its audit entry and its confirmation in the outbox. The
 floor compiles that statement from slotguard's own code (storage/claims.py) once per shape and sends it
 with asyncpg, its parameters built as slotguard builds them. A loser sends the same two, then reads the
-lapsed holds on the time and the staff member's busy times for its alternatives, as slotguard does.
+lapsed holds on the time, as slotguard does.
 
 On SQLite slotguard holds the write lock (BEGIN IMMEDIATE), reads the business and the claims on the time,
 then finds or adds the client and inserts the booking, its claim, the audit entry and the outbox row.
@@ -33,7 +35,7 @@ from slotguard.domain.claims import Claim, Records, StaffTime
 from slotguard.domain.events import StatusChanged
 from slotguard.domain.intervals import Interval
 from slotguard.domain.messages import MessageKind, OutgoingMessage
-from slotguard.storage.claims import _BUSY_BLOCKS, _lapsed_statement, _overlap_params, claim_statement
+from slotguard.storage.claims import _lapsed_statement, _overlap_params, claim_statement
 
 BUSINESS = "SELECT * FROM businesses WHERE slug = $1"
 _DIALECT = asyncpg_dialect()  # type: ignore[no-untyped-call]
@@ -129,14 +131,6 @@ class PostgresFloor:
                 return True
             unit = StaffTime(staff, time)
             await send(conn, _lapsed_statement(1, "postgresql"), _overlap_params([unit]) | {"now": now})
-            window = {
-                "unit_ids": [staff],
-                "now": now,
-                "window_start": start.replace(hour=0, minute=0),
-                "window_end": start.replace(hour=0, minute=0) + timedelta(days=1),
-                "earliest": start.replace(hour=0, minute=0) - timedelta(minutes=MAX_BLOCK_MINUTES),
-            }
-            await send(conn, _BUSY_BLOCKS, window)
             return False
 
 
@@ -177,13 +171,6 @@ SQLITE_LAPSED = (
     "SELECT * FROM bookings WHERE id IN (SELECT booking_id FROM claims WHERE unit_id = ? AND block_start_at < ?"
     " AND block_end_at > ? AND block_start_at > ? AND status IN ('held', 'pending_payment') AND expires_at <= ?)"
 )
-SQLITE_BUSY = (
-    "SELECT unit_id, block_start_at, block_end_at FROM claims WHERE unit_id IN (?)"
-    " AND status IN ('held', 'pending_payment', 'confirmed', 'flagged') AND (expires_at IS NULL OR expires_at > ?)"
-    " AND block_start_at < ? AND block_end_at > ? AND block_start_at > ?"
-)
-
-
 class SqliteFloor:
     """One writer at a time (BEGIN IMMEDIATE + slotguard's in-process write gate), check then insert."""
 
@@ -220,11 +207,6 @@ class SqliteFloor:
             except BaseException:
                 await conn.execute("ROLLBACK")
                 raise
-            # The loser's alternatives: the staff member's busy times that day, read after the write lock is
-            # let go (in autocommit: the floor's one connection is shared by every racer, under the gate).
-            day = start.replace(hour=0, minute=0)
-            window = (_naive(day + timedelta(days=1)), _naive(day), _naive(day - timedelta(minutes=MAX_BLOCK_MINUTES)))
-            await (await conn.execute(SQLITE_BUSY, (staff, now, *window))).fetchall()
             return False
 
     async def _store(self, staff: str, begin: str, end: str, n: int) -> None:
