@@ -19,7 +19,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+import asyncpg
 from sqlalchemy import event
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 # Execution options: the unit's LateTransaction (on its connection), and the mark of a statement that is
@@ -59,6 +61,15 @@ def writes(statement: str) -> bool:
 
 async def end_late_transaction(conn: AsyncConnection, command: str) -> None:
     """COMMIT or ROLLBACK a transaction that began late, in the driver's simple protocol: a prepared
-    statement is refused in a transaction that an error aborted, and ROLLBACK must still go through."""
+    statement is refused in a transaction that an error aborted, and ROLLBACK must still go through.
+
+    The driver's errors are raised as SQLAlchemy raises those of any statement, so that a connection lost
+    or a server shut down at the commit is judged transient and the request retried, like anywhere else.
+    """
     raw = await conn.get_raw_connection()
-    await raw.driver_connection.execute(command)  # type: ignore[union-attr]
+    try:
+        await raw.driver_connection.execute(command)  # type: ignore[union-attr]
+    except asyncpg.PostgresError as exc:  # carries its SQLSTATE, which judges it
+        raise DBAPIError.instance(command, None, exc, Exception) from exc
+    except asyncpg.InterfaceError as exc:  # the connection is closed or was lost
+        raise DBAPIError.instance(command, None, exc, Exception, connection_invalidated=True) from exc

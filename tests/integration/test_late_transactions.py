@@ -7,14 +7,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import psycopg
 import pytest
 
 from slotguard.domain.catalog import BookingRules
+from slotguard.domain.errors import TransientStorageFailure
 from slotguard.services.catalog import create_business
 from slotguard.storage.engine import create_database
 from slotguard.storage.transactions import writes
 from slotguard.storage.unit_of_work import SqlUnitOfWork
-from tests.conftest import unique_slug
+from tests.conftest import POSTGRES_ADMIN_URL, unique_slug
 
 
 class Abandoned(Exception):
@@ -49,6 +51,29 @@ async def test_a_write_left_uncommitted_is_never_committed_by_the_next_unit_on_i
             actions = [e.action for e in await uow.audit.entries(business.id)]
         assert "kept" in actions
         assert "abandoned" not in actions and "rolled back" not in actions
+    finally:
+        await database.dispose()
+
+
+async def test_a_connection_lost_before_the_commit_is_a_transient_failure(postgresql_url: str) -> None:
+    """The server ends the session between a unit's first write and its COMMIT (a restart, a failover):
+    the request is to be retried, as for any statement that meets a lost connection, not answered 500."""
+    database = create_database(postgresql_url, pool_size=1)
+
+    def uows(*, write: bool) -> SqlUnitOfWork:
+        return SqlUnitOfWork(database, write=write)
+
+    try:
+        business = (await create_business(uows, unique_slug("lost"), "Lost", BookingRules(timezone="UTC"))).business
+        with pytest.raises(TransientStorageFailure):
+            async with uows(write=True) as uow:
+                await uow.audit.record_change(business.id, "lost", "owner", {}, datetime.now(UTC))
+                backend = (await uow.connection.exec_driver_sql("SELECT pg_backend_pid()")).scalar_one()
+                with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
+                    admin.execute("SELECT pg_terminate_backend(%s)", (backend,))
+                await uow.commit()
+        async with uows(write=False) as uow:  # the pool hands out a working connection again
+            assert "lost" not in [e.action for e in await uow.audit.entries(business.id)]
     finally:
         await database.dispose()
 
