@@ -1,9 +1,12 @@
 """The steps every booking use case shares: take a claim's units all or nothing, record what was taken.
 
 A use case reads: open the unit of work, read the business and what is booked, decide (the policy's
-rules: hours, notice, grid), build the bookings, `claim_time` (every staff and resource time at once,
-storage/claims.py), `record` (audit entry and messages), `take_seats` last, commit. The seat decrement is
-the last statement before COMMIT, so a slot's row lock is held only for that instant.
+rules: hours, notice, grid), build the bookings and what they write with them (`records_of`: audit entries
+and messages), `claim_time` (every staff and resource time, or a slot's seats, at once, with the records:
+storage/claims.py), commit. On PostgreSQL that claim is one statement, which a use case that writes
+nothing after it (`final=True`) lets commit by itself: a slot's row lock is held from the seats' decrement
+to that commit and no longer. Changes that move seats of an existing booking (a reschedule, a paid
+checkout) take them with `take_seats`, last before their commit.
 """
 
 from __future__ import annotations
