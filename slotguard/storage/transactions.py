@@ -64,12 +64,13 @@ async def end_late_transaction(conn: AsyncConnection, command: str) -> None:
     statement is refused in a transaction that an error aborted, and ROLLBACK must still go through.
 
     The driver's errors are raised as SQLAlchemy raises those of any statement, so that a connection lost
-    or a server shut down at the commit is judged transient and the request retried, like anywhere else.
+    or a server shut down at the commit is judged transient and the request retried, like anywhere else;
+    any other (a connection whose last operation a lost server left unfinished) marks it unusable.
     """
     raw = await conn.get_raw_connection()
     try:
         await raw.driver_connection.execute(command)  # type: ignore[union-attr]
     except asyncpg.PostgresError as exc:  # carries its SQLSTATE, which judges it
         raise DBAPIError.instance(command, None, exc, Exception) from exc
-    except asyncpg.InterfaceError as exc:  # the connection is closed or was lost
+    except Exception as exc:  # the connection is closed, lost, or in a state it cannot go on from
         raise DBAPIError.instance(command, None, exc, Exception, connection_invalidated=True) from exc

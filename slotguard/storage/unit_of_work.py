@@ -112,7 +112,12 @@ class SqlUnitOfWork:
         """End a transaction that began late: the driver, in autocommit, knows nothing of it."""
         if self._late is not None and self._late.open:
             self._late.open = False
-            await end_late_transaction(self.connection, command)
+            try:
+                await end_late_transaction(self.connection, command)
+            except BaseException:
+                # Whether it ended is unknown: the connection is never pooled again.
+                await self.connection.invalidate()
+                raise
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
@@ -120,7 +125,7 @@ class SqlUnitOfWork:
         try:
             if self._conn is not None:
                 try:
-                    await self._end_late_transaction()
+                    await self._end("ROLLBACK")  # a late transaction left open
                     if self._conn.in_transaction():
                         await self._conn.rollback()
                 finally:
@@ -135,14 +140,6 @@ class SqlUnitOfWork:
             return
         if exc is not None and is_transient(exc):
             raise TransientStorageFailure(str(exc)) from exc
-
-    async def _end_late_transaction(self) -> None:
-        """Roll back a late transaction left open; a connection that cannot is discarded, never pooled with it."""
-        try:
-            await self._end("ROLLBACK")
-        except BaseException:
-            await self.connection.invalidate()
-            raise
 
     def _release(self) -> None:
         if self._queue is not None and self._has_turn:
