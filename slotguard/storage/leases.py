@@ -26,10 +26,12 @@ async def lease_due(
     until: datetime,
     limit: int,
     also: Mapping[str, Any] | None = None,
+    then_by: Sequence[Column[Any]] = (),
 ) -> list[RowMapping]:
-    """Up to `limit` rows matching `due`, earliest `lease_column` first, leased to this caller until `until`
-    (`also`: further values set on them in the same UPDATE). Returns them as they were before the lease."""
-    query = select(table).where(*due).order_by(lease_column).limit(limit)
+    """Up to `limit` rows matching `due`, earliest `lease_column` first (`then_by` among equals), leased to
+    this caller until `until` (`also`: further values set on them in the same UPDATE). Returns them as they
+    were before the lease."""
+    query = select(table).where(*due).order_by(lease_column, *then_by).limit(limit)
     if conn.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     claimed = [row._mapping for row in await conn.execute(query)]

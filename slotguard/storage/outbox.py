@@ -45,6 +45,8 @@ class OutboxStore:
             until=now + lease,
             limit=limit,
             also={"attempts": outbox.c.attempts + 1},
+            # Messages due at the same moment (a batch given back after a failure) go out oldest first.
+            then_by=(outbox.c.created_at,),
         )
         return [_message(row) for row in rows]
 
