@@ -35,6 +35,7 @@ from slotguard.domain.claims import Claim, Records, StaffTime
 from slotguard.domain.events import StatusChanged
 from slotguard.domain.intervals import Interval
 from slotguard.domain.messages import MessageKind, OutgoingMessage
+from slotguard.storage.bookings import booking_row
 from slotguard.storage.claims import _lapsed_statement, _overlap_params, claim_statement
 
 BUSINESS = "SELECT * FROM businesses WHERE slug = $1"
@@ -76,23 +77,7 @@ def booking_claim(booking: Booking, recipient: str) -> tuple[Any, dict[str, Any]
         "Hello F, your booking is confirmed.",
     )
     records = Records((StatusChanged.created(booking, "customer"),), (message,), booking.created_at)
-    row = {
-        "id": booking.id,
-        "business_id": booking.business_id,
-        "kind": booking.kind.value,
-        "status": booking.status.value,
-        "service_id": booking.service_id,
-        "staff_id": booking.staff_id,
-        "slot_id": booking.slot_id,
-        "start_at": booking.time.start_at,
-        "end_at": booking.time.end_at,
-        "block_start_at": booking.block.start_at,
-        "block_end_at": booking.block.end_at,
-        "guests": booking.guests,
-        "manage_token_hash": token,
-        "created_at": booking.created_at,
-        "updated_at": booking.created_at,
-    }
+    row = booking_row(booking, token)
     return claim_statement(Claim.of(booking, token), [row], records)
 
 
@@ -171,6 +156,8 @@ SQLITE_LAPSED = (
     "SELECT * FROM bookings WHERE id IN (SELECT booking_id FROM claims WHERE unit_id = ? AND block_start_at < ?"
     " AND block_end_at > ? AND block_start_at > ? AND status IN ('held', 'pending_payment') AND expires_at <= ?)"
 )
+
+
 class SqliteFloor:
     """One writer at a time (BEGIN IMMEDIATE + slotguard's in-process write gate), check then insert."""
 

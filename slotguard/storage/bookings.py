@@ -36,12 +36,12 @@ class BookingStore:
 
         Returns the times (or seats) taken by another active claim ([] when stored); see storage/claims.py.
         """
-        rows = [_row(b, h) for b, h in zip(claim.bookings, claim.manage_token_hashes, strict=True)]
+        rows = [booking_row(b, h) for b, h in zip(claim.bookings, claim.manage_token_hashes, strict=True)]
         return await insert_claimed(self._conn, claim, rows, records, final=final)
 
     async def add(self, booking: Booking, manage_token_hash: str | None) -> None:
         """Store a booking and its claims without asking first: the database constraints alone judge it."""
-        await self._conn.execute(bookings.insert(), _row(booking, manage_token_hash))
+        await self._conn.execute(bookings.insert(), booking_row(booking, manage_token_hash))
         if rows := claim_rows(booking):
             await self._conn.execute(claims.insert(), rows)
 
@@ -262,7 +262,8 @@ def _with_client() -> Any:
     ).select_from(bookings.outerjoin(clients, clients.c.id == bookings.c.client_id))
 
 
-def _row(booking: Booking, manage_token_hash: str | None) -> dict[str, Any]:
+def booking_row(booking: Booking, manage_token_hash: str | None) -> dict[str, Any]:
+    """The `bookings` row of a booking (its client_id None until a claim finds or adds its client)."""
     return {
         "id": booking.id,
         "business_id": booking.business_id,
