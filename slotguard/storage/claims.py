@@ -55,9 +55,9 @@ from slotguard.domain.bookings import BLOCKING_STATUSES, EXPIRING_STATUSES, Book
 from slotguard.domain.catalog import MAX_BLOCK_MINUTES
 from slotguard.domain.claims import Claim, Records, Seats, StaffTime, TimeUnit, Unit, time_units_of
 from slotguard.domain.intervals import Interval
-from slotguard.storage.audit import audit_rows
+from slotguard.storage.audit import AuditStore, audit_rows
 from slotguard.storage.catalog import CLIENT_FIELDS, client_row, found_or_added_client, same_client
-from slotguard.storage.outbox import QUEUED_COLUMNS, outbox_row
+from slotguard.storage.outbox import QUEUED_COLUMNS, OutboxStore, outbox_row
 from slotguard.storage.schema import audit_log, bookings, claims, clients, outbox, slots
 from slotguard.storage.transactions import FINAL
 
@@ -106,7 +106,7 @@ async def insert_claimed(
     client = _new_client(claim)
     if conn.dialect.name != "postgresql":
         taken: list[Unit] = list(await taken_units(conn, units))
-        if not taken and claim.seats and not await _seats_taken(conn, claim.seats):
+        if not taken and claim.seats and not await seats_taken(conn, claim.seats):
             taken = [claim.seats]
         if not taken:
             if client is not None:
@@ -180,10 +180,9 @@ def _now(claim: Claim) -> datetime:
 
 async def _write(conn: AsyncConnection, records: Records | None) -> None:
     """The records of bookings just stored, in their transaction (where the claim's statement did not)."""
-    if records and records.events:
-        await conn.execute(audit_log.insert(), audit_rows(records.events, records.at))
-    if records and records.messages:
-        await conn.execute(outbox.insert(), [outbox_row(m, records.at) for m in records.messages])
+    if records:
+        await AuditStore(conn).record(list(records.events), records.at)
+        await OutboxStore(conn).add(list(records.messages), records.at)
 
 
 async def taken_units(
@@ -379,7 +378,8 @@ def _seats_decrement() -> Any:
     )
 
 
-async def _seats_taken(conn: AsyncConnection, seats: Seats) -> bool:
+async def seats_taken(conn: AsyncConnection, seats: Seats) -> bool:
+    """Take the seats if that many are left; False (and nothing changed) otherwise."""
     result = await conn.execute(_seats_decrement(), {"s_slot_id": seats.slot_id, "s_guests": seats.guests})
     return bool(result.rowcount == 1)
 

@@ -16,6 +16,7 @@ from slotguard.domain.claims import Seats
 from slotguard.domain.intervals import Interval
 from slotguard.domain.slots import Slot
 from slotguard.storage.bookings import active_at
+from slotguard.storage.claims import seats_taken
 from slotguard.storage.schema import bookings, slot_schedules, slots
 
 
@@ -178,12 +179,7 @@ class SlotStore:
         On PostgreSQL concurrent takers queue on the row lock and each re-checks `remaining` once the
         one before it commits; on SQLite the write transaction already holds the file lock.
         """
-        result = await self._conn.execute(
-            update(slots)
-            .where(slots.c.id == seats.slot_id, slots.c.remaining >= seats.guests, slots.c.cancelled_at.is_(None))
-            .values(remaining=slots.c.remaining - seats.guests)
-        )
-        return result.rowcount == 1
+        return await seats_taken(self._conn, seats)  # the decrement a seat booking's claim takes them with
 
     async def give_back_seats(self, seats: Seats) -> None:
         if seats.guests:
