@@ -28,11 +28,18 @@ Bookable = tuple[Business, Service, list[StaffMember]]
 
 
 async def bookable(
-    uow: UnitOfWork, slug: str, service_id: UUID, staff_id: UUID | None, policy: Policy = Policy.CUSTOMER
+    uow: UnitOfWork,
+    slug: str,
+    service_id: UUID,
+    staff_id: UUID | None,
+    policy: Policy = Policy.CUSTOMER,
+    *,
+    remembered: bool = False,
 ) -> Bookable:
     """The business, the service, and the staff offering it whom `policy` may book (only `staff_id` if
-    named): online-bookable ones for customers, all of them for the owner."""
-    business = await uow.catalog.business_by_slug(slug)
+    named): online-bookable ones for customers, all of them for the owner. `remembered`: a claim follows,
+    which checks the business's version, so it may come from memory (CatalogStore.business_by_slug)."""
+    business = await uow.catalog.business_by_slug(slug, remembered=remembered)
     if business is None:
         raise NotFound("business")
     service = await uow.catalog.service(business.id, service_id)

@@ -97,7 +97,9 @@ async def _take_time(
         async with uows(write=True) as uow:
             if watch.seen_taken(number):  # while this request waited for a connection
                 return SEEN_TAKEN
-            known[:] = [await bookable(uow, slug, request.service_id, request.staff_id, request.policy)]
+            known[:] = [
+                await bookable(uow, slug, request.service_id, request.staff_id, request.policy, remembered=True)
+            ]
             if number > 1 and (done := await uow.bookings.get(known[0][0].id, ticket.booking_id)):
                 return done
             draft = await AppointmentDraft.of(uow, known[0], request, ticket, terms, clock())

@@ -64,7 +64,9 @@ async def book_series(
 
     async def attempt(number: int) -> list[Booking] | _SeriesRefusal:
         async with uows(write=True) as uow:
-            known[:] = [await bookable(uow, slug, request.service_id, request.staff_id, request.policy)]
+            known[:] = [
+                await bookable(uow, slug, request.service_id, request.staff_id, request.policy, remembered=True)
+            ]
             business = known[0][0]
             if number > 1 and (done := await uow.bookings.series(business.id, series_id)):
                 return done  # the try before committed, and its reply was lost

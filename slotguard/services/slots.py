@@ -150,7 +150,7 @@ async def _take_seats(
         async with uows(write=True) as uow:
             if watch.seen_taken(number):  # while this request waited for a connection
                 return SEEN_FULL
-            read[:] = [await _slot_named(uow, slug, request.slot_id, clock())]
+            read[:] = [await _slot_named(uow, slug, request.slot_id, clock(), remembered=True)]
             business, slot = read[0]
             if number > 1 and (done := await uow.bookings.get(business.id, ticket.booking_id)):
                 return done
@@ -174,8 +174,11 @@ async def _take_seats(
     raise SlotUnavailable(request.party, alternatives)
 
 
-async def _slot_named(uow: UnitOfWork, slug: str, slot_id: UUID, now: datetime) -> tuple[Business, Slot]:
-    business = await uow.catalog.business_by_slug(slug)
+async def _slot_named(
+    uow: UnitOfWork, slug: str, slot_id: UUID, now: datetime, *, remembered: bool = False
+) -> tuple[Business, Slot]:
+    """The business and its slot; `remembered` as for CatalogStore.business_by_slug (a claim follows)."""
+    business = await uow.catalog.business_by_slug(slug, remembered=remembered)
     if business is None:
         raise NotFound("business")
     slot = await uow.slots.get(business.id, slot_id, now)

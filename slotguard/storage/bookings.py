@@ -14,6 +14,7 @@ from slotguard.domain.bookings import BLOCKING_STATUSES, EXPIRING_STATUSES, Book
 from slotguard.domain.catalog import MAX_BLOCK_MINUTES
 from slotguard.domain.claims import Claim, Records, TimeUnit, Unit, time_units_of
 from slotguard.domain.intervals import Interval
+from slotguard.storage.catalog import CatalogStore
 from slotguard.storage.claims import busy_blocks, claim_rows, insert_claimed, lapsed_on
 from slotguard.storage.dialects import update_unless_overlapping
 from slotguard.storage.schema import bookings, claims, clients, manage_links
@@ -23,8 +24,9 @@ _EXPIRING = [s.value for s in EXPIRING_STATUSES]
 
 
 class BookingStore:
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: AsyncConnection, catalog: CatalogStore | None = None) -> None:
         self._conn = conn
+        self._catalog = catalog  # the unit's: a claim checks the version of a business taken from memory
 
     def _now(self, now: datetime) -> Any:
         # On PostgreSQL the database clock judges expiry, so servers with skewed clocks agree.
@@ -35,9 +37,16 @@ class BookingStore:
         the `records` with them, and its seats; `final`: nothing is written after it in this unit of work.
 
         Returns the times (or seats) taken by another active claim ([] when stored); see storage/claims.py.
+        If the business was taken from memory (CatalogStore.business_by_slug) and has changed since,
+        nothing is stored and TransientStorageFailure is raised: the use case runs again on a fresh read.
         """
         rows = [booking_row(b, h) for b, h in zip(claim.bookings, claim.manage_token_hashes, strict=True)]
-        return await insert_claimed(self._conn, claim, rows, records, final=final)
+        business_id = claim.bookings[0].business_id
+        version = self._catalog.unconfirmed_version(business_id) if self._catalog else None
+        claimed = await insert_claimed(self._conn, claim, rows, records, final=final, version=version)
+        if self._catalog is not None and version is not None:
+            self._catalog.confirmed(business_id, current=claimed.current)
+        return claimed.taken
 
     async def add(self, booking: Booking, manage_token_hash: str | None) -> None:
         """Store a booking and its claims without asking first: the database constraints alone judge it."""

@@ -4,8 +4,15 @@ A business's services and staff are read on every booking and availability reque
 so each process keeps them in memory (`CatalogCache`) under the business's `catalog_version`. The
 version comes with the business row, which a request reads anyway; database triggers bump it on every
 change to services, staff, their links and time off (migration 0008), when a staff calendar is
-connected or disconnected (0019) and when the webhook endpoint changes (0020), so a change committed anywhere
-is seen by the next request on every worker, at the cost of no extra round trip.
+connected or disconnected (0019), when the webhook endpoint changes (0020) and when the business row
+itself changes (0021), so a change committed anywhere is seen by the next request on every worker, at the
+cost of no extra round trip.
+
+A booking goes one step further on PostgreSQL: it may take the business row itself from memory
+(`business_by_slug(remembered=True)`), because its claim statement checks the version and stores nothing
+if it moved (storage/claims.py). A unit that took it so and stores no such claim checks the version with
+one read before its answer stands (`confirm`, called by the unit of work), so nothing is ever decided on
+a business that was not current at some moment of the unit.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from slotguard.domain.bookings import Client
 from slotguard.domain.calendars import CalendarKind
 from slotguard.domain.catalog import BookingRules, Business, Resource, Service, StaffMember, WorkingHours
+from slotguard.domain.errors import TransientStorageFailure
 from slotguard.domain.intervals import Interval
 from slotguard.storage.schema import (
     businesses,
@@ -50,11 +58,29 @@ class _Catalog:
 
 
 class CatalogCache:
-    """Per process and database: the latest catalog read of the most recently used businesses."""
+    """Per process and database: the latest catalog read of the most recently used businesses, and the
+    business rows that booking requests may take from memory (`CatalogStore.business_by_slug`)."""
 
     def __init__(self, max_businesses: int = 512) -> None:
         self._max = max_businesses
         self._entries: OrderedDict[UUID, _Catalog] = OrderedDict()
+        self._businesses: OrderedDict[str, tuple[Business, int]] = OrderedDict()
+
+    def business(self, slug: str) -> tuple[Business, int] | None:
+        """The business kept under `slug`, with the catalog version it was read at."""
+        return self._businesses.get(slug)
+
+    def keep_business(self, business: Business, version: int) -> None:
+        current = self._businesses.get(business.slug)
+        if current is not None and current[1] > version:
+            return  # a slower reader must not replace a newer copy
+        self._businesses[business.slug] = (business, version)
+        self._businesses.move_to_end(business.slug)
+        while len(self._businesses) > self._max:
+            self._businesses.popitem(last=False)
+
+    def forget_business(self, slug: str) -> None:
+        self._businesses.pop(slug, None)
 
     def get(self, business_id: UUID, version: int) -> _Catalog | None:
         entry = self._entries.get(business_id)
@@ -94,6 +120,10 @@ class CatalogStore:
         self._cache = catalog_cache(conn)
         self._versions: dict[UUID, int] = {}  # catalog versions this transaction has read
         self._wrote = False
+        # Businesses this unit took from memory whose version no statement has checked yet.
+        self._unconfirmed: dict[UUID, tuple[Business, int]] = {}
+        # On SQLite a read costs no round trip: memory would save nothing there.
+        self._remembers = conn.dialect.name == "postgresql"
 
     def _changed(self) -> None:
         self._wrote = True
@@ -122,12 +152,46 @@ class CatalogStore:
         statement = update(businesses).where(businesses.c.id == business_id).values(api_key_hash=api_key_hash)
         await self._conn.execute(statement)
 
-    async def business_by_slug(self, slug: str) -> Business | None:
+    async def business_by_slug(self, slug: str, *, remembered: bool = False) -> Business | None:
+        """The business named `slug`. `remembered`: the caller's claim checks the catalog version (the
+        claim statement refuses to store anything if it moved), so on PostgreSQL the business may come
+        from the process's memory, which spares a booking one of its two round trips. A unit that took
+        it from memory and stores no claim has its version checked at its commit or its end
+        (`confirm`); if it moved, the unit fails as transient and is run again on a fresh read.
+        """
+        if remembered and self._remembers and not self._wrote and (kept := self._cache.business(slug)):
+            business, version = kept
+            self._versions[business.id] = version
+            self._unconfirmed[business.id] = kept
+            return business
         row = (await self._conn.execute(_BUSINESS_BY_SLUG, {"slug": slug})).first()
         if row is None:
             return None
         self._versions[row.id] = row.catalog_version
-        return _business(row._mapping)
+        business = _business(row._mapping)
+        if remembered and self._remembers:
+            self._cache.keep_business(business, row.catalog_version)
+        return business
+
+    def unconfirmed_version(self, business_id: UUID) -> int | None:
+        """The catalog version that a claim for `business_id` must find stored: the one the business was
+        taken from memory at (None when it was read in this unit, or its version checked already)."""
+        kept = self._unconfirmed.get(business_id)
+        return kept[1] if kept else None
+
+    def confirmed(self, business_id: UUID, *, current: bool) -> None:
+        """What a statement found of a version taken from memory: if it moved, the memory is dropped and
+        the unit fails as transient, to be run again on a fresh read."""
+        kept = self._unconfirmed.pop(business_id, None)
+        if kept is not None and not current:
+            self._cache.forget_business(kept[0].slug)
+            raise TransientStorageFailure(f"business {kept[0].slug} changed since this process read it")
+
+    async def confirm(self) -> None:
+        """Check the versions of the businesses taken from memory that no claim has checked."""
+        for business_id, (_, version) in list(self._unconfirmed.items()):
+            stored = await self._conn.scalar(_CATALOG_VERSION, {"business_id": business_id})
+            self.confirmed(business_id, current=stored == version)
 
     async def business_by_id(self, business_id: UUID) -> Business | None:
         row = (await self._conn.execute(select(businesses).where(businesses.c.id == business_id))).first()
@@ -455,6 +519,7 @@ _SAME_OR_ADDED_CLIENT = text(
 ).bindparams(*(bindparam(name, type_=clients.c[name].type) for name in CLIENT_FIELDS))
 _WEBHOOK_URL = select(webhook_endpoints.c.url).where(webhook_endpoints.c.business_id == bindparam("business_id"))
 _BUSINESS_BY_SLUG = select(businesses).where(businesses.c.slug == bindparam("slug"))
+_CATALOG_VERSION = select(businesses.c.catalog_version).where(businesses.c.id == bindparam("business_id"))
 
 
 _SERVICE_FIELDS = (

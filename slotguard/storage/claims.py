@@ -29,6 +29,7 @@ The design (schema: table `claims`, created by the claims migration):
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
@@ -58,7 +59,8 @@ from slotguard.domain.intervals import Interval
 from slotguard.storage.audit import AuditStore, audit_rows
 from slotguard.storage.catalog import CLIENT_FIELDS, client_row, found_or_added_client, same_client
 from slotguard.storage.outbox import QUEUED_COLUMNS, OutboxStore, outbox_row
-from slotguard.storage.schema import audit_log, bookings, claims, clients, outbox, slots
+from slotguard.storage.precompiled import execute_precompiled
+from slotguard.storage.schema import audit_log, bookings, businesses, claims, clients, outbox, slots
 from slotguard.storage.transactions import FINAL
 
 # A claim's kind for a busy time of a staff member's own calendar (its unit is the staff member's time),
@@ -89,7 +91,8 @@ async def insert_claimed(
     records: Records | None = None,
     *,
     final: bool = False,
-) -> Sequence[Unit]:
+    version: int | None = None,
+) -> Claimed:
     """Insert the claim's booking `rows` and the claims of all their times, all or nothing, and with them
     the `records` (audit entries and messages) and the bookings' client (found, or added), only if the
     bookings are stored.
@@ -97,9 +100,10 @@ async def insert_claimed(
     `final`: nothing is written after the claim in its unit of work, so on PostgreSQL a claim of one time
     (stored whole or not at all by its one statement) may commit by itself (storage/transactions.py).
 
-    A claim with `seats` takes them too (a slot's seat booking keeps no time), in the same statement.
+    `version` (PostgreSQL): the business's catalog version that decided the claim; if the stored one
+    differs, nothing is stored and `current` is False.
 
-    Returns the units that were taken by another active claim ([] when everything was stored).
+    A claim with `seats` takes them too (a slot's seat booking keeps no time), in the same statement.
     """
     units = claim.time_units
     kept = [row for booking in claim.bookings for row in claim_rows(booking)]
@@ -116,30 +120,41 @@ async def insert_claimed(
             if kept:
                 await conn.execute(claims.insert(), kept)
             await _write(conn, records)
-        return taken
+        return Claimed(taken)
     staff = [unit for unit in units if isinstance(unit, StaffTime)]
-    statement, params = _statement_of(claim, rows, records, kept, staff, client)
+    statement, params = _statement_of(claim, rows, records, kept, staff, client, version)
     alone = {FINAL: final and (len(kept) == 1 or (not kept and claim.seats is not None))}
-    result = list(await conn.execute(statement, params, execution_options=alone))
+    outcome, *_ = result = await execute_precompiled(conn, statement, params, alone)
+    if outcome.booked:
+        return Claimed([])
+    if not outcome.current:  # the business changed: nothing went in (every part is conditional on it)
+        return Claimed(list(units), current=False)
     if not kept:  # a slot's seats, or nothing to take
-        return [claim.seats] if claim.seats and not result[0].booked else []
-    if result and result[0].booked:
-        return []
-    if result:  # claims went in, the bookings did not: take them out again, or they would block the next try
+        return Claimed([claim.seats] if claim.seats else [])
+    stored = {(r.unit_id, r.block_start_at) for r in result if r.unit_id is not None}
+    if stored:  # claims went in, the bookings did not: take them out again, or they would block the next try
         await conn.execute(delete(claims).where(claims.c.booking_id.in_([b.id for b in claim.bookings])))
-    stored = {(r.unit_id, r.block_start_at) for r in result}
     taken = [unit for unit in units if (unit.unit_id, unit.block.start_at) not in stored]
-    return taken or await taken_by_flagged(conn, staff) or list(units)
+    return Claimed(taken or await taken_by_flagged(conn, staff) or list(units))
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """What a claim found: the units taken by another active claim ([] when everything was stored), and
+    whether the business's catalog version was the one given (nothing is stored when it was not)."""
+
+    taken: Sequence[Unit]
+    current: bool = True
 
 
 def claim_statement(
-    claim: Claim, rows: list[dict[str, Any]], records: Records | None = None
+    claim: Claim, rows: list[dict[str, Any]], records: Records | None = None, version: int | None = None
 ) -> tuple[Any, dict[str, Any]]:
     """PostgreSQL: the one statement that stores `claim` with its booking `rows` and `records` (as
     insert_claimed sends it), and its parameters. The benchmark's floor sends it without the service layer."""
     kept = [row for booking in claim.bookings for row in claim_rows(booking)]
     staff = [unit for unit in claim.time_units if isinstance(unit, StaffTime)]
-    return _statement_of(claim, rows, records, kept, staff, _new_client(claim))
+    return _statement_of(claim, rows, records, kept, staff, _new_client(claim), version)
 
 
 def _statement_of(
@@ -149,6 +164,7 @@ def _statement_of(
     kept: list[dict[str, Any]],
     staff: list[StaffTime],
     client: Client | None,
+    version: int | None = None,
 ) -> tuple[Any, dict[str, Any]]:
     audited = audit_rows(records.events, records.at) if records else []
     queued = [outbox_row(m, records.at) for m in records.messages] if records else []
@@ -160,8 +176,10 @@ def _statement_of(
         params |= {f"k_{k}": v for k, v in client_row(claim.bookings[0].business_id, client, _now(claim)).items()}
     if claim.seats:
         params |= {"s_slot_id": claim.seats.slot_id, "s_guests": claim.seats.guests}
+    if version is not None:
+        params |= {"v_business_id": claim.bookings[0].business_id, "v_version": version}
     shape = (len(rows), len(kept), len(staff), len(audited), len(queued), client is not None, claim.seats is not None)
-    return _claim_statement(*shape), params
+    return _claim_statement(*shape, with_version=version is not None), params
 
 
 def _new_client(claim: Claim) -> Client | None:
@@ -312,16 +330,23 @@ def _claim_statement(
     message_count: int = 0,
     with_client: bool = False,
     with_seats: bool = False,
+    *,
+    with_version: bool = False,
 ) -> Any:
     """PostgreSQL: insert the claims (ON CONFLICT DO NOTHING), then the bookings only if every claim went
     in and no flagged busy time meets a staff time, with their client (found, or added), audit entries and
-    messages, in one statement; the rows are the claims that went in, each with whether the bookings were
-    stored (without claims, as a slot's seat bookings: one row saying so)."""
-    ok: Any = true()
+    messages, in one statement. `with_version`: all of it only if the business's catalog version is still
+    `v_version`.
+
+    The first row says whether the bookings were stored (`booked`) and whether the version was current
+    (`current`); the rows name the claims that went in (`unit_id`, `block_start_at`; NULL if none did)."""
+    current: Any = _current_catalog() if with_version else true()
+    ok: Any = current
     if with_seats:  # a slot's seats: the bookings go in only if the decrement took them (claim_count is 0)
-        ok = select(_seats_decrement().returning(slots.c.id).cte("seats_taken").c.id).exists()
+        ok = select(_seats_decrement(current).returning(slots.c.id).cte("seats_taken").c.id).exists()
+    claimed: Any = None
     if claim_count:
-        claimed = _claimed(claim_count, staff_count)
+        claimed = _claimed(claim_count, staff_count, current)
         every_claim_in = select(func.count()).select_from(claimed).scalar_subquery() == claim_count
         if staff_count:
             every_claim_in = and_(every_claim_in, ~_flagged_met(staff_count))
@@ -340,10 +365,21 @@ def _claim_statement(
         )
         if count
     ]
+    outcome = select(stored.label("booked"), current.label("current")).cte("outcome")
     # Data-modifying CTEs run whether or not the final SELECT reads them; add_cte renders them.
-    if not claim_count:  # a slot's seats: no time to claim
-        return select(stored.label("booked")).add_cte(*written)
-    return select(claimed.c.unit_id, claimed.c.block_start_at, stored.label("booked")).add_cte(*written)
+    if claimed is None:  # a slot's seats: no time to claim
+        return select(outcome.c.booked, outcome.c.current).add_cte(*written)
+    went_in = outcome.outerjoin(claimed, true())
+    columns = (outcome.c.booked, outcome.c.current, claimed.c.unit_id, claimed.c.block_start_at)
+    return select(*columns).select_from(went_in).add_cte(*written)
+
+
+def _current_catalog() -> Any:
+    """Whether business `v_business_id`'s catalog version is still `v_version` (storage/catalog.py)."""
+    return exists().where(
+        businesses.c.id == bindparam("v_business_id", type_=businesses.c.id.type),
+        businesses.c.catalog_version == bindparam("v_version", type_=businesses.c.catalog_version.type),
+    )
 
 
 def _found_or_added_client(ok: Any) -> Any:
@@ -362,10 +398,10 @@ def _found_or_added_client(ok: Any) -> Any:
     return func.coalesce(select(same.c.id).scalar_subquery(), select(added.c.id).scalar_subquery())
 
 
-def _seats_decrement() -> Any:
-    """Take `s_guests` seats of slot `s_slot_id` if that many are left: the counter's CHECK (remaining >= 0)
-    guards it too. On PostgreSQL racers queue on the slot's row lock, each re-checking once the one before
-    it commits."""
+def _seats_decrement(condition: Any = None) -> Any:
+    """Take `s_guests` seats of slot `s_slot_id` if that many are left (and `condition` holds): the
+    counter's CHECK (remaining >= 0) guards it too. On PostgreSQL racers queue on the slot's row lock, each
+    re-checking once the one before it commits."""
     guests = bindparam("s_guests", type_=slots.c.remaining.type)
     return (
         update(slots)
@@ -373,6 +409,7 @@ def _seats_decrement() -> Any:
             slots.c.id == bindparam("s_slot_id", type_=slots.c.id.type),
             slots.c.remaining >= guests,
             slots.c.cancelled_at.is_(None),
+            *([] if condition is None else [condition]),
         )
         .values(remaining=slots.c.remaining - guests)
     )
@@ -384,12 +421,13 @@ async def seats_taken(conn: AsyncConnection, seats: Seats) -> bool:
     return bool(result.rowcount == 1)
 
 
-def _claimed(claim_count: int, staff_count: int) -> Any:
-    """The claims given as parameters `c{i}_{column}`, inserted unless they conflict; the ones that went in.
+def _claimed(claim_count: int, staff_count: int, current: Any) -> Any:
+    """The claims given as parameters `c{i}_{column}`, inserted unless they conflict (and only if `current`
+    holds); the ones that went in.
 
     A claim of one staff time is not inserted where a flagged busy time meets it either: then it goes in
     exactly when its booking does, and the statement stores all of it or nothing even in autocommit."""
-    source = _given_rows(claims, "c", _CLAIM_COLUMNS, claim_count, "claim_rows")
+    source = _given_rows(claims, "c", _CLAIM_COLUMNS, claim_count, "claim_rows").where(current)
     if claim_count == 1 and staff_count == 1:
         source = source.where(~_flagged_met(staff_count))
     return (

@@ -6,7 +6,7 @@ from types import TracebackType
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from slotguard.domain.errors import StorageFailure, TransientStorageFailure
+from slotguard.domain.errors import BookingError, StorageFailure, TransientStorageFailure
 from slotguard.storage.audit import AuditStore
 from slotguard.storage.bookings import BookingStore
 from slotguard.storage.calendars import CalendarStore
@@ -86,7 +86,7 @@ class SqlUnitOfWork:
             raise _translated(exc) from exc
         self._conn = conn
         self.catalog = CatalogStore(conn)
-        self.bookings = BookingStore(conn)
+        self.bookings = BookingStore(conn, self.catalog)
         self.slots = SlotStore(conn)
         self.audit = AuditStore(conn)
         self.payments = PaymentStore(conn)
@@ -101,6 +101,7 @@ class SqlUnitOfWork:
         return self
 
     async def commit(self) -> None:
+        await self.catalog.confirm()  # a business taken from memory that no claim checked
         await self._end("COMMIT")
         await self.connection.commit()
 
@@ -122,6 +123,7 @@ class SqlUnitOfWork:
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
+        stale = await self._confirmed_catalog(exc)
         try:
             if self._conn is not None:
                 try:
@@ -136,10 +138,24 @@ class SqlUnitOfWork:
         finally:
             self._conn = None
             self._release()
+        if stale is not None:
+            raise stale from exc
         if exc is not None and not isinstance(exc, Exception):
             return
         if exc is not None and is_transient(exc):
             raise TransientStorageFailure(str(exc)) from exc
+
+    async def _confirmed_catalog(self, exc: BaseException | None) -> BaseException | None:
+        """A unit that decided with a business taken from memory, and stored no claim that checked it,
+        checks its version before its answer stands (a refusal too: the rules it used may have changed).
+        Returns the failure to raise instead (transient, so the use case runs again on a fresh read)."""
+        if self._conn is None or not (exc is None or isinstance(exc, BookingError)):
+            return None
+        try:
+            await self.catalog.confirm()
+        except Exception as failure:
+            return failure if isinstance(failure, StorageFailure) else _translated(failure)
+        return None
 
     def _release(self) -> None:
         if self._queue is not None and self._has_turn:

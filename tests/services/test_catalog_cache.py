@@ -7,21 +7,25 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import pytest
-from sqlalchemy import delete, event, insert
+from sqlalchemy import delete, event, insert, select
 
+from slotguard.domain.bookings import Booking, Client
 from slotguard.domain.catalog import BookingRules, Business, Service, StaffMember, WorkingHours
-from slotguard.domain.errors import NotFound
+from slotguard.domain.errors import NotFound, OutsideAvailability
+from slotguard.domain.intervals import Interval
 from slotguard.domain.messages import WebhookEndpoint
 from slotguard.services.availability import bookable
+from slotguard.services.booking import AppointmentRequest, book_appointment
 from slotguard.services.catalog import add_service, add_staff, create_business, update_business
 from slotguard.services.ports import UnitOfWork, UnitOfWorkFactory
+from slotguard.services.slots import SeatRequest, add_slot, book_seats
 from slotguard.storage.engine import Database, create_database
-from slotguard.storage.schema import staff_services, time_off
+from slotguard.storage.schema import bookings, outbox, staff_services, time_off
 from slotguard.storage.unit_of_work import SqlUnitOfWork
 from tests.conftest import unique_slug
 
@@ -145,3 +149,87 @@ async def test_the_webhook_endpoint_reaches_every_worker_at_once(workers: tuple[
     assert await url_seen_by_b() == "https://hooks.example/two"
     await put(None)
     assert await url_seen_by_b() is None
+
+
+# A booking may take its business from the process's memory (PostgreSQL), because its claim statement
+# checks the business's catalog version and stores nothing if it moved. These tests book on worker b
+# after worker a changed the business: each would pass a stale booking if the check were missing.
+
+
+def clock() -> datetime:
+    return datetime.now(UTC)
+
+
+def tomorrow_at(hour: int) -> datetime:
+    return datetime.combine(datetime.now(UTC).date() + timedelta(days=2), time(hour), tzinfo=UTC)
+
+
+async def book(worker: Worker, business: Business, service: Service, staff: StaffMember, hour: int) -> Booking:
+    client = Client("Ana", "Client", f"ana{hour}@example.com")
+    request = AppointmentRequest(service.id, tomorrow_at(hour), client, staff_id=staff.id)
+    return (await book_appointment(worker.uows, clock, business.slug, request)).booking
+
+
+async def subjects(worker: Worker, booking_id: UUID) -> set[str]:
+    async with worker.uows(write=False) as uow:
+        rows = await uow.connection.execute(select(outbox.c.subject).where(outbox.c.booking_id == booking_id))  # type: ignore[attr-defined]
+        return {row.subject for row in rows}
+
+
+async def test_a_booking_on_a_business_changed_meanwhile_is_decided_on_the_change(
+    workers: tuple[Worker, Worker],
+) -> None:
+    a, b = workers
+    business, service, staff = await new_business(a.uows)
+    await book(b, business, service, staff, 9)  # b keeps the business in memory now (PostgreSQL)
+
+    await update_business(a.uows, business, {"min_notice_minutes": 7 * 24 * 60})
+    with pytest.raises(OutsideAvailability):
+        await book(b, business, service, staff, 10)  # inside the new notice
+    async with b.uows(write=False) as uow:
+        stored = await uow.connection.execute(select(bookings.c.id).where(bookings.c.staff_id == staff.id))  # type: ignore[attr-defined]
+        assert len(list(stored)) == 1
+
+    await update_business(a.uows, business, {"name": "Renamed", "min_notice_minutes": 0})
+    renamed = await book(b, business, service, staff, 11)
+    assert any("Renamed" in subject for subject in await subjects(b, renamed.id))  # its confirmation
+
+
+async def test_a_refusal_decided_from_memory_is_checked_before_it_stands(workers: tuple[Worker, Worker]) -> None:
+    a, b = workers
+    business, service, staff = await new_business(a.uows)
+    await book(b, business, service, staff, 9)
+
+    newcomer = await add_staff(a.uows, member(business, service, "Sam"))
+    booked = await book(b, business, service, newcomer, 9)  # unknown to b's memory, known to the database
+    assert booked.staff_id == newcomer.id
+
+
+async def test_a_seat_booking_on_a_business_changed_meanwhile_takes_its_seats_once(
+    workers: tuple[Worker, Worker],
+) -> None:
+    a, b = workers
+    business, service, _ = await new_business(a.uows)
+    slot = await add_slot(a.uows, clock, business, service.id, Interval(tomorrow_at(15), tomorrow_at(16)), 5)
+    party = SeatRequest(slot.id, Client("Bo", "Guest", "bo@example.com"), 2)
+    await book_seats(b.uows, clock, business.slug, party)
+
+    await update_business(a.uows, business, {"name": "Renamed"})
+    second = (await book_seats(b.uows, clock, business.slug, party)).booking
+    assert any("Renamed" in subject for subject in await subjects(b, second.id))
+    async with b.uows(write=False) as uow:
+        stored = await uow.slots.get(business.id, slot.id, clock())
+    assert stored is not None and stored.remaining == 1  # 5 seats, two parties of 2: none taken twice
+
+
+async def test_a_warm_worker_books_with_its_claim_alone_on_postgresql(workers: tuple[Worker, Worker]) -> None:
+    _, b = workers
+    business, service, staff = await new_business(b.uows)
+    await book(b, business, service, staff, 9)
+    b.statements.clear()
+    await book(b, business, service, staff, 10)
+    sent = [" ".join(s.split())[:40] for s in b.statements]
+    if b.database.engine.dialect.name == "postgresql":
+        assert len(sent) == 1 and sent[0].startswith("WITH"), sent  # the claim, which commits by itself
+    else:  # a read costs no round trip on SQLite: the business is read in the transaction
+        assert any("FROM businesses" in s for s in b.statements), sent
