@@ -3,12 +3,12 @@ framework, no service layer). Whatever slotguard spends above this is ours, the 
 included (slotguard shares one read of them among the losers refused at one moment; the floor's losers send
 none, as they never did).
 
-On PostgreSQL slotguard reads the business row (its services and staff come from the process's catalog
-cache, checked against the row's catalog_version), then sends one statement in autocommit: a
-data-modifying CTE that claims the staff time (ON CONFLICT DO NOTHING) and, only if the claim went in,
-finds or adds the client and inserts the booking, its audit entry and its confirmation in the outbox. The
-floor compiles that statement from slotguard's own code (storage/claims.py) once per shape and sends it
-with asyncpg, its parameters built as slotguard builds them. A loser sends the same two, then reads the
+On PostgreSQL slotguard takes the business, its services and staff from the process's memory and sends
+one statement in autocommit: a data-modifying CTE that checks the business's catalog version, claims the
+staff time (ON CONFLICT DO NOTHING) and, only if the claim went in, finds or adds the client and inserts
+the booking, its audit entry and its confirmation in the outbox. The floor compiles that statement from
+slotguard's own code (storage/claims.py, storage/precompiled.py) once per shape and sends it with
+asyncpg, its parameters built as slotguard builds them. A loser sends the same statement, then reads the
 lapsed holds on the time, as slotguard does.
 
 On SQLite slotguard holds the write lock (BEGIN IMMEDIATE), reads the business and the claims on the time,
@@ -21,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
-from functools import cache
 from typing import Any
 
 import aiosqlite
@@ -37,34 +36,24 @@ from slotguard.domain.intervals import Interval
 from slotguard.domain.messages import MessageKind, OutgoingMessage
 from slotguard.storage.bookings import booking_row
 from slotguard.storage.claims import _lapsed_statement, _overlap_params, claim_statement
+from slotguard.storage.precompiled import precompiled
 
 BUSINESS = "SELECT * FROM businesses WHERE slug = $1"
+VERSION = "SELECT catalog_version FROM businesses WHERE id = $1"
 _DIALECT = asyncpg_dialect()  # type: ignore[no-untyped-call]
-
-
-@cache
-def _compiled(statement: Any) -> Any:
-    """slotguard's statement as SQLAlchemy renders it for asyncpg; compiled once per statement (slotguard
-    caches each shape's statement, so the same shape is the same object)."""
-    return statement.compile(dialect=_DIALECT)
 
 
 async def send(conn: Any, statement: Any, params: dict[str, Any]) -> list[Any]:
     """Send one of slotguard's statements with asyncpg: its `$n` text and its parameters in their order,
-    each converted by its type's bind processor as SQLAlchemy would."""
-    compiled = _compiled(statement)
-    state = compiled.construct_expanded_state(params)
-    processors = compiled._bind_processors | state.processors
-    values = [
-        processors[name](state.parameters[name]) if name in processors else state.parameters[name]
-        for name in state.positiontup
-    ]
-    return list(await conn.fetch(state.statement, *values))
+    each converted by its type's bind processor, as slotguard sends it (storage/precompiled.py)."""
+    form = precompiled(statement, _DIALECT)
+    return list(await conn.fetch(form.sql, *form.positional(params)))
 
 
-def booking_claim(booking: Booking, recipient: str) -> tuple[Any, dict[str, Any]]:
+def booking_claim(booking: Booking, recipient: str, version: int) -> tuple[Any, dict[str, Any]]:
     """The claim statement of one new booking and its parameters, as insert_claimed builds them: the
-    booking's row, its client (found, or added), its audit entry and a placeholder confirmation."""
+    booking's row, its client (found, or added), its audit entry and a placeholder confirmation, stored
+    only if the business's catalog is still at `version`."""
     token = uuid.uuid4().hex
     message = OutgoingMessage(
         uuid.uuid4(),
@@ -78,16 +67,18 @@ def booking_claim(booking: Booking, recipient: str) -> tuple[Any, dict[str, Any]
     )
     records = Records((StatusChanged.created(booking, "customer"),), (message,), booking.created_at)
     row = booking_row(booking, token)
-    return claim_statement(Claim.of(booking, token), [row], records)
+    return claim_statement(Claim.of(booking, token), [row], records, version)
 
 
 class PostgresFloor:
     def __init__(self, database_url: str, fixture: Fixture, pool_size: int = 20) -> None:
         self.url, self.fixture, self.pool_size = database_url, fixture, pool_size
         self.pool: Any = None
+        self.version = 0  # the business's catalog version, read once, as slotguard keeps it in memory
 
     async def __aenter__(self) -> PostgresFloor:
         self.pool = await asyncpg.create_pool(self.url, min_size=self.pool_size, max_size=self.pool_size)
+        self.version = await self.pool.fetchval(VERSION, uuid.UUID(self.fixture.business_id))
         return self
 
     async def __aexit__(self, *_: object) -> None:
@@ -108,9 +99,8 @@ class PostgresFloor:
             staff_id=staff,
             client=Client("F", "L", f"c{n}@example.com"),
         )
-        statement, params = booking_claim(booking, f"c{n}@example.com")
+        statement, params = booking_claim(booking, f"c{n}@example.com", self.version)
         async with self.pool.acquire() as conn:  # autocommit: the claim's statement commits by itself
-            await conn.fetch(BUSINESS, f.slug)
             rows = await send(conn, statement, params)
             if rows and rows[0]["booked"]:
                 return True
