@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Any
 
 import aiosqlite
@@ -48,6 +49,18 @@ async def send(conn: Any, statement: Any, params: dict[str, Any]) -> list[Any]:
     each converted by its type's bind processor, as slotguard sends it (storage/precompiled.py)."""
     form = precompiled(statement, _DIALECT)
     return list(await conn.fetch(form.sql, *form.positional(params)))
+
+
+@cache
+def _compiled(statement: Any) -> Any:
+    return statement.compile(dialect=_DIALECT)
+
+
+async def send_read(conn: Any, statement: Any, params: dict[str, Any]) -> list[Any]:
+    """Send one of slotguard's reads whose IN lists SQLAlchemy expands at execution, as it renders them.
+    Its parameters (ids, aware times, statuses) go to asyncpg as they are: no processor changes them."""
+    state = _compiled(statement).construct_expanded_state(params)
+    return list(await conn.fetch(state.statement, *(state.parameters[name] for name in state.positiontup)))
 
 
 def booking_claim(booking: Booking, recipient: str, version: int) -> tuple[Any, dict[str, Any]]:
@@ -105,7 +118,7 @@ class PostgresFloor:
             if rows and rows[0]["booked"]:
                 return True
             unit = StaffTime(staff, time)
-            await send(conn, _lapsed_statement(1, "postgresql"), _overlap_params([unit]) | {"now": now})
+            await send_read(conn, _lapsed_statement(1, "postgresql"), _overlap_params([unit]) | {"now": now})
             return False
 
 

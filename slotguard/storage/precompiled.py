@@ -46,6 +46,8 @@ def precompiled(statement: Any, dialect: Dialect) -> Precompiled:
         return kept[1]
     compiled = statement.compile(dialect=dialect)
     assert compiled.positiontup is not None, f"{dialect.name} takes positional parameters here"
+    if any(bind.expanding for bind in compiled.binds.values()):
+        raise ValueError("a statement with an IN list expanded at execution cannot be precompiled")
     names = tuple(compiled.positiontup)
     types = [compiled.binds[name].type.dialect_impl(dialect) for name in names]
     form = Precompiled(
