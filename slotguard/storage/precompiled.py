@@ -69,4 +69,4 @@ async def execute_precompiled(
     result: CursorResult[Any] = await conn.exec_driver_sql(
         form.sql, form.positional(params), execution_options=dict(options or {})
     )
-    return list(result)
+    return list(result) if result.returns_rows else []
