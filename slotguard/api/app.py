@@ -27,6 +27,7 @@ from slotguard.api.deps import Container
 from slotguard.api.headers import SecurityHeaders
 from slotguard.api.idempotency import IdempotentWrites
 from slotguard.api.limits import BodySizeLimit, NoNulCharacters
+from slotguard.api.logs import record_only_what_lines_show
 from slotguard.api.metrics import Metrics
 from slotguard.api.overload import LoadShedding
 from slotguard.api.rate_limits import Buckets, BucketsByLimit, PublicRateLimit
@@ -82,6 +83,7 @@ def system_clock() -> datetime:
 
 def create_app(settings: Settings | None = None, *, clock: Clock = system_clock) -> FastAPI:
     settings = settings or Settings()
+    record_only_what_lines_show()
     database: Database = create_database(
         settings.database_url, pool_size=settings.pool_size, max_wait_seconds=settings.max_queue_wait_seconds
     )

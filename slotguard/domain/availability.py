@@ -80,10 +80,20 @@ def allows(
     A customer gets a grid start inside working hours, clear of time off, within notice and horizon; the
     owner any time clear of time off (the time's other claims are judged by the claim itself).
     """
-    if policy is Policy.OWNER:
-        length = timedelta(minutes=service.duration_minutes)
-        return not any(start_at < off.end_at and off.start_at < start_at + length for off in staff.time_off)
-    return start_at in candidate_starts(rules, service, staff, local_date_of(rules, start_at), now)
+    length = timedelta(minutes=service.duration_minutes)
+    clear = not any(start_at < off.end_at and off.start_at < start_at + length for off in staff.time_off)
+    if policy is Policy.OWNER or not clear:
+        return clear
+    # `start_at in candidate_starts(...)`, without building the day's list: every booking asks this.
+    day = local_date_of(rules, start_at)
+    windows = staff.working_hours.windows.get(WEEKDAYS[day.weekday()], ())
+    if not windows:
+        return False
+    grid = _grid(rules.timezone, rules.slot_interval_minutes, service.duration_minutes, windows, day)
+    at = bisect_left(grid, start_at)
+    earliest = now + timedelta(minutes=rules.min_notice_minutes)
+    latest = now + timedelta(days=rules.horizon_days)
+    return at < len(grid) and grid[at] == start_at and earliest <= start_at < latest
 
 
 # The grid depends only on these arguments and is asked for again by every request, for every staff

@@ -156,6 +156,7 @@ def say(language: str, key: str, **values: object) -> str:
     return sentences[key].format(**values)
 
 
+@functools.lru_cache(maxsize=1024)  # a booking's email and text message say it twice; popular times recur
 def when(moment: datetime, timezone: str, language: str) -> str:
     """'Sonntag, 29. März 2026, 12:00 (Europe/Berlin)': the locale's own date, time and their joining."""
     zone = ZoneInfo(timezone)

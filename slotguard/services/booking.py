@@ -145,10 +145,14 @@ class AppointmentDraft:
         client_id = await held_client(uow, found[0].id, request.client, request.hold_id)
         return cls(found, request, ticket, terms, now, client_id)
 
+    @property
+    def time(self) -> Interval:
+        start_at = self.request.start_at
+        return Interval(start_at, start_at + timedelta(minutes=self.bookable[1].duration_minutes))
+
     def booking(self, member: StaffMember, resource_id: UUID | None = None) -> Booking:
         business, service, _ = self.bookable
-        start_at = self.request.start_at
-        time = Interval(start_at, start_at + timedelta(minutes=service.duration_minutes))
+        time = self.time
         return Booking(
             id=self.ticket.booking_id,
             business_id=business.id,
@@ -180,7 +184,7 @@ async def _claim_fairly(uow: UnitOfWork, draft: AppointmentDraft, watch: Watch) 
     offered = [m for m in staff if rules_of.allows(request.policy, business.rules, service, m, request.start_at, now)]
     if not offered:
         return Refusal.outside()
-    block = draft.booking(offered[0]).block  # the same for every member: the service's time and buffers
+    block = service.block_for(draft.time)  # the same for every member: the service's time and buffers
     members, resources = await free_fairest_first(uow, business, service, offered, block, request.start_at, now)
     for member in members:
         for resource_id in list(resources):

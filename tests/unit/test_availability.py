@@ -6,6 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from slotguard.domain import availability
+from slotguard.domain.claims import Policy
 from slotguard.domain.intervals import Interval
 from tests.unit.builders import rules, service, staff, utc
 
@@ -149,3 +150,36 @@ def test_free_starts_are_the_candidates_whose_whole_block_is_clear(
         if not any(cut.block_for(Interval.of_minutes(start, duration)).overlaps(b) for b in blocks)
     ]
     assert availability.free_starts(rules(), cut, member, blocks, MONDAY, NOW) == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    minutes=st.integers(min_value=-3 * 24 * 60, max_value=40 * 24 * 60),
+    notice=st.integers(min_value=0, max_value=3 * 24 * 60),
+    horizon=st.integers(min_value=1, max_value=30),
+    duration=st.sampled_from([15, 30, 45, 60, 90]),
+    off_start=st.integers(min_value=0, max_value=30 * 24 * 60),
+    off_minutes=st.integers(min_value=0, max_value=600),
+    interval=st.sampled_from([5, 15, 30]),
+    timezone=st.sampled_from(["Europe/Berlin", "America/New_York", "UTC", "Asia/Kolkata"]),
+)
+def test_a_customer_may_book_exactly_the_candidate_starts(
+    minutes: int,
+    notice: int,
+    horizon: int,
+    duration: int,
+    off_start: int,
+    off_minutes: int,
+    interval: int,
+    timezone: str,
+) -> None:
+    """`allows` answers for one start what `candidate_starts` lists for the whole day (it no longer builds the
+    list), across notice, horizon, time off, grids, time zones and their clock changes."""
+    now = utc("2026-03-25T10:00:00")  # the days after it cross Europe's and America's clock changes
+    start = now + timedelta(minutes=minutes - minutes % interval)  # on the grid, mostly: 10:00 is on all
+    off = (Interval.of_minutes(now + timedelta(minutes=off_start), off_minutes),) if off_minutes else ()
+    the_rules = rules(timezone, min_notice_minutes=notice, horizon_days=horizon, slot_interval_minutes=interval)
+    the_service, member = service(duration), staff(time_off=off)
+    day = availability.local_date_of(the_rules, start)
+    listed = start in availability.candidate_starts(the_rules, the_service, member, day, now)
+    assert availability.allows(Policy.CUSTOMER, the_rules, the_service, member, start, now) == listed
