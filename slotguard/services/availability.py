@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections import OrderedDict
 from collections.abc import Callable, Coroutine
 from datetime import date, datetime
 from typing import Any, TypeVar, cast
@@ -15,6 +16,7 @@ from slotguard.domain.claims import Policy
 from slotguard.domain.errors import NotFound
 from slotguard.domain.intervals import Interval
 from slotguard.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
+from slotguard.services.sightings import moment
 
 T = TypeVar("T")
 ALTERNATIVES = 5
@@ -74,13 +76,15 @@ async def openings_on(
 class SharedSearches:
     """Alternatives shared by the losers asking at the same moment (built once in `create_app`, one per
     database): the losers of a race for one time all ask for alternatives at once. A caller joins an
-    identical search that has not begun to read yet, so a burst of losers costs a few reads instead of
-    one each; a search that has begun is never joined, so every answer is read after its caller asked.
+    identical search that has not begun to read yet, or, if it says when its request began (`asked_at`,
+    a `sightings.moment()`), one that began to read after that, even if it has finished: so a burst of
+    losers costs a few reads instead of one each, and every answer is read after its caller asked.
     With `shared=False` every caller searches alone."""
 
-    def __init__(self, *, shared: bool = True) -> None:
+    def __init__(self, *, shared: bool = True, kept: int = 1024) -> None:
         self._shared = shared
-        self._searches: dict[tuple[object, ...], _Search] = {}
+        self._kept = kept  # the newest searches kept for later callers who asked before they read
+        self._searches: OrderedDict[tuple[object, ...], _Search] = OrderedDict()
 
     async def nearest_openings(
         self,
@@ -91,6 +95,7 @@ class SharedSearches:
         staff_id: UUID | None,
         requested_at: datetime,
         known: Bookable | None = None,
+        asked_at: float | None = None,
     ) -> list[Opening]:
         """Up to five bookable times nearest to `requested_at`, as of now (same staff if one was named).
 
@@ -101,18 +106,22 @@ class SharedSearches:
         def search(began: Callable[[], None]) -> Coroutine[Any, Any, list[Opening]]:
             return _nearest_openings(uows, clock, slug, service_id, staff_id, requested_at, known, began)
 
-        return list(await self.joined(key, search))
+        return list(await self.joined(key, search, asked_at))
 
     async def joined(
-        self, key: tuple[object, ...], search: Callable[[Callable[[], None]], Coroutine[Any, Any, T]]
+        self,
+        key: tuple[object, ...],
+        search: Callable[[Callable[[], None]], Coroutine[Any, Any, T]],
+        asked_at: float | None = None,
     ) -> T:
-        """The answer of `search`, or of an identical one (same `key`) that has not begun to read yet.
+        """The answer of `search`, or of an identical one (same `key`) that has not begun to read yet, or
+        that began to read after `asked_at`.
 
         `search` calls the function it is given once it has its connection and begins to read: from
-        then on, later callers start a search of their own.
+        then on, only callers who asked before that moment share it; later ones start a search of their own.
         """
         found = self._searches.get(key)
-        if found is not None and not found.reading:
+        if found is not None and found.answers(asked_at):
             try:
                 return cast(T, await asyncio.shield(found.task))
             except Exception:
@@ -121,14 +130,16 @@ class SharedSearches:
         mine.task = asyncio.create_task(search(mine.began))
         if self._shared:
             self._searches[key] = mine
+            self._searches.move_to_end(key)
+            while len(self._searches) > self._kept:
+                self._searches.popitem(last=False)
         mine.task.add_done_callback(lambda task: self._forget(key, mine, task))
         return cast(T, await asyncio.shield(mine.task))
 
     def _forget(self, key: tuple[object, ...], search: _Search, task: asyncio.Task[Any]) -> None:
-        if self._searches.get(key) is search:
+        """A failed search is shared no more; a finished one stays for callers who asked before it read."""
+        if (task.cancelled() or task.exception() is not None) and self._searches.get(key) is search:
             del self._searches[key]
-        if not task.cancelled():
-            task.exception()  # retrieved here, so a failure whose callers all left is not reported as lost
 
 
 async def nearest_openings(
@@ -148,10 +159,14 @@ async def nearest_openings(
 
 class _Search:
     task: asyncio.Task[Any]
-    reading = False
+    read_at: float | None = None  # the moment it began to read
 
     def began(self) -> None:
-        self.reading = True
+        self.read_at = moment()
+
+    def answers(self, asked_at: float | None) -> bool:
+        """Whether its answer was (or will be) read after a caller asked at `asked_at` (None: not told)."""
+        return self.read_at is None or (asked_at is not None and self.read_at >= asked_at)
 
 
 async def _nearest_openings(

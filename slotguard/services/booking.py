@@ -109,15 +109,17 @@ async def _take_time(
                 watch.saw_taken(moment())
             return outcome
 
-    outcome = await _past_fast_path(shortcuts.fast, request, lambda: with_retries(attempt))
+    async with shortcuts.sightings.turn(watch.unit):
+        outcome = await _past_fast_path(shortcuts.fast, request, lambda: with_retries(attempt))
     if isinstance(outcome, Booking):
         assert outcome.staff_id is not None, "an appointment is always with a staff member"
         await shortcuts.fast.mark_taken(
             time_unit(outcome.staff_id, outcome.time.start_at), taken_until(outcome, clock())
         )
         return Booked(outcome, ticket.manage_token)
+    found = known[0] if known else None
     alternatives = await shortcuts.searches.nearest_openings(
-        uows, clock, slug, request.service_id, request.staff_id, request.start_at, known[0] if known else None
+        uows, clock, slug, request.service_id, request.staff_id, request.start_at, found, asked_at=watch.began
     )
     if outcome.reason is Reason.OUTSIDE:
         raise OutsideAvailability("This time is outside the bookable hours", alternatives)

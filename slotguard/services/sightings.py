@@ -10,9 +10,11 @@ began after the sighting is never refused by it, so a cancel is seen by everyone
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import AsyncIterator, Hashable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 MAX_SIGHTINGS = 10_000
@@ -30,6 +32,27 @@ class Sightings:
     def __init__(self, capacity: int = MAX_SIGHTINGS) -> None:
         self._capacity = capacity
         self._seen: OrderedDict[Hashable, tuple[float, int]] = OrderedDict()
+        self._turns: dict[Hashable, _Turn] = {}
+
+    @asynccontextmanager
+    async def turn(self, unit: Hashable | None) -> AsyncIterator[None]:
+        """One request of this process at a time tries to book `unit`, a staff member's time (None: no turn).
+
+        Racers for one time all wait for the first one's claim anyway: the database queues their claims
+        behind its uncommitted one, each holding a connection. Waiting here instead, they hold none, and
+        those still waiting when the first one committed are refused on that sighting without a claim."""
+        if unit is None or self._capacity == 0:
+            yield
+            return
+        turn = self._turns.setdefault(unit, _Turn())
+        turn.wanted += 1
+        try:
+            async with turn.lock:
+                yield
+        finally:
+            turn.wanted -= 1
+            if turn.wanted == 0:
+                del self._turns[unit]
 
     def saw_taken(self, unit: Hashable, at: float, seats_left: int = 0) -> None:
         """`unit` had at most `seats_left` seats at `at` (a `moment()` no later than the observation)."""
@@ -71,3 +94,9 @@ class Watch:
     def saw_taken(self, at: float, seats_left: int = 0) -> None:
         if self.unit is not None:
             self.sightings.saw_taken(self.unit, at, seats_left)
+
+
+@dataclass
+class _Turn:
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    wanted: int = 0  # requests holding the turn or waiting for it

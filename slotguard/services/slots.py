@@ -168,7 +168,7 @@ async def _take_seats(
         if request.hold_id is None and read and outcome.guests >= read[0][1].remaining:  # it took the last seats
             await shortcuts.fast.mark_taken(slot_unit(request.slot_id), taken_until(outcome, clock()))
         return Booked(outcome, ticket.manage_token)
-    alternatives = await _shared_alternatives(uows, clock, shortcuts, slug, request.slot_id, request.party)
+    alternatives = await _shared_alternatives(uows, clock, shortcuts, slug, request.slot_id, request.party, watch.began)
     if outcome.reason is Reason.OUTSIDE:
         raise OutsideAvailability("This slot starts too soon to be booked online", alternatives)
     raise SlotUnavailable(request.party, alternatives)
@@ -293,10 +293,17 @@ async def _past_fast_path(
 
 
 async def _shared_alternatives(
-    uows: UnitOfWorkFactory, clock: Clock, shortcuts: Shortcuts, slug: str, slot_id: UUID, guests: int
+    uows: UnitOfWorkFactory,
+    clock: Clock,
+    shortcuts: Shortcuts,
+    slug: str,
+    slot_id: UUID,
+    guests: int,
+    asked_at: float,
 ) -> list[Slot]:
     """The alternatives of a refused party, read once for all the parties of that size refused at the same
-    moment (an on-sale's thousands of losers would otherwise each queue for a connection to read them)."""
+    moment (an on-sale's thousands of losers would otherwise each queue for a connection to read them):
+    any search of them read after the party's request began (`asked_at`) answers it."""
 
     async def search(began: Callable[[], None]) -> list[Slot]:
         async with uows(write=False) as uow:
@@ -304,7 +311,7 @@ async def _shared_alternatives(
             business, slot = await _slot_named(uow, slug, slot_id, clock())
             return await nearest_slots(uow, business, slot, guests, clock())
 
-    return list(await shortcuts.searches.joined(("slots", slug, slot_id, guests), search))
+    return list(await shortcuts.searches.joined(("slots", slug, slot_id, guests), search, asked_at))
 
 
 async def slot_alternatives(

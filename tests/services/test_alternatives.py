@@ -19,6 +19,7 @@ from slotguard.services.booking import AppointmentRequest, book_appointment
 from slotguard.services.catalog import add_service, add_staff, create_business
 from slotguard.services.ports import UnitOfWork
 from slotguard.services.shortcuts import Shortcuts
+from slotguard.services.sightings import moment
 from slotguard.services.slots import book_seats
 from slotguard.storage.engine import Database, create_database
 from slotguard.storage.unit_of_work import SqlUnitOfWork
@@ -135,6 +136,28 @@ async def test_a_search_that_has_begun_to_read_is_never_joined(database: Databas
     second = await search()  # asked after the booking: must not be served the first search's read
     assert nearest in [o.start_at for o in await first]
     assert nearest not in [o.start_at for o in second]
+
+
+async def test_a_finished_search_answers_only_those_who_asked_before_it_read(database: Database) -> None:
+    """A loser of a burst may be answered by a search that is done already, if that search read after the
+    loser's request began; one who asked later gets a search of its own, which sees what changed."""
+    salon = await Salon(database).open()
+    start = ten_tomorrow()
+    await book_appointment(salon.uows, clock, salon.business.slug, salon.request(start, 0))
+    searches = SharedSearches()
+    busy_reads = counting(database, BUSY_READ)
+
+    def search(asked_at: float) -> Any:
+        slug, service, member = salon.business.slug, salon.service.id, salon.member.id
+        return searches.nearest_openings(salon.uows, clock, slug, service, member, start, asked_at=asked_at)
+
+    asked = moment()
+    first = await search(asked)
+    assert await search(asked) == first and len(busy_reads) == 1  # done, and read after `asked`
+
+    await book_appointment(salon.uows, clock, salon.business.slug, salon.request(first[0].start_at, 1))
+    later = await search(moment())  # asked after the booking: a read of its own
+    assert len(busy_reads) == 2 and first[0].start_at not in [o.start_at for o in later]
 
 
 async def first_alternative(salon: Salon, start: datetime) -> Any:

@@ -29,8 +29,10 @@ class HeldAtTheDoor(HookedUnits):
         self.let_in = asyncio.Event()
         self.claims = 0
         self.takes = 0
+        self.writers = 0  # write units entered or waiting at the door
 
     async def before(self, write: bool) -> None:
+        self.writers += write
         if write and not self.held:
             self.held = True
             self.waiting.set()
@@ -51,26 +53,57 @@ class HeldAtTheDoor(HookedUnits):
         uow.slots.take_seats = counted_take  # type: ignore[method-assign]
 
 
-async def test_a_racer_waiting_when_the_winner_committed_is_refused_without_a_claim(uows: UnitOfWorkFactory) -> None:
+async def test_racers_of_one_process_take_turns_and_those_waiting_when_the_winner_committed_claim_nothing(
+    uows: UnitOfWorkFactory,
+) -> None:
+    """Racers for one staff time in one server process wait for the first one's claim without a connection
+    (the database would only have queued their claims behind its own), and are refused on the sighting of
+    its commit."""
     shop = await new_shop(uows)
     process = Shortcuts.for_server()  # one server process's shortcuts
     door = HeldAtTheDoor(uows)
     slug, at = shop.business.slug, start_time()
-    late = asyncio.create_task(book_appointment(door, clock, slug, request(shop, at, n=1), shortcuts=process))
-    await door.waiting.wait()  # the racer has begun and waits for a connection
+    first = asyncio.create_task(book_appointment(door, clock, slug, request(shop, at), shortcuts=process))
+    await door.waiting.wait()  # the first racer has its turn and waits for a connection
+    others = [
+        asyncio.create_task(book_appointment(door, clock, slug, request(shop, at, n=n), shortcuts=process))
+        for n in (1, 2, 3)
+    ]
+    await asyncio.sleep(0.05)
+    assert door.writers == 1  # the others wait for their turn, holding no connection
 
-    winner = await book_appointment(door, clock, slug, request(shop, at), shortcuts=process)
-    claims_of_the_winner = door.claims
     door.let_in.set()
-    with pytest.raises(TimeConflict) as refused:
-        await late
+    winner = await first
+    for other in others:
+        with pytest.raises(TimeConflict) as refused:
+            await other
+        assert refused.value.alternatives, "the refusal still offers other times"
+        assert at not in [a.start_at for a in refused.value.alternatives]
 
-    assert door.claims == claims_of_the_winner == 1  # refused on the sighting of the winner's commit, not by a claim
-    assert refused.value.alternatives, "the refusal still offers other times"
-    assert at not in [a.start_at for a in refused.value.alternatives]
+    assert (door.claims, door.writers) == (1, 1)  # refused on the sighting of the winner's commit
     async with uows(write=False) as uow:
         stored = await uow.bookings.get(shop.business.id, winner.booking.id)
     assert stored is not None
+
+
+async def test_a_racer_of_another_process_waiting_when_the_winner_committed_is_refused_by_the_database(
+    uows: UnitOfWorkFactory,
+) -> None:
+    """Turns and sightings are one process's: a racer of another server process claims, and the database
+    refuses it."""
+    shop = await new_shop(uows)
+    door = HeldAtTheDoor(uows)
+    slug, at = shop.business.slug, start_time()
+    late = asyncio.create_task(
+        book_appointment(door, clock, slug, request(shop, at, n=1), shortcuts=Shortcuts.for_server())
+    )
+    await door.waiting.wait()  # that racer has begun and waits for a connection
+
+    await book_appointment(door, clock, slug, request(shop, at), shortcuts=Shortcuts.for_server())
+    door.let_in.set()
+    with pytest.raises(TimeConflict):
+        await late
+    assert door.claims == 2
 
 
 async def test_a_request_made_after_a_cancel_is_judged_by_the_database(uows: UnitOfWorkFactory) -> None:
