@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections import OrderedDict, defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
@@ -55,6 +55,10 @@ class _Catalog:
     services: dict[UUID, Service]
     staff: tuple[StaffMember, ...]
     webhook_url: str | None = None  # where the business's booking events go (migration 0020)
+    staff_by_id: dict[UUID, StaffMember] = field(init=False)  # a booking names one of fifty, say
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "staff_by_id", {member.id: member for member in self.staff})
 
 
 class CatalogCache:
@@ -341,11 +345,8 @@ class CatalogStore:
         """Staff of a business, optionally only those offering `service_id` or only `staff_id`."""
         catalog = await self._catalog(business_id)
         if catalog is not None:
-            return [
-                member
-                for member in catalog.staff
-                if (staff_id is None or member.id == staff_id) and (service_id is None or member.offers(service_id))
-            ]
+            named = catalog.staff if staff_id is None else [catalog.staff_by_id.get(staff_id)]
+            return [m for m in named if m is not None and (service_id is None or m.offers(service_id))]
         return await self._staff(business_id, service_id=service_id, staff_id=staff_id)
 
     async def webhook_url(self, business_id: UUID) -> str | None:
