@@ -38,6 +38,8 @@ from bench.harness import (
     first_day,
     fresh_database,
     p99,
+    process_cpu_seconds,
+    process_tree,
     server,
     slotguard_server,
     sql,
@@ -242,7 +244,12 @@ async def run_engine(engine: str, bookings: int) -> dict[str, Any]:
                     results[f"burst_{name}"] = await burst(book, fixture.staff_ids[0], rounds, warmers[name])
                     fresh = cells(fixture, DAYS, DAYS + 2, bookings, seed=2)
                     await warmers[name]()
+                    workers = process_tree(process.pid)[1:]
+                    before = [process_cpu_seconds(w) for w in workers]
                     results[f"uncontended_{name}"] = await uncontended(book, fresh)
+                    if name == "slotguard":  # how the kernel spread the connections over its workers
+                        spent = [process_cpu_seconds(w) - b for w, b in zip(workers, before, strict=True)]
+                        results["uncontended_worker_cpu"] = sorted((s for s in spent if s > 0.05), reverse=True)
                 await other.close()
         await lean.close()
         results["stored_bookings"] = sql(
@@ -282,6 +289,14 @@ def table(engine: str, r: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             *(f"{u[k]:.0f}" for k in u),
             f"{u['slotguard'] / u['floor']:.0%} of floor (target >= 25%)",
             f"{u['slotguard'] / u['baseline']:.2f}x baseline (target >= 0.5)",
+        ),
+        (
+            f"{engine}: uncontended: CPU s per worker",
+            " / ".join(f"{seconds:.1f}" for seconds in r.get("uncontended_worker_cpu", [])),
+            "",
+            "",
+            "how the connections fell on the workers",
+            "",
         ),
         (
             f"{engine}: 30-day availability, 50 staff, ms",

@@ -14,11 +14,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -28,22 +26,17 @@ from bench.harness import (
     booking_body,
     create_fixture,
     fresh_database,
+    process_cpu_seconds,
     process_tree,
     slotguard_server,
     start_times,
 )
 from bench.lean_http import LeanHttp
 
-TICKS_PER_SECOND = os.sysconf("SC_CLK_TCK")
-
 
 def cpu_seconds(pid: int) -> float:
     """User + system CPU of a process and its descendants (the uvicorn worker under the supervisor)."""
-    ticks = 0
-    for member in process_tree(pid):
-        fields = Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()
-        ticks += int(fields[11]) + int(fields[12])
-    return ticks / TICKS_PER_SECOND
+    return sum(process_cpu_seconds(member) for member in process_tree(pid))
 
 
 async def per_request_ms(pid: int, count: int, send: Callable[[int], Awaitable[int]], expected: int) -> float:
