@@ -6,7 +6,7 @@ import contextlib
 import os
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from rich.console import Console
@@ -124,7 +124,6 @@ def serve(
 
     from slotguard.api.logs import format_for, logging_config
     from slotguard.config import Settings
-    from slotguard.listening import SPREADS_CONNECTIONS
     from slotguard.storage.migrations import upgrade
 
     settings = Settings()
@@ -137,43 +136,19 @@ def serve(
         from slotguard.services.demo import ensure_demo
 
         _print_demo(_with_storage(settings, ensure_demo), f"http://{host}:{port}")
-    options: dict[str, Any] = {
-        "factory": True,
-        "host": host,
-        "port": port,
-        "workers": workers,
-        "access_log": False,
-        "log_config": logging_config(log_format or format_for(sys.stderr)),
-        "timeout_graceful_shutdown": shutdown_timeout,
-        "timeout_keep_alive": keep_alive,
-        "forwarded_allow_ips": forwarded_allow_ips,
-    }
     with _metrics_shared_by(workers):
-        if workers > 1 and SPREADS_CONNECTIONS:
-            _run_workers_on_own_sockets(uvicorn.Config("slotguard.api.app:create_app", **options))
-        else:
-            uvicorn.run("slotguard.api.app:create_app", **options)
-
-
-def _run_workers_on_own_sockets(config: Any) -> None:
-    """uvicorn's supervisor, with a listening socket per worker (slotguard/listening.py)."""
-    import logging
-
-    from uvicorn.supervisors import Multiprocess
-
-    from slotguard.listening import reserved
-
-    log = logging.getLogger("uvicorn.error")
-    try:
-        address = reserved(config.host, config.port)
-    except OSError as exc:  # as uvicorn answers a port in use
-        log.error(exc)
-        raise typer.Exit(3) from exc
-    with address:
-        log.info(
-            "Uvicorn running on http://%s:%d, a listening socket per worker", config.host, address.getsockname()[1]
+        uvicorn.run(
+            "slotguard.api.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            access_log=False,
+            log_config=logging_config(log_format or format_for(sys.stderr)),
+            timeout_graceful_shutdown=shutdown_timeout,
+            timeout_keep_alive=keep_alive,
+            forwarded_allow_ips=forwarded_allow_ips,
         )
-        Multiprocess(config, sockets=[address]).run()
 
 
 @contextlib.contextmanager
