@@ -59,17 +59,30 @@ def candidate_starts(
     rules: BookingRules, service: Service, staff: StaffMember, day: date, now: datetime
 ) -> list[datetime]:
     """Grid starts on `day` inside working hours, clear of time off, within notice and horizon."""
-    windows = staff.working_hours.windows.get(WEEKDAYS[day.weekday()], ())
-    if not windows:
-        return []
-    grid = _grid(rules.timezone, rules.slot_interval_minutes, service.duration_minutes, windows, day)
-    earliest = now + timedelta(minutes=rules.min_notice_minutes)
-    latest = now + timedelta(days=rules.horizon_days)
+    grid = _day_grid(rules, service, staff, day)
+    earliest, latest = _bookable_window(rules, now)
     starts = list(grid[bisect_left(grid, earliest) : bisect_left(grid, latest)])
     if staff.time_off:
-        length = timedelta(minutes=service.duration_minutes)
-        starts = [s for s in starts if not any(s < off.end_at and off.start_at < s + length for off in staff.time_off)]
+        starts = [s for s in starts if _clear_of_time_off(service, staff, s)]
     return starts
+
+
+def _day_grid(rules: BookingRules, service: Service, staff: StaffMember, day: date) -> tuple[datetime, ...]:
+    """The grid starts of `day` inside the staff member's working hours (none on a day off)."""
+    windows = staff.working_hours.windows.get(WEEKDAYS[day.weekday()], ())
+    if not windows:
+        return ()
+    return _grid(rules.timezone, rules.slot_interval_minutes, service.duration_minutes, windows, day)
+
+
+def _bookable_window(rules: BookingRules, now: datetime) -> tuple[datetime, datetime]:
+    """From the end of the notice to the horizon: the starts a customer may book now."""
+    return now + timedelta(minutes=rules.min_notice_minutes), now + timedelta(days=rules.horizon_days)
+
+
+def _clear_of_time_off(service: Service, staff: StaffMember, start_at: datetime) -> bool:
+    length = timedelta(minutes=service.duration_minutes)
+    return not any(start_at < off.end_at and off.start_at < start_at + length for off in staff.time_off)
 
 
 def allows(
@@ -80,19 +93,13 @@ def allows(
     A customer gets a grid start inside working hours, clear of time off, within notice and horizon; the
     owner any time clear of time off (the time's other claims are judged by the claim itself).
     """
-    length = timedelta(minutes=service.duration_minutes)
-    clear = not any(start_at < off.end_at and off.start_at < start_at + length for off in staff.time_off)
+    clear = _clear_of_time_off(service, staff, start_at)
     if policy is Policy.OWNER or not clear:
         return clear
     # `start_at in candidate_starts(...)`, without building the day's list: every booking asks this.
-    day = local_date_of(rules, start_at)
-    windows = staff.working_hours.windows.get(WEEKDAYS[day.weekday()], ())
-    if not windows:
-        return False
-    grid = _grid(rules.timezone, rules.slot_interval_minutes, service.duration_minutes, windows, day)
+    grid = _day_grid(rules, service, staff, local_date_of(rules, start_at))
     at = bisect_left(grid, start_at)
-    earliest = now + timedelta(minutes=rules.min_notice_minutes)
-    latest = now + timedelta(days=rules.horizon_days)
+    earliest, latest = _bookable_window(rules, now)
     return at < len(grid) and grid[at] == start_at and earliest <= start_at < latest
 
 

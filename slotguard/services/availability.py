@@ -137,7 +137,8 @@ class SharedSearches:
         return cast(T, await asyncio.shield(mine.task))
 
     def _forget(self, key: tuple[object, ...], search: _Search, task: asyncio.Task[Any]) -> None:
-        """A failed search is shared no more; a finished one stays for callers who asked before it read."""
+        """A failed search is shared no more; a finished one stays for callers who asked before it read.
+        Its exception is retrieved here, so a failure whose callers all left is not reported as lost."""
         if (task.cancelled() or task.exception() is not None) and self._searches.get(key) is search:
             del self._searches[key]
 

@@ -18,10 +18,10 @@ a business that was not current at some moment of the unit.
 from __future__ import annotations
 
 from collections import OrderedDict, defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID, uuid4
 from weakref import WeakKeyDictionary
 
@@ -45,6 +45,8 @@ from slotguard.storage.schema import (
     time_off,
     webhook_endpoints,
 )
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,13 +77,7 @@ class CatalogCache:
         return self._businesses.get(slug)
 
     def keep_business(self, business: Business, version: int) -> None:
-        current = self._businesses.get(business.slug)
-        if current is not None and current[1] > version:
-            return  # a slower reader must not replace a newer copy
-        self._businesses[business.slug] = (business, version)
-        self._businesses.move_to_end(business.slug)
-        while len(self._businesses) > self._max:
-            self._businesses.popitem(last=False)
+        _keep_newest(self._businesses, business.slug, (business, version), version, lambda kept: kept[1], self._max)
 
     def forget_business(self, slug: str) -> None:
         self._businesses.pop(slug, None)
@@ -94,13 +90,21 @@ class CatalogCache:
         return entry
 
     def put(self, business_id: UUID, catalog: _Catalog) -> None:
-        current = self._entries.get(business_id)
-        if current is not None and current.version > catalog.version:
-            return  # a slower reader must not replace a newer copy
-        self._entries[business_id] = catalog
-        self._entries.move_to_end(business_id)
-        while len(self._entries) > self._max:
-            self._entries.popitem(last=False)
+        _keep_newest(self._entries, business_id, catalog, catalog.version, lambda kept: kept.version, self._max)
+
+
+def _keep_newest(
+    entries: OrderedDict[Any, T], key: Any, entry: T, version: int, version_of: Callable[[T], int], most: int
+) -> None:
+    """Keep `entry` (read at `version`) under `key` as the most recently used, unless a newer one is there:
+    a slower reader must not replace a newer copy. The least recently used beyond `most` are dropped."""
+    current = entries.get(key)
+    if current is not None and version_of(current) > version:
+        return
+    entries[key] = entry
+    entries.move_to_end(key)
+    while len(entries) > most:
+        entries.popitem(last=False)
 
 
 _caches: WeakKeyDictionary[Engine, CatalogCache] = WeakKeyDictionary()
