@@ -23,6 +23,7 @@ from tests.e2e.conftest import launch_server, start_servers, stop_server
 from tests.e2e.salon import Salon, connection_limits, new_salon, new_slot, party, set_hold_ttl, stored_slot
 
 BUYERS = {"postgresql": 600, "sqlite": 200}
+BUYERS_PER_POOL = 25
 KINDS = ("book", "checkout", "hold", "hold then book")
 
 
@@ -76,9 +77,17 @@ async def buy(client: httpx.AsyncClient, salon: Salon, slot_id: str, buyer: Buye
 
 
 async def on_sale(servers: Servers, capacity: int, crowd: list[Buyer]) -> tuple[str, list[httpx.Response]]:
-    """Open every buyer's connection, then release them all at one instant, spread over both servers."""
+    """Open every buyer's connection, then release them all at one instant, spread over both servers.
+
+    The buyers share small connection pools, not one per server: after each reply httpx looks at every
+    connection of its pool. With hundreds in one pool (under coverage, on a loaded machine) that held this
+    process's event loop for seconds with replies unread, and in such runs a buyer's connection was at times
+    closed before its reply came (httpx.ReadError)."""
+    pools = -(-len(crowd) // (BUYERS_PER_POOL * len(servers.urls)))
     clients = [
-        httpx.AsyncClient(base_url=url, timeout=120, limits=connection_limits(len(crowd))) for url in servers.urls
+        httpx.AsyncClient(base_url=url, timeout=120, limits=connection_limits(BUYERS_PER_POOL))
+        for _ in range(pools)
+        for url in servers.urls  # buyer n goes to server n % len(servers.urls)
     ]
     try:
         salon = await new_salon(clients[0], "test-admin-token")
