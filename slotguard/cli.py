@@ -6,7 +6,7 @@ import contextlib
 import os
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -116,6 +116,17 @@ def serve(
             "networks, or *). Rate limits and hold caps count per client address.",
         ),
     ] = "127.0.0.1",
+    socket_per_worker: Annotated[
+        bool | None,
+        typer.Option(
+            "--socket-per-worker/--shared-socket",
+            envvar="SLOTGUARD_SOCKET_PER_WORKER",
+            help="With several workers: a listening socket each, so that connections opened together are spread "
+            "over them, or one shared socket. Default: a socket each where the kernel hands a dying worker's "
+            "waiting connections to the others (net.ipv4.tcp_migrate_req = 1), else shared.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Run the HTTP API (migrations are applied first)."""
     import sys
@@ -124,6 +135,7 @@ def serve(
 
     from slotguard.api.logs import format_for, logging_config
     from slotguard.config import Settings
+    from slotguard.listening import own_sockets
     from slotguard.storage.migrations import upgrade
 
     settings = Settings()
@@ -136,19 +148,48 @@ def serve(
         from slotguard.services.demo import ensure_demo
 
         _print_demo(_with_storage(settings, ensure_demo), f"http://{host}:{port}")
+    options: dict[str, Any] = {
+        "factory": True,
+        "host": host,
+        "port": port,
+        "workers": workers,
+        "access_log": False,
+        "log_config": logging_config(log_format or format_for(sys.stderr)),
+        "timeout_graceful_shutdown": shutdown_timeout,
+        "timeout_keep_alive": keep_alive,
+        "forwarded_allow_ips": forwarded_allow_ips,
+    }
     with _metrics_shared_by(workers):
-        uvicorn.run(
-            "slotguard.api.app:create_app",
-            factory=True,
-            host=host,
-            port=port,
-            workers=workers,
-            access_log=False,
-            log_config=logging_config(log_format or format_for(sys.stderr)),
-            timeout_graceful_shutdown=shutdown_timeout,
-            timeout_keep_alive=keep_alive,
-            forwarded_allow_ips=forwarded_allow_ips,
+        if own_sockets(socket_per_worker, workers):
+            _run_workers_on_own_sockets(uvicorn.Config("slotguard.api.app:create_app", **options))
+        else:
+            if workers > 1:
+                console.print(
+                    "[yellow]the workers share one listening socket[/]: connections opened together may all land "
+                    "on one worker (see --socket-per-worker)"
+                )
+            uvicorn.run("slotguard.api.app:create_app", **options)
+
+
+def _run_workers_on_own_sockets(config: Any) -> None:
+    """uvicorn's supervisor, with a listening socket per worker (slotguard/listening.py)."""
+    import logging
+
+    from uvicorn.supervisors import Multiprocess
+
+    from slotguard.listening import reserved
+
+    log = logging.getLogger("uvicorn.error")
+    try:
+        address = reserved(config.host, config.port)
+    except OSError as exc:  # as uvicorn answers a port in use
+        log.error(exc)
+        raise typer.Exit(3) from exc
+    with address:
+        log.info(
+            "Uvicorn running on http://%s:%d, a listening socket per worker", config.host, address.getsockname()[1]
         )
+        Multiprocess(config, sockets=[address]).run()
 
 
 @contextlib.contextmanager

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+import os
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -112,3 +118,58 @@ def _pids_that_logged(logged: LoggedServer, booking_ids: list[str]) -> set[int]:
 
 
 pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def own_sockets(sqlite_url: str) -> Iterator[LoggedServer]:
+    """`serve --workers 2 --socket-per-worker` (by default only where the kernel setting says so)."""
+    server = start_logged_server(sqlite_url, extra_env={"SLOTGUARD_SOCKET_PER_WORKER": "true"})
+    yield server
+    server.stop()
+
+
+async def test_connections_opened_together_are_served_by_every_worker(own_sockets: LoggedServer) -> None:
+    """Connections a client opens at once (a load balancer's pool, an on-sale's buyers) are spread over the
+    workers, each listening on a socket of its own. When they shared one socket, the worker woken first took
+    every waiting connection in some runs and served them on one core while the other idled."""
+    host, port = own_sockets.url.removeprefix("http://").split(":")
+    deadline = time.monotonic() + 60
+    while _listening_sockets(int(port)) < 2:  # a worker still starting is not listening yet
+        assert time.monotonic() < deadline, "the second worker never listened"
+        await asyncio.sleep(0.05)
+    streams = [await asyncio.open_connection(host, int(port)) for _ in range(32)]  # all open before any request
+    ids = [f"spread-{uuid.uuid4().hex[:12]}-{n}" for n in range(len(streams))]
+    for (_, writer), request_id in zip(streams, ids, strict=True):
+        writer.write(f"GET /healthz HTTP/1.1\r\nHost: {host}\r\nX-Request-Id: {request_id}\r\n\r\n".encode())
+    for reader, writer in streams:
+        assert (await reader.readline()).startswith(b"HTTP/1.1 200")
+        writer.close()
+
+    def answered(lines: list[str]) -> dict[str, int]:
+        records = (json.loads(line) for line in lines if "spread-" in line)
+        return {r["request_id"]: r["pid"] for r in records if r.get("request_id") in ids}
+
+    own_sockets.wait_for(lambda lines: len(answered(lines)) == len(ids))
+    assert len(set(answered(own_sockets.lines).values())) == 2  # both workers; all 32 on one: 1 in 2^31
+
+
+def _listening_sockets(port: int) -> int:
+    """How many sockets listen on `port` (IPv4, Linux: /proc/net/tcp, state 0A)."""
+    rows = [line.split() for line in Path("/proc/net/tcp").read_text().splitlines()[1:]]
+    return sum(1 for row in rows if int(row[1].split(":")[1], 16) == port and row[3] == "0A")
+
+
+@pytest.mark.parametrize("socket_per_worker", ["true", "false"])
+def test_a_second_server_on_a_port_in_use_refuses_to_start(own_sockets: LoggedServer, socket_per_worker: str) -> None:
+    """Workers listen with `SO_REUSEPORT`; a second `serve` on the same port must still fail, not quietly take
+    half of the first one's connections."""
+    port = own_sockets.url.rsplit(":", 1)[1]
+    env = os.environ | {
+        "SLOTGUARD_DATABASE_URL": own_sockets.database_url,
+        "SLOTGUARD_ADMIN_TOKEN": own_sockets.admin_token,
+        "SLOTGUARD_SOCKET_PER_WORKER": socket_per_worker,
+    }
+    command = [sys.executable, "-m", "slotguard", "serve", "--port", port, "--workers", "2"]
+    second = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert second.returncode != 0
+    assert "in use" in second.stderr
