@@ -19,6 +19,10 @@ from urllib.parse import unquote_to_bytes
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+# Set in the request's scope when the client closed its connection before its body arrived: nothing is
+# answered, and the access log says 499 (the client's doing), not 500.
+CLIENT_WENT_AWAY = "slotguard.client_went_away"
+
 
 class BodySizeLimit:
     def __init__(
@@ -42,7 +46,8 @@ class BodySizeLimit:
         except TimeoutError:
             await _answer(send, 408, "REQUEST_TIMEOUT", "The request body did not arrive in time")
             return
-        if chunks is None:  # the client went away
+        if chunks is None:
+            scope[CLIENT_WENT_AWAY] = True
             return
         if sum(len(chunk) for chunk in chunks) > self.max_bytes:
             await self._refuse(send)

@@ -24,6 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from slotguard.api import logs
 from slotguard.api.errors import unexpected_error
+from slotguard.api.limits import CLIENT_WENT_AWAY
 from slotguard.api.metrics import Metrics, booking_outcome
 from slotguard.services.retry import retry_observer
 
@@ -78,7 +79,7 @@ class RequestTelemetry:
             logs.request_id.reset(request_token)
 
     def _record(self, exchange: _Exchange) -> None:
-        status = exchange.status or 500
+        status = exchange.status or (CLIENT_CLOSED_REQUEST if exchange.scope.get(CLIENT_WENT_AWAY) else 500)
         duration = (exchange.answered or time.perf_counter()) - exchange.started
         method, route = exchange.scope["method"], exchange.route()
         series = self._series.get((method, route, status))

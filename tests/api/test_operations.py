@@ -208,3 +208,32 @@ async def test_metrics_still_answer_while_the_database_is_unreachable() -> None:
 )
 def test_each_reply_of_a_booking_route_has_one_outcome(status: int, code: str | None, outcome: str | None) -> None:
     assert booking_outcome(status, code) == outcome
+
+
+async def test_a_client_that_hangs_up_before_its_body_arrives_is_a_499_not_a_server_error(sqlite_url: str) -> None:
+    """A buyer who closes the connection while sending is nobody's fault on the server: counted and logged
+    as 499 (client closed request), never as a 500 that would page whoever watches the errors."""
+    app = create_app(Settings(database_url=sqlite_url))
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
+        "path": "/api/v1/public/some-salon/book", "raw_path": b"/api/v1/public/some-salon/book",
+        "query_string": b"", "root_path": "", "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 8000),
+        "headers": [(b"host", b"slotguard.test"), (b"content-type", b"application/json"), (b"content-length", b"80")],
+    }  # fmt: skip
+    parts = iter([{"type": "http.request", "body": b'{"serviceId": ', "more_body": True}, {"type": "http.disconnect"}])
+    sent: list[dict[str, object]] = []
+
+    async def receive() -> dict[str, object]:
+        return next(parts)
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    await app(scope, receive, send)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://slotguard.test") as http:
+        page = await scrape(http)
+    await app.state.database.dispose()
+
+    assert sent == []
+    assert value(page, "slotguard_http_requests_total", method="POST", route=BOOK_ROUTE, status="499") == 1
+    assert value(page, "slotguard_http_requests_total", method="POST", route=BOOK_ROUTE, status="500") == 0
