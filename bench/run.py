@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import sys
 import time
@@ -265,6 +266,14 @@ async def run_engine(engine: str, bookings: int) -> dict[str, Any]:
     return results
 
 
+def _listening() -> str:
+    """How slotguard's workers listened in this run (`serve`'s default, docs/running.md)."""
+    from slotguard.listening import own_sockets
+
+    asked = {"true": True, "false": False}.get(os.environ.get("SLOTGUARD_SOCKET_PER_WORKER", "").lower())
+    return "a socket per worker" if own_sockets(asked, 2) else "one shared socket"
+
+
 def table(engine: str, r: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     """(figure, slotguard, baseline, floor, ratios) rows for one engine."""
     b = {k: r[f"burst_{k}"] for k in ("slotguard", "baseline", "floor")}
@@ -295,7 +304,7 @@ def table(engine: str, r: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             " / ".join(f"{seconds:.1f}" for seconds in r.get("uncontended_worker_cpu", [])),
             "",
             "",
-            "how the connections fell on the workers",
+            f"how the connections fell on the workers ({_listening()})",
             "",
         ),
         (
