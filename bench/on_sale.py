@@ -46,13 +46,14 @@ from bench.harness import (
     fresh_database,
     iso,
     p99,
+    process_cpu_seconds,
     process_tree,
     server,
     sql,
 )
 from bench.lean_http import LeanHttp, TransportFailure
 from bench.seat_floor import SeatFloor
-from bench.server_cpu import TICKS_PER_SECOND, cpu_seconds
+from bench.server_cpu import cpu_seconds
 
 SCENARIOS = ("1x100", "100x10000", "1000x1000", "1000x1000/32")
 REPLY_TIMEOUT_SECONDS = 120
@@ -133,10 +134,9 @@ def database_cpu(database_url: str) -> dict[int, float]:
     found = {}
     for (pid,) in pids:
         try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            found[pid] = process_cpu_seconds(pid)
         except OSError:  # the backend ended between the listing and the read
             continue
-        found[pid] = (int(fields[11]) + int(fields[12])) / TICKS_PER_SECOND
     return found
 
 
