@@ -221,8 +221,8 @@ def _collect_garbage_as_a_server() -> None:
     A booking allocates thousands of objects that die with its request, freed at once by reference counting.
     With Python's first threshold (700 objects allocated and not yet freed) the collector ran several times
     within each request, scanning the request's live objects each time and moving them up a generation to be
-    scanned again. At 10,000 it runs once in several requests, when most of them are gone: 21 µs of collection
-    a booking before, about 1 µs after (a warm worker, 3,000 bookings, timed with `gc.callbacks`). Cyclic
+    scanned again. At 10,000 it runs once in several requests, when most of them are gone: 13-40 µs of
+    collection a booking before, under 2 µs after (a warm worker, 3,000 bookings, timed with `gc.callbacks`). Cyclic
     garbage (an exception with its traceback) waits longer to be freed: a few MiB at most.
 
     Once per process (tests make many apps).
