@@ -115,6 +115,13 @@ def process_cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def listening_sockets(port: int) -> int:
+    """How many sockets listen on `port` (IPv4, Linux: /proc/net/tcp, state 0A): 1 when a server's workers
+    share one, one per worker when each has its own."""
+    rows = [line.split() for line in Path("/proc/net/tcp").read_text().splitlines()[1:]]
+    return sum(1 for row in rows if int(row[1].split(":")[1], 16) == port and row[3] == "0A")
+
+
 def tree_rss_mib(pid: int) -> float:
     """Resident memory of a process and all its descendants."""
     total_kib = 0

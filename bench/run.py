@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import random
 import sys
 import time
@@ -38,6 +37,7 @@ from bench.harness import (
     create_fixture,
     first_day,
     fresh_database,
+    listening_sockets,
     p99,
     process_cpu_seconds,
     process_tree,
@@ -251,6 +251,7 @@ async def run_engine(engine: str, bookings: int) -> dict[str, Any]:
                     if name == "slotguard":  # how the kernel spread the connections over its workers
                         spent = [process_cpu_seconds(w) - b for w, b in zip(workers, before, strict=True)]
                         results["uncontended_worker_cpu"] = sorted((s for s in spent if s > 0.05), reverse=True)
+                        results["listening_sockets"] = listening_sockets(int(url.rsplit(":", 1)[1]))
                 await other.close()
         await lean.close()
         results["stored_bookings"] = sql(
@@ -266,12 +267,9 @@ async def run_engine(engine: str, bookings: int) -> dict[str, Any]:
     return results
 
 
-def _listening() -> str:
-    """How slotguard's workers listened in this run (`serve`'s default, docs/running.md)."""
-    from slotguard.listening import own_sockets
-
-    asked = {"true": True, "false": False}.get(os.environ.get("SLOTGUARD_SOCKET_PER_WORKER", "").lower())
-    return "a socket per worker" if own_sockets(asked, 2) else "one shared socket"
+def _listening(r: dict[str, Any]) -> str:
+    """How slotguard's workers listened in this run, as the kernel showed it."""
+    return "a socket per worker" if r.get("listening_sockets", 1) > 1 else "one shared socket"
 
 
 def table(engine: str, r: dict[str, Any]) -> list[tuple[str, str, str, str]]:
@@ -304,7 +302,7 @@ def table(engine: str, r: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             " / ".join(f"{seconds:.1f}" for seconds in r.get("uncontended_worker_cpu", [])),
             "",
             "",
-            f"how the connections fell on the workers ({_listening()})",
+            f"how the connections fell on the workers ({_listening(r)})",
             "",
         ),
         (

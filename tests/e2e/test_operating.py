@@ -10,11 +10,11 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 
+from bench.harness import listening_sockets
 from tests.api.test_operations import samples, value
 from tests.e2e.logged_server import LoggedServer, start_logged_server
 from tests.e2e.salon import booking_body, local_time, new_salon
@@ -134,7 +134,7 @@ async def test_connections_opened_together_are_served_by_every_worker(own_socket
     every waiting connection in some runs and served them on one core while the other idled."""
     host, port = own_sockets.url.removeprefix("http://").split(":")
     deadline = time.monotonic() + 60
-    while _listening_sockets(int(port)) < 2:  # a worker still starting is not listening yet
+    while listening_sockets(int(port)) < 2:  # a worker still starting is not listening yet
         assert time.monotonic() < deadline, "the second worker never listened"
         await asyncio.sleep(0.05)
     streams = [await asyncio.open_connection(host, int(port)) for _ in range(32)]  # all open before any request
@@ -151,12 +151,6 @@ async def test_connections_opened_together_are_served_by_every_worker(own_socket
 
     own_sockets.wait_for(lambda lines: len(answered(lines)) == len(ids))
     assert len(set(answered(own_sockets.lines).values())) == 2  # both workers; all 32 on one: 1 in 2^31
-
-
-def _listening_sockets(port: int) -> int:
-    """How many sockets listen on `port` (IPv4, Linux: /proc/net/tcp, state 0A)."""
-    rows = [line.split() for line in Path("/proc/net/tcp").read_text().splitlines()[1:]]
-    return sum(1 for row in rows if int(row[1].split(":")[1], 16) == port and row[3] == "0A")
 
 
 @pytest.mark.parametrize("socket_per_worker", ["true", "false"])
