@@ -8,7 +8,7 @@ time zone. Error `message`s of the API are not here: they stay English (their co
 from __future__ import annotations
 
 import functools
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from babel import Locale
@@ -168,7 +168,13 @@ def when(moment: datetime, timezone: str, language: str) -> str:
 
 
 def day(moment: datetime, timezone: str, language: str) -> str:
-    return format_date(moment.astimezone(ZoneInfo(timezone)), "long", locale=_locale(language))
+    """'29. März 2026': the local day of `moment`, as the language writes it in full."""
+    return _long_date(moment.astimezone(ZoneInfo(timezone)).date(), language)
+
+
+@functools.lru_cache(maxsize=1024)  # in every booking's email subject; a business's bookings share few days
+def _long_date(local: date, language: str) -> str:
+    return format_date(local, "long", locale=_locale(language))
 
 
 # Every booking's confirmation is worded while its request is served. Babel parses a language given as text

@@ -106,3 +106,10 @@ async def test_a_waitlist_offer_is_written_in_the_language_its_entry_joined_in(
         texts = await uow.outbox.of_business(shop.business.id, channel="sms")
     assert [(m.recipient, m.kind.value) for m in texts] == [("+33 6 12 34 56 78", "waitlist_offer")]
     assert texts[0].body.startswith("Paid Tours : places libres pour vous le ")
+
+
+def test_an_email_s_day_is_the_business_s_local_day_whatever_the_time_of_day() -> None:
+    late = datetime(2026, 3, 28, 23, 30, tzinfo=UTC)  # already the 29th in Berlin
+    assert wording.day(late, "Europe/Berlin", "de") == "29. März 2026"
+    assert wording.day(late, "UTC", "en") == "March 28, 2026"
+    assert wording.day(late - timedelta(hours=12), "Europe/Berlin", "de") == "28. März 2026"
