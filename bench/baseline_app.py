@@ -9,8 +9,8 @@ only guard, as in the seed's schema. SQLite: `BEGIN IMMEDIATE`, check, insert.
 Seats (seed 004, `POST /book-seats`, PostgreSQL): the client as above, then one transaction that takes the
 seats with a conditional decrement of the slot's `available_count` and inserts the booking.
 
-Run by `bench/run.py` as `python bench/baseline_app.py DATABASE_URL --port P [--workers N]` (uvicorn,
-2 workers unless told).
+Run by `bench/run.py` as `python bench/baseline_app.py DATABASE_URL --port P [--workers N] [--socket-per-worker]`
+(uvicorn, 2 workers unless told, sharing one listening socket unless told).
 """
 
 from __future__ import annotations
@@ -202,17 +202,30 @@ def create_app() -> Starlette:
     )
 
 
+def _run_on_a_socket_per_worker(config: uvicorn.Config) -> None:
+    """uvicorn's supervisor with a listening socket per worker, as `slotguard serve --socket-per-worker`."""
+    from uvicorn.supervisors import Multiprocess
+
+    from slotguard.listening import reserved
+
+    with reserved(config.host, config.port) as address:
+        Multiprocess(config, sockets=[address]).run()
+
+
 if __name__ == "__main__":
     os.environ["BASELINE_DATABASE_URL"] = sys.argv[1]
     port = int(sys.argv[sys.argv.index("--port") + 1])
     workers = int(sys.argv[sys.argv.index("--workers") + 1]) if "--workers" in sys.argv else 2
     sys.path.insert(0, os.path.dirname(__file__))
-    uvicorn.run(
-        "baseline_app:create_app",
-        factory=True,
-        port=port,
-        workers=workers,
-        access_log=False,
-        log_level="warning",
-        timeout_keep_alive=75,  # as slotguard serve: buyers' connections are opened ahead of the release
-    )
+    options: dict[str, Any] = {
+        "factory": True,
+        "port": port,
+        "workers": workers,
+        "access_log": False,
+        "log_level": "warning",
+        "timeout_keep_alive": 75,  # as slotguard serve: buyers' connections are opened ahead of the release
+    }
+    if "--socket-per-worker" in sys.argv and workers > 1:
+        _run_on_a_socket_per_worker(uvicorn.Config("baseline_app:create_app", **options))
+    else:
+        uvicorn.run("baseline_app:create_app", **options)

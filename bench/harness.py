@@ -96,9 +96,12 @@ def server(command: list[str], env: dict[str, str]) -> Iterator[tuple[str, subpr
             process.kill()
 
 
-def slotguard_server(database_url: str, workers: int = 2) -> Any:
+def slotguard_server(database_url: str, workers: int = 2, socket_per_worker: bool | None = None) -> Any:
+    """`slotguard serve`; `socket_per_worker` None leaves the listening sockets to serve's default."""
     command = [sys.executable, "-m", "slotguard", "serve", "--workers", str(workers)]
     env = {"SLOTGUARD_DATABASE_URL": database_url, "SLOTGUARD_ADMIN_TOKEN": ADMIN_TOKEN, "SLOTGUARD_RATE_LIMIT": "off"}
+    if socket_per_worker is not None:
+        env["SLOTGUARD_SOCKET_PER_WORKER"] = str(socket_per_worker).lower()
     return server(command, env)
 
 

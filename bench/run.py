@@ -1,7 +1,7 @@
 """slotguard's benchmarks: every figure is measured in one run, on one machine, and read as a ratio.
 
     .venv/bin/python -m bench.run [--engines sqlite postgresql] [--bookings 5000] [--chart bench/results.png]
-                                  [--json bench/results/run.json]
+                                  [--json bench/results/run.json] [--shared-socket]
     .venv/bin/python -m bench.run --history 5000 1000000   (the owner's lists as history grows: bench/history.py)
 
 Per engine, on a fresh database that first gets realistic data (50 staff, 5,000 bookings, ANALYZE):
@@ -12,6 +12,11 @@ Per engine, on a fresh database that first gets realistic data (50 staff, 5,000 
   4. memory: RSS of the slotguard server (both workers) after 10,000 bookings.
 
 Timed requests go through bench/lean_http.py, so that the client's own CPU is not counted as the server's.
+
+Both servers (slotguard's and the seeds' approach's) run two workers, each listening on a socket of its own
+(`serve --socket-per-worker`), unless `--shared-socket`: then each server's two workers share one. With one
+shared socket, the worker that wakes first for the client's connections, opened together, accepts most of
+them, and the figures of both servers follow that placement from run to run rather than the approaches.
 """
 
 from __future__ import annotations
@@ -179,8 +184,9 @@ def naive_availability(database_url: str, fixture: Fixture) -> int:
     return free
 
 
-def baseline_server(database_url: str) -> Any:
-    return server([sys.executable, "bench/baseline_app.py", database_url], {})
+def baseline_server(database_url: str, socket_per_worker: bool = False) -> Any:
+    listening = ["--socket-per-worker"] if socket_per_worker else []
+    return server([sys.executable, "bench/baseline_app.py", database_url, *listening], {})
 
 
 def seed_baseline(database_url: str, fixture: Fixture, existing: list[tuple[str, datetime]]) -> None:
@@ -202,9 +208,12 @@ def seed_baseline(database_url: str, fixture: Fixture, existing: list[tuple[str,
     sql(database_url, "INSERT INTO baseline_bookings VALUES (%s, %s, %s, %s, %s, 'confirmed')", rows)
 
 
-async def run_engine(engine: str, bookings: int) -> dict[str, Any]:
+async def run_engine(engine: str, bookings: int, socket_per_worker: bool = True) -> dict[str, Any]:
     results: dict[str, Any] = {}
-    with fresh_database(engine) as database_url, slotguard_server(database_url) as (url, process):
+    with (
+        fresh_database(engine) as database_url,
+        slotguard_server(database_url, socket_per_worker=socket_per_worker) as (url, process),
+    ):
         async with httpx.AsyncClient(base_url=url, timeout=120) as client:
             ours, theirs, raw = [await create_fixture(client, STAFF) for _ in range(3)]
             results["rss_start_mib"] = tree_rss_mib(process.pid)
@@ -227,7 +236,7 @@ async def run_engine(engine: str, bookings: int) -> dict[str, Any]:
             print(f"[{engine}] availability", file=sys.stderr)
             await lean.open(1)
             results["availability"] = await availability(lean, ours, database_url)
-            with baseline_server(database_url) as (baseline_url, _):
+            with baseline_server(database_url, socket_per_worker) as (baseline_url, _):
                 other = LeanHttp(baseline_url, RACERS)
                 contenders = {
                     "slotguard": (lean_booker(lean, f"/api/v1/public/{ours.slug}/book", ours), ours),
@@ -251,7 +260,8 @@ async def run_engine(engine: str, bookings: int) -> dict[str, Any]:
                     if name == "slotguard":  # how the kernel spread the connections over its workers
                         spent = [process_cpu_seconds(w) - b for w, b in zip(workers, before, strict=True)]
                         results["uncontended_worker_cpu"] = sorted((s for s in spent if s > 0.05), reverse=True)
-                        results["listening_sockets"] = listening_sockets(int(url.rsplit(":", 1)[1]))
+                results["listening_sockets"] = listening_sockets(int(url.rsplit(":", 1)[1]))
+                results["baseline_listening_sockets"] = listening_sockets(int(baseline_url.rsplit(":", 1)[1]))
                 await other.close()
         await lean.close()
         results["stored_bookings"] = sql(
@@ -267,9 +277,9 @@ async def run_engine(engine: str, bookings: int) -> dict[str, Any]:
     return results
 
 
-def _listening(r: dict[str, Any]) -> str:
-    """How slotguard's workers listened in this run, as the kernel showed it."""
-    return "a socket per worker" if r.get("listening_sockets", 1) > 1 else "one shared socket"
+def _listening(sockets: int) -> str:
+    """How a server's workers listened in this run, from the sockets the kernel showed on its port."""
+    return "a socket per worker" if sockets > 1 else "one shared socket"
 
 
 def table(engine: str, r: dict[str, Any]) -> list[tuple[str, str, str, str]]:
@@ -302,8 +312,8 @@ def table(engine: str, r: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             " / ".join(f"{seconds:.1f}" for seconds in r.get("uncontended_worker_cpu", [])),
             "",
             "",
-            f"how the connections fell on the workers ({_listening(r)})",
-            "",
+            f"how the connections fell on the workers ({_listening(r['listening_sockets'])})",
+            f"seeds' approach: {_listening(r['baseline_listening_sockets'])}",
         ),
         (
             f"{engine}: 30-day availability, 50 staff, ms",
@@ -374,6 +384,9 @@ def main() -> None:
     parser.add_argument("--chart", default="bench/results.png")
     parser.add_argument("--json", help="also write the raw figures to this file")
     parser.add_argument(
+        "--shared-socket", action="store_true", help="each server's workers share one listening socket"
+    )
+    parser.add_argument(
         "--history", nargs="+", type=int, help="only the owner's lists at these stored bookings (bench/history.py)"
     )
     args = parser.parse_args()
@@ -382,7 +395,8 @@ def main() -> None:
         for engine in engines:
             history.render(engine, {size: asyncio.run(history.owner_lists(engine, size)) for size in args.history})
         return
-    all_results = {engine: asyncio.run(run_engine(engine, args.bookings)) for engine in engines}
+    socket_per_worker = not args.shared_socket
+    all_results = {engine: asyncio.run(run_engine(engine, args.bookings, socket_per_worker)) for engine in engines}
     render([row for engine, r in all_results.items() for row in table(engine, r)])
     print(f"errors (replies other than 201/409) per route: {ERRORS or 'none'}")
     if args.json:
