@@ -11,9 +11,10 @@ orders (201s) per second of wall, and the CPU per request of the application pro
 PostgreSQL backends of the run's database (read from /proc; the machine's other load moves it less than
 wall time). Contenders on PostgreSQL, measured in the same run: slotguard over HTTP (`serve --workers
 N`), the seeds' approach (seed 004: a conditional decrement of the slot's count, then the insert;
-bench/baseline_app.py over HTTP, as many workers) and slotguard's own statements sent without HTTP
-(bench/seat_floor.py; its application CPU is this process's). On SQLite, slotguard alone. The stored
-state is checked after every scenario: what was sold is what was answered 201, and never above K.
+bench/baseline_app.py over HTTP, as many workers, listening as `serve` does by default) and slotguard's own
+statements sent without HTTP (bench/seat_floor.py; its application CPU is this process's). On SQLite,
+slotguard alone. The stored state is checked after every scenario: what was sold is what was answered 201,
+and never above K.
 """
 
 from __future__ import annotations
@@ -241,7 +242,11 @@ async def baseline(database_url: str, workers: int) -> AsyncIterator[Contender]:
 
     for statement in SCHEMA:
         sql(database_url, statement)
-    command = [sys.executable, "bench/baseline_app.py", database_url, "--workers", str(workers)]
+    from slotguard.listening import own_sockets
+
+    # Listening as slotguard's server does by default here (slotguard/listening.py), so both face the same.
+    listening = ["--socket-per-worker"] if own_sockets(None, workers) else []
+    command = [sys.executable, "bench/baseline_app.py", database_url, "--workers", str(workers), *listening]
     with server(command, {}) as (url, process):
         lean = LeanHttp(url, 10_000_000)
 
