@@ -105,6 +105,13 @@ def slotguard_server(database_url: str, workers: int = 2, socket_per_worker: boo
     return server(command, env)
 
 
+def baseline_server(database_url: str, workers: int = 2, socket_per_worker: bool = False) -> Any:
+    """The seeds' approach (bench/baseline_app.py) under uvicorn, its workers on one shared listening socket
+    unless `socket_per_worker`."""
+    listening = ["--socket-per-worker"] if socket_per_worker else []
+    return server([sys.executable, "bench/baseline_app.py", database_url, "--workers", str(workers), *listening], {})
+
+
 def process_tree(pid: int) -> list[int]:
     """A process and all its descendants (Linux /proc): a server's supervisor and its workers."""
     children = Path(f"/proc/{pid}/task/{pid}/children")
@@ -123,6 +130,15 @@ def listening_sockets(port: int) -> int:
     share one, one per worker when each has its own."""
     rows = [line.split() for line in Path("/proc/net/tcp").read_text().splitlines()[1:]]
     return sum(1 for row in rows if int(row[1].split(":")[1], 16) == port and row[3] == "0A")
+
+
+def listening_sockets_once_started(port: int, wanted: int, seconds: float = 60) -> int:
+    """`listening_sockets(port)` once it reaches `wanted`, or after `seconds`: a worker still starting is not
+    listening yet."""
+    deadline = time.monotonic() + seconds
+    while listening_sockets(port) < wanted and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return listening_sockets(port)
 
 
 def tree_rss_mib(pid: int) -> float:

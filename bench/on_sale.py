@@ -40,8 +40,8 @@ from typing import Any
 import httpx
 
 from bench.harness import (
-    ADMIN_TOKEN,
     Fixture,
+    baseline_server,
     create_fixture,
     first_day,
     fresh_database,
@@ -49,12 +49,13 @@ from bench.harness import (
     p99,
     process_cpu_seconds,
     process_tree,
-    server,
+    slotguard_server,
     sql,
 )
 from bench.lean_http import LeanHttp, TransportFailure
 from bench.seat_floor import SeatFloor
 from bench.server_cpu import cpu_seconds
+from slotguard.listening import own_sockets
 
 SCENARIOS = ("1x100", "100x10000", "1000x1000", "1000x1000/32")
 REPLY_TIMEOUT_SECONDS = 120
@@ -210,10 +211,10 @@ def stored_seats(database_url: str) -> Callable[[str], tuple[int, int]]:
 
 
 @asynccontextmanager
-async def slotguard(database_url: str, workers: int, times: SlotTimes) -> AsyncIterator[Contender]:
-    env = {"SLOTGUARD_DATABASE_URL": database_url, "SLOTGUARD_ADMIN_TOKEN": ADMIN_TOKEN, "SLOTGUARD_RATE_LIMIT": "off"}
-    command = [sys.executable, "-m", "slotguard", "serve", "--workers", str(workers)]
-    with server(command, env) as (url, process):
+async def slotguard(
+    database_url: str, workers: int, socket_per_worker: bool, times: SlotTimes
+) -> AsyncIterator[Contender]:
+    with slotguard_server(database_url, workers, socket_per_worker) as (url, process):
         async with httpx.AsyncClient(base_url=url, timeout=60) as client:
             fixture = await create_fixture(client, 1)
             lean = LeanHttp(url, 10_000_000)
@@ -237,17 +238,12 @@ async def slotguard(database_url: str, workers: int, times: SlotTimes) -> AsyncI
 
 
 @asynccontextmanager
-async def baseline(database_url: str, workers: int) -> AsyncIterator[Contender]:
+async def baseline(database_url: str, workers: int, socket_per_worker: bool) -> AsyncIterator[Contender]:
     from bench.baseline_app import SCHEMA
 
     for statement in SCHEMA:
         sql(database_url, statement)
-    from slotguard.listening import own_sockets
-
-    # Listening as slotguard's server does by default here (slotguard/listening.py), so both face the same.
-    listening = ["--socket-per-worker"] if own_sockets(None, workers) else []
-    command = [sys.executable, "bench/baseline_app.py", database_url, "--workers", str(workers), *listening]
-    with server(command, {}) as (url, process):
+    with baseline_server(database_url, workers, socket_per_worker) as (url, process):
         lean = LeanHttp(url, 10_000_000)
 
         async def new_slot(seats: int) -> str:
@@ -306,13 +302,14 @@ async def run_engine(
     """One contender after another: together their pools would take more connections than PostgreSQL's 100."""
     results: dict[str, dict[str, Outcome]] = {}
     times = SlotTimes()
+    socket_per_worker = own_sockets(None, workers)  # serve's default on this host, for both servers
     with fresh_database(engine) as database_url:
-        async with slotguard(database_url, workers, times) as ours:
+        async with slotguard(database_url, workers, socket_per_worker, times) as ours:
             await run_scenarios(engine, ours, database_url, scenarios, results)
             async with httpx.AsyncClient(base_url=ours.url, timeout=60) as client:
                 floor_fixture = await create_fixture(client, 1)
         if engine == "postgresql" and others:
-            async with baseline(database_url, workers) as theirs:
+            async with baseline(database_url, workers, socket_per_worker) as theirs:
                 await run_scenarios(engine, theirs, database_url, scenarios, results)
             async with seat_floor(database_url, times, floor_fixture) as floor:
                 await run_scenarios(engine, floor, database_url, scenarios, results)

@@ -37,6 +37,7 @@ import httpx
 from bench import baseline_app, history
 from bench.harness import (
     Fixture,
+    baseline_server,
     booking_body,
     bounded,
     create_fixture,
@@ -46,7 +47,6 @@ from bench.harness import (
     p99,
     process_cpu_seconds,
     process_tree,
-    server,
     slotguard_server,
     sql,
     start_times,
@@ -184,11 +184,6 @@ def naive_availability(database_url: str, fixture: Fixture) -> int:
     return free
 
 
-def baseline_server(database_url: str, socket_per_worker: bool = False) -> Any:
-    listening = ["--socket-per-worker"] if socket_per_worker else []
-    return server([sys.executable, "bench/baseline_app.py", database_url, *listening], {})
-
-
 def seed_baseline(database_url: str, fixture: Fixture, existing: list[tuple[str, datetime]]) -> None:
     """The same 5,000 existing bookings, in the baseline's own table."""
     import uuid
@@ -236,7 +231,7 @@ async def run_engine(engine: str, bookings: int, socket_per_worker: bool = True)
             print(f"[{engine}] availability", file=sys.stderr)
             await lean.open(1)
             results["availability"] = await availability(lean, ours, database_url)
-            with baseline_server(database_url, socket_per_worker) as (baseline_url, _):
+            with baseline_server(database_url, socket_per_worker=socket_per_worker) as (baseline_url, _):
                 other = LeanHttp(baseline_url, RACERS)
                 contenders = {
                     "slotguard": (lean_booker(lean, f"/api/v1/public/{ours.slug}/book", ours), ours),
@@ -383,9 +378,7 @@ def main() -> None:
     parser.add_argument("--bookings", type=int, default=5_000, help="uncontended bookings per contender")
     parser.add_argument("--chart", default="bench/results.png")
     parser.add_argument("--json", help="also write the raw figures to this file")
-    parser.add_argument(
-        "--shared-socket", action="store_true", help="each server's workers share one listening socket"
-    )
+    parser.add_argument("--shared-socket", action="store_true", help="each server's workers share one listening socket")
     parser.add_argument(
         "--history", nargs="+", type=int, help="only the owner's lists at these stored bookings (bench/history.py)"
     )

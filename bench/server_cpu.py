@@ -23,6 +23,7 @@ import httpx
 
 from bench.harness import (
     Fixture,
+    baseline_server,
     booking_body,
     create_fixture,
     fresh_database,
@@ -66,7 +67,7 @@ async def measure(engine: str, count: int) -> dict[str, float]:
 
             figures["slotguard availability"] = await per_request_ms(process.pid, count, day, 200)
             await lean.close()
-        from bench.run import baseline_server, seed_baseline
+        from bench.run import seed_baseline
 
         seed_baseline(database_url, fixture, [])
         with baseline_server(database_url) as (url, process):

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from bench.harness import listening_sockets
+from bench.harness import listening_sockets_once_started
 from tests.api.test_operations import samples, value
 from tests.e2e.logged_server import LoggedServer, start_logged_server
 from tests.e2e.salon import booking_body, local_time, new_salon
@@ -133,10 +133,7 @@ async def test_connections_opened_together_are_served_by_every_worker(own_socket
     workers, each listening on a socket of its own. When they shared one socket, the worker woken first took
     every waiting connection in some runs and served them on one core while the other idled."""
     host, port = own_sockets.url.removeprefix("http://").split(":")
-    deadline = time.monotonic() + 60
-    while listening_sockets(int(port)) < 2:  # a worker still starting is not listening yet
-        assert time.monotonic() < deadline, "the second worker never listened"
-        await asyncio.sleep(0.05)
+    assert listening_sockets_once_started(int(port), 2) == 2, "the second worker never listened"
     streams = [await asyncio.open_connection(host, int(port)) for _ in range(32)]  # all open before any request
     ids = [f"spread-{uuid.uuid4().hex[:12]}-{n}" for n in range(len(streams))]
     for (_, writer), request_id in zip(streams, ids, strict=True):
