@@ -257,17 +257,23 @@ def _running(pid: int) -> bool:
     return state not in ("Z", "X")  # a zombie has exited, even if nobody has reaped it yet
 
 
+def process_ids() -> list[int]:
+    """Every process's id (Linux /proc). Listed by name only: `Path.glob("[0-9]*/stat")` stats each entry, and a
+    process that exits meanwhile makes that stat raise ProcessLookupError out of the glob itself."""
+    return [int(name) for name in os.listdir("/proc") if name.isdigit()]
+
+
 def workers_of(server_pid: int) -> set[int]:
     """The worker processes uvicorn's supervisor spawned (its children running `spawn_main`)."""
     found = set()
-    for stat in Path("/proc").glob("[0-9]*/stat"):
+    for pid in process_ids():
         try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            cmdline = (stat.parent / "cmdline").read_bytes()
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
         except (OSError, IndexError):
             continue  # the process ended while we looked
         if int(fields[1]) == server_pid and b"spawn_main" in cmdline:
-            found.add(int(stat.parent.name))
+            found.add(pid)
     return found
 
 

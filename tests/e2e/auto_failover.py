@@ -27,6 +27,7 @@ from pathlib import Path
 
 import psycopg
 
+from slotguard.verify.faults import process_ids
 from tests.e2e.conftest import free_port
 from tests.e2e.throwaway_postgres import _as_cluster_owner, _bin
 
@@ -236,10 +237,10 @@ class Formation:
 def _descendants(root: int) -> set[int]:
     """The process and every process started under it (Linux /proc)."""
     children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
+    for pid in process_ids():
         with contextlib.suppress(OSError, IndexError, ValueError):
-            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
-            children.setdefault(ppid, []).append(int(stat.parent.name))
+            ppid = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+            children.setdefault(ppid, []).append(pid)
     found, todo = set(), [root]
     while todo:
         pid = todo.pop()
