@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -25,8 +26,9 @@ POSTGRES_ADMIN_URL = os.environ.get("SLOTGUARD_TEST_POSTGRES_URL", "postgresql:/
 ENGINES = ["sqlite", "postgresql"]
 
 
-@pytest.fixture(scope="session")
-def postgresql_url() -> Iterator[str]:
+@contextmanager
+def migrated_postgresql() -> Iterator[str]:
+    """A new PostgreSQL database migrated to the newest schema, dropped afterwards."""
     name = f"slotguard_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
     try:
         admin = psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True, connect_timeout=5)
@@ -41,17 +43,39 @@ def postgresql_url() -> Iterator[str]:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-@pytest.fixture(scope="session")
-def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    path: Path = tmp_path_factory.mktemp("sqlite") / "slotguard.db"
-    url = f"sqlite:///{path}"
+def migrated_sqlite(folder: Path) -> str:
+    url = f"sqlite:///{folder / 'slotguard.db'}"
     upgrade(url)
     return url
 
 
+@pytest.fixture(scope="session")
+def postgresql_url() -> Iterator[str]:
+    with migrated_postgresql() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return migrated_sqlite(tmp_path_factory.mktemp("sqlite"))
+
+
+@pytest.fixture(scope="module")
+def own_databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """A module's own database per engine, for the modules marked `own_database`."""
+    with migrated_postgresql() as postgresql:
+        yield {"sqlite": migrated_sqlite(tmp_path_factory.mktemp("own")), "postgresql": postgresql}
+
+
 @pytest.fixture(params=ENGINES)
 def db_url(request: pytest.FixtureRequest) -> str:
-    """A migrated database URL, once per engine."""
+    """A migrated database URL, once per engine: the session's, shared with every test, or the module's own
+    where the module is marked `own_database`. Those modules drain the whole outbox, and the session's
+    database holds every message the e2e servers queued (their outbox worker is off): the first test to drain
+    it with a mailer would send them all, which took 11-13 s of the suite."""
+    if request.node.get_closest_marker("own_database"):
+        own: dict[str, str] = request.getfixturevalue("own_databases")
+        return own[request.param]
     url: str = request.getfixturevalue(f"{request.param}_url")
     return url
 

@@ -23,6 +23,9 @@ from slotguard.services.waitlists import join_waitlist, make_offers
 from tests.services.mail_inbox import Inbox
 from tests.services.payments_support import clock, new_shop, request
 
+# Drains the whole outbox: on the module's own database, not every message other tests queued.
+pytestmark = pytest.mark.own_database
+
 # 10:00 UTC on a Tuesday in summer: 12:00 in Berlin.
 START = datetime(2027, 7, 13, 10, 0, tzinfo=UTC)
 

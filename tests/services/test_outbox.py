@@ -15,6 +15,9 @@ from slotguard.services.ports import UnitOfWorkFactory
 from tests.services.mail_inbox import Inbox
 from tests.services.payments_support import clock, new_shop, request, start_time
 
+# Drains the whole outbox: on the module's own database, not every message other tests queued.
+pytestmark = pytest.mark.own_database
+
 
 async def test_booking_and_cancellation_send_exactly_their_emails(
     uows: UnitOfWorkFactory, smtp: tuple[Inbox, str]

@@ -20,6 +20,9 @@ from slotguard.storage.unit_of_work import SqlUnitOfWork
 from tests.services.mail_inbox import Inbox
 from tests.services.payments_support import clock, new_shop, request, start_time
 
+# Drains the whole outbox: on the module's own database, not every message other tests queued.
+pytestmark = pytest.mark.own_database
+
 HOSTS = 3
 BOOKINGS = 24
 

@@ -10,6 +10,8 @@ from datetime import UTC, datetime, timedelta
 from email.header import decode_header, make_header
 from uuid import uuid4
 
+import pytest
+
 from slotguard.adapters.mail import SmtpMailer
 from slotguard.domain.bookings import Client
 from slotguard.domain.catalog import BookingRules, Business, Service
@@ -26,6 +28,9 @@ from slotguard.services.reschedule import reschedule_booking
 from slotguard.services.slots import SeatRequest, add_slot, book_seats
 from tests.conftest import unique_slug
 from tests.services.mail_inbox import Inbox
+
+# Drains the whole outbox: on the module's own database, not every message other tests queued.
+pytestmark = pytest.mark.own_database
 
 LINKS = PageLinks("https://tours.example")
 # Summer time begins in Berlin on Sunday 28 March 2027 at 02:00 (clocks jump to 03:00).
