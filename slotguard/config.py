@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -49,6 +49,10 @@ class Settings(BaseSettings):
     # 503 with Retry-After at once, before they do any work.
     shed_after_wait_seconds: float = 20.0
     max_body_bytes: int = 64 * 1024
+    # A request body that stops arriving is answered 408: no part of it for this long, or not all of it
+    # within the total (a client trickling bytes would otherwise hold a connection for ever).
+    body_idle_seconds: Annotated[float, Field(gt=0)] = 10.0
+    body_total_seconds: Annotated[float, Field(gt=0)] = 30.0
     # The outgoing-request guard (webhooks, calendars): plain http, and private or loopback targets,
     # only when the operator allows them (self-hosting on a private network; tests on loopback).
     outbound_allow_http: bool = False

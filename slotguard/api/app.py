@@ -186,7 +186,12 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
     app.add_middleware(
         IdempotentWrites, uows=uows, clock=clock, test_hooks=settings.test_hooks, admin_token=admin_token
     )
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.max_body_bytes,
+        body_idle_seconds=settings.body_idle_seconds,
+        body_total_seconds=settings.body_total_seconds,
+    )
     app.add_middleware(NoNulCharacters)
     setting_of = functools.partial(rate_limit_setting, uows)
     app.add_middleware(PublicRateLimit, buckets=buckets, default=limit, setting_of=setting_of)

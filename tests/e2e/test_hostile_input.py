@@ -1,19 +1,21 @@
 """Input that used to crash a route (500) against the real server on both databases: times at the ends of
 the calendar, huge numbers in cursors, non-ASCII secrets and headers, NUL characters, zones that are no
-place, and a body that stops arriving. Each is refused with the contract's error shape."""
+place, and a body that stops arriving or trickles in. Each is refused with the contract's error shape."""
 
 from __future__ import annotations
 
 import base64
 import json
 import socket
+import time
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.e2e.conftest import Server
+from tests.e2e.conftest import Server, start_server, stop_server
 from tests.e2e.salon import Salon, booking_body, local_time, new_salon, new_slot
 
 EXTREME_TIMES = [
@@ -117,18 +119,52 @@ async def test_nul_characters_and_zones_that_are_no_place_are_refused(server: Se
         assert listed.json()["data"] == []
 
 
-def test_a_body_that_stops_arriving_is_cut_off(server: Server) -> None:
-    host, port = server.url.removeprefix("http://").split(":")
+@pytest.fixture(scope="module")
+def short_body_limits(sqlite_url: str) -> Iterator[str]:
+    """A server whose body time limits are set short, so that waiting them out costs the suite little."""
+    limits = {"SLOTGUARD_BODY_IDLE_SECONDS": "1", "SLOTGUARD_BODY_TOTAL_SECONDS": "2"}
+    process, url = start_server(sqlite_url, workers=1, extra_env=limits)
+    yield url
+    stop_server(process)
+
+
+def sent_slowly(url: str, pieces: list[bytes], pause_seconds: float) -> tuple[bytes, float]:
+    """A booking whose headers promise 100 bytes of body, then `pieces` of it with pauses, until the server
+    answers: the reply and the seconds from the headers to the reply."""
+    host, port = url.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=30) as raw:
         raw.sendall(
             b"POST /api/v1/public/nowhere/book HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-            b'Content-Length: 100\r\n\r\n{"serviceId"'
+            b"Content-Length: 100\r\n\r\n"
         )
+        started = time.monotonic()
+        raw.settimeout(pause_seconds)
         reply = b""
-        while b"}}" not in reply and (chunk := raw.recv(4096)):  # the server answers long before 30 s pass
+        for piece in pieces:
+            raw.sendall(piece)
+            try:
+                reply = raw.recv(4096)
+            except TimeoutError:
+                continue
+            break
+        raw.settimeout(30)  # the server answers long before 30 s pass
+        while b"}}" not in reply and (chunk := raw.recv(4096)):
             reply += chunk
+        return reply, time.monotonic() - started
+
+
+def test_a_body_that_stops_arriving_is_cut_off(short_body_limits: str) -> None:
+    reply, waited = sent_slowly(short_body_limits, [b'{"serviceId"'], pause_seconds=0.1)
     assert reply.startswith(b"HTTP/1.1 408"), reply[:200]
     assert b"REQUEST_TIMEOUT" in reply
+    assert 1 <= waited < 5, f"answered after {waited:.1f} s: SLOTGUARD_BODY_IDLE_SECONDS=1 was not the limit"
+
+
+def test_a_body_that_trickles_in_is_cut_off_at_its_total_time(short_body_limits: str) -> None:
+    reply, waited = sent_slowly(short_body_limits, [b" "] * 100, pause_seconds=0.3)  # never idle for 1 s
+    assert reply.startswith(b"HTTP/1.1 408"), reply[:200]
+    assert b"REQUEST_TIMEOUT" in reply
+    assert 2 <= waited < 20, f"answered after {waited:.1f} s, where all of the body may take 2 s"
 
 
 pytestmark = pytest.mark.e2e
