@@ -1,6 +1,7 @@
 """Input that used to crash a route (500) against the real server on both databases: times at the ends of
 the calendar, huge numbers in cursors, non-ASCII secrets and headers, NUL characters, zones that are no
-place, and a body that stops arriving or trickles in. Each is refused with the contract's error shape."""
+place. Each is refused with the contract's error shape. So is a body that stops arriving or trickles in,
+tried against one server: it is cut off before any database is touched."""
 
 from __future__ import annotations
 
